@@ -1,0 +1,121 @@
+"""Typed values that flow through the pipeline: articles in, answers out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One news article as read from a source.
+
+    Attributes:
+        id: Stable identifier: the source's own id when it has one, else a hash of the text.
+        title: Headline.
+        text: Body text; paragraphs separated by blank lines or newlines.
+        source: Outlet name ("Reuters", "Wikinews"), when known.
+        date: Publication date, ISO 8601 when it could be parsed, else as given.
+        url: Link to the article, when known.
+        path: File (or feed URL) the article was read from.
+    """
+
+    id: str
+    title: str
+    text: str
+    source: str | None = None
+    date: str | None = None
+    url: str | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A file, line or entry that could not be read, and why.
+
+    Attributes:
+        where: The file path or URL.
+        line: 1-based line (JSON Lines) or entry number (feeds, JSON arrays), when it applies.
+        reason: One short human-readable sentence.
+    """
+
+    where: str
+    line: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        place = f"{self.where}:{self.line}" if self.line is not None else self.where
+        return f"{place}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """One entry of an index's manifest: a file or URL that was read.
+
+    Attributes:
+        path: File path or URL.
+        size: Size in bytes of what was read.
+        sha256: Hex digest of what was read.
+    """
+
+    path: str
+    size: int
+    sha256: str
+
+
+@dataclass(slots=True)
+class Ingested:
+    """Everything read from a list of sources."""
+
+    articles: list[Article] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    files: list[SourceFile] = field(default_factory=list)
+    duplicates: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A sentence that matched a question, with its BM25 score.
+
+    Attributes:
+        sentence: Row of the sentence in the index.
+        score: rank_bm25 BM25Okapi score of the sentence for the question.
+    """
+
+    sentence: int
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A passage answering a question, with the article it comes from.
+
+    Attributes:
+        sentence: The best-matching sentence of the passage.
+        passage: The sentence with its neighbours, in article order.
+        score: BM25 score of the best-matching sentence.
+        article: The article the passage comes from (its `text` is left empty).
+        terms: Analyzed query terms, for highlighting.
+    """
+
+    sentence: str
+    passage: str
+    score: float
+    article: Article
+    terms: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        """Return the answer in the CLI's stable JSON shape."""
+        a = self.article
+        return {
+            "sentence": self.sentence,
+            "passage": self.passage,
+            "score": self.score,
+            "article": {
+                "id": a.id,
+                "title": a.title,
+                "source": a.source,
+                "date": a.date,
+                "url": a.url,
+                "path": a.path,
+            },
+        }
