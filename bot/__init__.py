@@ -1,0 +1,1 @@
+"""The Telegram side: turns updates into index calls and answers into replies."""

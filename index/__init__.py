@@ -1,0 +1,1 @@
+"""Ingestion, sentence splitting, analysis and the BM25 index; knows nothing of Telegram."""

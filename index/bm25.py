@@ -20,6 +20,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -120,9 +121,7 @@ class BM25Index:
         return len(self.doc_len)
 
     @classmethod
-    def build(
-        cls, corpus: Sequence[Sequence[str]], params: BM25Params | None = None
-    ) -> BM25Index:
+    def build(cls, corpus: Sequence[Sequence[str]], params: BM25Params | None = None) -> BM25Index:
         """Index a corpus of token lists, as `rank_bm25.BM25Okapi(corpus, **params)` would."""
         params = params or BM25Params()
         vocabulary: dict[str, int] = {}
@@ -232,7 +231,7 @@ class BM25Index:
     def load(cls, folder: Path, *, mmap: bool = True) -> BM25Index:
         """Load an index written by `save`, memory-mapping its arrays."""
         meta = json.loads((folder / "bm25.json").read_text(encoding="utf-8"))
-        mode = "r" if mmap else None
+        mode: Literal["r"] | None = "r" if mmap else None
         arrays = {name: np.load(folder / f"{name}.npy", mmap_mode=mode) for name in _ARRAYS}
         idf = np.load(folder / "idf.npy", mmap_mode=mode)
         return cls(

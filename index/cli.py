@@ -1,0 +1,190 @@
+"""`newsbot index` and `newsbot ask`: a thin command line over the index library.
+
+The flags, JSON output and environment variables here are a public contract: add, never rename.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import textwrap
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from index.build import BuildReport, BuildSettings, build_index
+from index.config import default_index_dir, default_sources, is_url
+from index.model import Answer
+from index.search import NewsIndex
+from index.store import IndexMissingError, StoreError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+NOTHING_FOUND = "Nothing relevant found in the indexed news."
+
+
+class UsageError(Exception):
+    """A mistake the user can fix; printed as one line, exit status 2."""
+
+
+def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
+    """Register the `index` and `ask` subcommands."""
+    index = commands.add_parser(
+        "index",
+        help="build the index from sources",
+        description="Read articles from files, folders and feed URLs and build a new index.",
+    )
+    index.add_argument(
+        "sources",
+        nargs="*",
+        metavar="SOURCE",
+        help="file, folder or feed URL (default: $NEWSBOT_SOURCES, else ./seeds)",
+    )
+    _add_index_dir(index)
+    index.add_argument(
+        "--workers", type=int, default=0, help="processes for analysis (default: one per core)"
+    )
+    index.add_argument("--json", action="store_true", help="print the summary as JSON")
+    index.set_defaults(handler=run_index)
+
+    ask = commands.add_parser(
+        "ask",
+        help="answer a question from the index",
+        description="Answer a question with the best-matching passages and their sources.",
+    )
+    ask.add_argument("question", metavar="QUESTION", help="the question, or - to read one per line")
+    ask.add_argument("-k", type=_positive, default=3, help="answers per question (default: 3)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    _add_index_dir(ask)
+    ask.set_defaults(handler=run_ask)
+
+
+def _add_index_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--index-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="index folder (default: $NEWSBOT_INDEX_DIR, else a per-user data folder)",
+    )
+
+
+def _positive(value: str) -> int:
+    """Parse a whole number of at least 1 (argparse type)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {number}")
+    return number
+
+
+def run_index(args: argparse.Namespace) -> int:
+    """Build the index and print a summary."""
+    sources: list[str] = args.sources or default_sources()
+    report = index_sources(sources, args.index_dir or default_index_dir(), args.workers)
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        for skipped in report.skipped:
+            print(f"skipped {skipped}", file=sys.stderr)
+        print(f"Indexed {report.summary()} into {report.folder.parent}")
+    return EXIT_OK
+
+
+def index_sources(sources: Sequence[str], index_dir: Path, workers: int = 0) -> BuildReport:
+    """Check the sources, build with a progress bar on a terminal, refuse an empty index.
+
+    Raises:
+        UsageError: A source does not exist, or nothing could be read from any of them.
+    """
+    for source in sources:
+        if not is_url(source) and not Path(source).exists():
+            raise UsageError(f"source not found: {source}")
+    report = build_index(sources, index_dir, BuildSettings(workers=workers), progress=_progress())
+    if report.articles == 0:
+        reasons = "; ".join(str(s) for s in report.skipped[:3]) or "no readable articles"
+        raise UsageError(f"no articles could be read from {', '.join(sources)} ({reasons})")
+    return report
+
+
+def _progress() -> ProgressBar | None:
+    """Return a progress callback on an interactive terminal, else None."""
+    return ProgressBar() if sys.stderr.isatty() else None
+
+
+class ProgressBar:
+    """Counts articles analyzed on stderr (only used on a terminal)."""
+
+    def __init__(self) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(unit=" articles", file=sys.stderr, leave=False)
+
+    def __call__(self, done: int) -> None:
+        """Advance by `done` articles."""
+        self._bar.update(done)
+
+
+def run_ask(args: argparse.Namespace) -> int:
+    """Answer one question, or one per stdin line for `-`."""
+    news = open_index(args.index_dir)
+    questions: Iterable[str] = (
+        (line.strip() for line in sys.stdin if line.strip())
+        if args.question == "-"
+        else [args.question]
+    )
+    for question in questions:
+        answers = news.ask(question, k=args.k)
+        if args.json:
+            payload = {"question": question, "answers": [a.to_json() for a in answers]}
+            print(json.dumps(payload, ensure_ascii=False), flush=True)
+        else:
+            print_answers(question, answers, sys.stdout, several=args.question == "-")
+    return EXIT_OK
+
+
+def open_index(index_dir: Path | None) -> NewsIndex:
+    """Load the index; build it from the default sources first when there is none yet.
+
+    Raises:
+        UsageError: An explicit `--index-dir` does not exist, or the index is unusable.
+    """
+    if index_dir is not None and not index_dir.is_dir():
+        raise UsageError(f"index folder not found: {index_dir}")
+    folder = index_dir or default_index_dir()
+    try:
+        return NewsIndex.load(folder)
+    except IndexMissingError:
+        sources = default_sources()
+        print(f"No index yet; building it from {', '.join(sources)} ...", file=sys.stderr)
+        report = index_sources(sources, folder)
+        print(f"Indexed {report.summary()}", file=sys.stderr)
+        return NewsIndex.load(folder)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def print_answers(question: str, answers: list[Answer], out: TextIO, *, several: bool) -> None:
+    """Print answers for a person: the passage, then its source."""
+    width = min(shutil.get_terminal_size((100, 24)).columns, 100)
+    if several:
+        print(f"? {question}", file=out)
+    if not answers:
+        print(NOTHING_FOUND, file=out)
+    for n, answer in enumerate(answers, 1):
+        body = textwrap.fill(
+            answer.passage, width=width, initial_indent=f"{n}. ", subsequent_indent="   "
+        )
+        print(body, file=out)
+        print(textwrap.indent(source_line(answer), "   — "), file=out)
+        print(file=out)
+
+
+def source_line(answer: Answer) -> str:
+    """Return 'Title · Outlet · date · link' with the parts that are known."""
+    a = answer.article
+    parts = [a.title, a.source, a.date, a.url or a.path]
+    return " · ".join(p for p in parts if p)

@@ -1,0 +1,154 @@
+"""Index folders on disk: versioned, written atomically, loaded by memory-mapping.
+
+An index directory holds generations, each a complete index in its own folder, and a `CURRENT`
+file naming the generation to load. A build writes a new generation under a temporary name,
+flushes it to disk, renames it, then replaces `CURRENT` with `os.replace`. A process killed at any
+moment therefore leaves `CURRENT` naming a complete generation: the previous one, or the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+FORMAT_NAME = "newsbot-index"
+FORMAT_VERSION = 1
+POINTER = "CURRENT"
+_TMP_PREFIX = ".tmp-"
+_GEN_PREFIX = "gen-"
+
+
+class StoreError(Exception):
+    """Base of the errors a user can fix (a missing or incompatible index)."""
+
+
+class IndexMissingError(StoreError):
+    """No index has been built in the directory yet."""
+
+
+class IndexFormatError(StoreError):
+    """The index was written by an incompatible newsbot, or is damaged."""
+
+
+def current_generation(index_dir: Path) -> Path:
+    """Return the folder of the generation `CURRENT` names.
+
+    Raises:
+        IndexMissingError: No index was ever completed in `index_dir`.
+        IndexFormatError: `CURRENT` names a folder that is not there.
+    """
+    pointer = index_dir / POINTER
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise IndexMissingError(f"no index in {index_dir}; run `newsbot index` first") from None
+    except OSError as exc:
+        raise IndexFormatError(f"cannot read {pointer}: {exc.strerror}") from None
+    folder = index_dir / name
+    if not name.startswith(_GEN_PREFIX) or "/" in name or not folder.is_dir():
+        raise IndexFormatError(
+            f"{pointer} names a missing index ({name!r}); run `newsbot index` to rebuild it"
+        )
+    return folder
+
+
+def read_header(folder: Path) -> dict[str, Any]:
+    """Read and check a generation's `index.json`.
+
+    Raises:
+        IndexFormatError: The header is missing, damaged, or of another format version.
+    """
+    try:
+        header = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexFormatError(
+            f"index at {folder} is damaged ({exc}); run `newsbot index` to rebuild it"
+        ) from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
+        raise IndexFormatError(f"{folder} is not a newsbot index; run `newsbot index` to build one")
+    version = header.get("format_version")
+    if version != FORMAT_VERSION:
+        raise IndexFormatError(
+            f"index at {folder} has format version {version}, this newsbot reads version "
+            f"{FORMAT_VERSION}; run `newsbot index` to rebuild it"
+        )
+    return header
+
+
+class GenerationWriter:
+    """Write one new generation; `commit` makes it current, atomically.
+
+    Use as a context manager: leaving the block without `commit` (an exception) removes the
+    partial folder, and the current generation stays what it was.
+    """
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+        index_dir.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        self.name = f"{_GEN_PREFIX}{stamp}-{uuid.uuid4().hex[:8]}"
+        self.folder = index_dir / f"{_TMP_PREFIX}{self.name}"
+        self.folder.mkdir()
+        self._committed = False
+
+    def __enter__(self) -> GenerationWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._committed:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def commit(self, header: dict[str, Any]) -> Path:
+        """Write the header, flush everything, and point `CURRENT` at this generation.
+
+        Returns:
+            The generation's final folder.
+        """
+        header = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **header}
+        (self.folder / "index.json").write_text(
+            json.dumps(header, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+        for path in self.folder.iterdir():
+            _fsync(path)
+        _fsync(self.folder)
+        final = self.index_dir / self.name
+        os.rename(self.folder, final)
+        pointer_tmp = self.index_dir / f"{_TMP_PREFIX}{POINTER}-{uuid.uuid4().hex[:8]}"
+        pointer_tmp.write_text(self.name + "\n", encoding="utf-8")
+        _fsync(pointer_tmp)
+        os.replace(pointer_tmp, self.index_dir / POINTER)
+        _fsync(self.index_dir)
+        self._committed = True
+        self.folder = final
+        remove_stale(self.index_dir, keep=self.name)
+        return final
+
+
+def remove_stale(index_dir: Path, keep: str) -> None:
+    """Delete generations and leftovers other than `keep`.
+
+    Processes that still memory-map an old generation keep reading it: on POSIX a deleted file
+    stays readable until its last mapping is closed.
+    """
+    for entry in index_dir.iterdir():
+        if entry.name in {keep, POINTER}:
+            continue
+        if entry.name.startswith((_GEN_PREFIX, _TMP_PREFIX)):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file or folder to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
