@@ -1,0 +1,58 @@
+"""Assembling hits into passages: context, merging, per-article cap, syndicated copies."""
+
+from __future__ import annotations
+
+from index.passages import PassageSpan, assemble
+
+# Two articles: rows 0-4 and rows 5-9.
+ARTICLE_FIRST = [0, 5, 10]
+
+
+def article_of(row: int) -> int:
+    return 0 if row < 5 else 1
+
+
+def article_rows(article: int) -> tuple[int, int]:
+    return ARTICLE_FIRST[article], ARTICLE_FIRST[article + 1] - 1
+
+
+def distinct_terms(row: int) -> frozenset[str]:
+    return frozenset({f"t{row}", "shared"})
+
+
+def run(hits: list[tuple[int, float]], limit: int = 5, **kw: object) -> list[PassageSpan]:
+    return assemble(
+        hits,
+        article_of=article_of,
+        article_rows=article_rows,
+        terms_of=kw.pop("terms_of", distinct_terms),  # type: ignore[arg-type]
+        limit=limit,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_context_is_clipped_to_the_article() -> None:
+    (span,) = run([(5, 3.0)])
+    assert (span.first, span.last, span.article) == (5, 6, 1)
+    (span,) = run([(4, 3.0)])
+    assert (span.first, span.last) == (3, 4)
+
+
+def test_adjacent_hits_in_one_article_merge() -> None:
+    spans = run([(2, 5.0), (3, 4.0), (7, 1.0)])
+    assert [(s.best, s.first, s.last) for s in spans] == [(2, 1, 4), (7, 6, 8)]
+
+
+def test_at_most_two_answers_per_article() -> None:
+    spans = run([(0, 9.0), (4, 8.0), (2, 7.0), (9, 1.0)], context=0)
+    assert [s.best for s in spans] == [0, 4, 9]
+
+
+def test_near_identical_sentences_are_shown_once() -> None:
+    spans = run([(1, 5.0), (8, 4.9)], terms_of=lambda row: frozenset({"same", "words"}))
+    assert [s.best for s in spans] == [1]
+
+
+def test_limit_counts_passages_not_hits() -> None:
+    spans = run([(1, 5.0), (2, 4.0), (7, 3.0), (9, 2.0)], limit=1)
+    assert [(s.best, s.first, s.last) for s in spans] == [(1, 0, 3)]
