@@ -15,7 +15,7 @@ from index.bm25 import BM25Index, BM25Params
 # A small alphabet makes terms that occur in more than half, exactly half, and few sentences.
 TERMS = st.sampled_from(["a", "b", "c", "d", "e", "f", "g", "h"])
 SENTENCES = st.lists(TERMS, min_size=0, max_size=8)
-CORPORA = st.lists(SENTENCES, min_size=1, max_size=30).filter(lambda c: any(c))
+CORPORA = st.lists(SENTENCES, min_size=1, max_size=30).filter(any)
 QUERIES = st.lists(st.one_of(TERMS, st.sampled_from(["unknown", "zz"])), max_size=6)
 PARAMS = st.builds(
     BM25Params,
