@@ -1,0 +1,136 @@
+"""The index the bot serves: searched off the event loop, rebuilt in a child process, swapped in.
+
+Rebuilding runs `newsbot index --json` as a separate process: it uses both cores without holding
+this process's GIL (answers keep flowing), a crash in it cannot take the bot down, and the index
+folder's atomic generations (see `index.store`) mean the old index serves until the new one is
+complete. The new index is then loaded (memory-mapped, milliseconds) and swapped in with one
+assignment; searches already running finish on the old one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.model import Answer
+from index.search import NewsIndex
+from index.store import IndexMissingError, StoreError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RebuildResult:
+    """How a rebuild ended.
+
+    Attributes:
+        ok: Whether the new index is now serving.
+        summary: One line: counts and seconds, or why it failed.
+        skipped: "file:line: reason" for each item that could not be read.
+        seconds: Wall time.
+    """
+
+    ok: bool
+    summary: str
+    skipped: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+
+class RebuildRunningError(Exception):
+    """A rebuild is already running."""
+
+
+class Newsroom:
+    """Holds the current `NewsIndex` and rebuilds it on demand."""
+
+    def __init__(self, sources: Sequence[str], index_dir: Path) -> None:
+        self.sources = tuple(sources)
+        self.index_dir = index_dir
+        self.index: NewsIndex | None = None
+        self._rebuild = asyncio.Lock()
+        self.rebuild_started: float | None = None
+
+    @property
+    def generation(self) -> str:
+        """Name of the serving generation ('' when nothing is loaded)."""
+        return self.index.folder.name if self.index else ""
+
+    @property
+    def rebuilding(self) -> bool:
+        """Whether a rebuild is running."""
+        return self._rebuild.locked()
+
+    async def open(self) -> None:
+        """Load the index; build it first when there is none. Failures are logged, not raised."""
+        try:
+            self.index = await asyncio.to_thread(NewsIndex.load, self.index_dir)
+            return
+        except IndexMissingError:
+            log.info("no index in %s yet; building it from %s", self.index_dir, self.sources)
+        except StoreError as exc:
+            log.warning("cannot load the index (%s); rebuilding it", exc)
+        result = await self.rebuild()
+        if not result.ok:
+            log.error("could not build the index: %s", result.summary)
+
+    async def ask(self, question: str, k: int, offset: int = 0) -> list[Answer]:
+        """Answer from the current index in a worker thread; [] when no index is loaded."""
+        index = self.index
+        if index is None:
+            return []
+        return await asyncio.to_thread(index.ask, question, k, offset=offset)
+
+    async def rebuild(self) -> RebuildResult:
+        """Build a new index in a child process and swap it in.
+
+        Raises:
+            RebuildRunningError: Another rebuild has not finished.
+        """
+        if self._rebuild.locked():
+            raise RebuildRunningError
+        async with self._rebuild:
+            self.rebuild_started = time.monotonic()
+            try:
+                return await self._run_build()
+            finally:
+                self.rebuild_started = None
+
+    async def _run_build(self) -> RebuildResult:
+        started = time.perf_counter()
+        command = [sys.executable, "-m", "bot.cli", "index", "--json"]
+        command += ["--index-dir", str(self.index_dir), "--", *self.sources]
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            stdin=asyncio.subprocess.DEVNULL,
+        )
+        out, err = await process.communicate()
+        seconds = time.perf_counter() - started
+        if process.returncode != 0:
+            lines = err.decode("utf-8", "replace").strip().splitlines()
+            reason = lines[-1] if lines else f"exit status {process.returncode}"
+            reason = reason.removeprefix("newsbot: error: ")
+            log.error("rebuild failed after %.1f s: %s", seconds, reason)
+            return RebuildResult(False, reason, seconds=seconds)
+        report = json.loads(out.decode("utf-8").strip().splitlines()[-1])
+        try:
+            self.index = await asyncio.to_thread(NewsIndex.load, self.index_dir)
+        except StoreError as exc:
+            return RebuildResult(False, f"the new index does not load: {exc}", seconds=seconds)
+        skipped = tuple(
+            f"{s['where']}{':' + str(s['line']) if s['line'] else ''}: {s['reason']}"
+            for s in report["skipped"]
+        )
+        summary = (
+            f"{report['articles']:,} articles, {report['sentences']:,} sentences, "
+            f"{len(skipped):,} skipped, {seconds:.1f} s"
+        )
+        log.info("rebuilt the index: %s", summary)
+        return RebuildResult(True, summary, skipped, seconds)

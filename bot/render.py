@@ -1,0 +1,129 @@
+"""Answers as Telegram HTML: escaped, highlighted, sourced, and always within 4096 characters.
+
+Telegram counts a message's length after parsing the HTML, in UTF-16 code units, so lengths here
+are measured on the visible text the same way.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+from datetime import date
+
+from index.model import Answer, Article
+
+MESSAGE_LIMIT = 4096
+PASSAGE_LIMIT = 900
+TITLE_LIMIT = 160
+QUESTION_LIMIT = 120
+
+Matcher = Callable[[str], bool]
+
+# Words as a reader sees them; each is analyzed to decide whether it matched the question.
+_WORD = re.compile(r"\w+(?:[.,'’]\w+)*")
+
+
+def visible_length(text: str) -> int:
+    """Return the length Telegram counts for `text`: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut `text` to at most `limit` visible characters at a word boundary, adding '…'."""
+    text = " ".join(text.split())
+    if visible_length(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 0)]
+    while visible_length(cut) > limit - 1:
+        cut = cut[:-1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "…"
+
+
+def highlight(text: str, is_match: Matcher) -> str:
+    """Escape `text` for HTML and wrap the words `is_match` accepts in <b>."""
+    out: list[str] = []
+    last = 0
+    for word in _WORD.finditer(text):
+        out.append(html.escape(text[last : word.start()], quote=False))
+        escaped = html.escape(word.group(), quote=False)
+        out.append(f"<b>{escaped}</b>" if is_match(word.group()) else escaped)
+        last = word.end()
+    out.append(html.escape(text[last:], quote=False))
+    return "".join(out)
+
+
+def format_date(value: str | None) -> str | None:
+    """Return '6 Feb 2026' for an ISO date, the value itself otherwise."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10]).strftime("%-d %b %Y")
+    except ValueError:
+        return value[:40]
+
+
+def source_html(article: Article) -> str:
+    """Return the source line: linked title, outlet, date."""
+    title = html.escape(shorten(article.title or "Untitled", TITLE_LIMIT), quote=False)
+    if article.url and article.url.startswith(("http://", "https://")):
+        title = f'<a href="{html.escape(article.url, quote=True)}">{title}</a>'
+    parts = [title]
+    if article.source:
+        parts.append(html.escape(shorten(article.source, 60), quote=False))
+    when = format_date(article.date)
+    if when:
+        parts.append(html.escape(when, quote=False))
+    return "📰 " + " · ".join(parts)
+
+
+def answer_html(answer: Answer, is_match: Matcher, number: int | None = None) -> str:
+    """Return one answer: the passage with matched words in bold, then its source."""
+    passage = highlight(shorten(answer.passage, PASSAGE_LIMIT), is_match)
+    prefix = f"<b>{number}.</b> " if number is not None else ""
+    return f"{prefix}{passage}\n{source_html(answer.article)}"
+
+
+def answers_html(
+    question: str,
+    answers: Sequence[Answer],
+    is_match: Matcher,
+    *,
+    first_number: int = 1,
+) -> tuple[str, int]:
+    """Return a message with as many of `answers` as fit, and how many fit (at least one)."""
+    header = f"🔎 <i>{html.escape(shorten(question, QUESTION_LIMIT), quote=False)}</i>"
+    blocks = [header]
+    used = visible_length(html_text(header))
+    shown = 0
+    for n, answer in enumerate(answers, first_number):
+        block = answer_html(answer, is_match, n)
+        size = visible_length(html_text(block)) + 2
+        if used + size > MESSAGE_LIMIT and shown:
+            break
+        blocks.append(block)
+        used += size
+        shown += 1
+    return "\n\n".join(blocks), shown
+
+
+def html_text(fragment: str) -> str:
+    """Return the visible text of an HTML fragment made by this module."""
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+def fit(lines_html: str, limit: int = MESSAGE_LIMIT) -> str:
+    """Drop whole lines from the end of an HTML message until its visible text fits `limit`.
+
+    Each line must be balanced HTML on its own, as every line this module makes is.
+    """
+    lines = lines_html.split("\n")
+    if visible_length(html_text(lines_html)) <= limit:
+        return lines_html
+    while len(lines) > 1 and visible_length(html_text("\n".join([*lines, "…"]))) > limit:
+        lines.pop()
+    if len(lines) == 1 and visible_length(html_text(lines[0])) > limit:
+        return html.escape(shorten(html_text(lines[0]), limit), quote=False)
+    return "\n".join([*lines, "…"])

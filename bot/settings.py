@@ -1,0 +1,126 @@
+"""The bot's settings, read once from the environment (and an optional `.env` file)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.config import INDEX_DIR_ENV, SOURCES_ENV, default_index_dir
+
+TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
+API_URL_ENV = "NEWSBOT_API_URL"
+ADMIN_IDS_ENV = "NEWSBOT_ADMIN_IDS"
+WEBHOOK_URL_ENV = "NEWSBOT_WEBHOOK_URL"
+WEBHOOK_SECRET_ENV = "NEWSBOT_WEBHOOK_SECRET"
+WEBHOOK_LISTEN_ENV = "NEWSBOT_WEBHOOK_LISTEN"
+WEBHOOK_PORT_ENV = "NEWSBOT_WEBHOOK_PORT"
+
+TELEGRAM_API_URL = "https://api.telegram.org/bot"
+# What BotFather issues: the bot's numeric id, a colon, and a 35-character secret.
+_TOKEN_SHAPE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,60}$")
+# Telegram's rule for webhook secret tokens.
+_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one line, without secrets."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSettings:
+    """Where Telegram posts updates in webhook mode."""
+
+    url: str
+    secret_token: str = field(repr=False)
+    listen: str = "127.0.0.1"
+    port: int = 8443
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the bot needs to start. The token is never part of `repr`."""
+
+    token: str = field(repr=False)
+    api_url: str = TELEGRAM_API_URL
+    admin_ids: frozenset[int] = frozenset()
+    sources: tuple[str, ...] = ("./seeds",)
+    index_dir: Path = field(default_factory=default_index_dir)
+    webhook: WebhookSettings | None = None
+
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        index_dir: str | None = None,
+        webhook: bool = False,
+        webhook_overrides: Mapping[str, str | int | None] | None = None,
+    ) -> Settings:
+        """Read settings from `env` (default: `os.environ`); flags given here take precedence.
+
+        Raises:
+            SettingsError: With one line naming the variable at fault.
+        """
+        env = os.environ if env is None else env
+        token = env.get(TOKEN_ENV, "").strip()
+        if not token:
+            raise SettingsError(f"{TOKEN_ENV} is not set; get a token from @BotFather")
+        if not _TOKEN_SHAPE.match(token):
+            raise SettingsError(
+                f"{TOKEN_ENV} does not look like a bot token (expected 123456:ABC-..., "
+                f"{len(token)} characters given)"
+            )
+        sources = tuple(s.strip() for s in env.get(SOURCES_ENV, "").split(",") if s.strip())
+        raw_dir = index_dir or env.get(INDEX_DIR_ENV, "").strip()
+        return cls(
+            token=token,
+            api_url=env.get(API_URL_ENV, "").strip() or TELEGRAM_API_URL,
+            admin_ids=_parse_admin_ids(env.get(ADMIN_IDS_ENV, "")),
+            sources=sources or ("./seeds",),
+            index_dir=Path(raw_dir).expanduser() if raw_dir else default_index_dir(),
+            webhook=_webhook(env, webhook_overrides or {}) if webhook else None,
+        )
+
+
+def _parse_admin_ids(raw: str) -> frozenset[int]:
+    """Parse comma-separated numeric Telegram user ids."""
+    ids = set()
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        if not re.fullmatch(r"-?\d{1,20}", part):
+            raise SettingsError(
+                f"{ADMIN_IDS_ENV} must list numeric Telegram user ids, got {part[:40]!r}"
+            )
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _webhook(env: Mapping[str, str], overrides: Mapping[str, str | int | None]) -> WebhookSettings:
+    """Read webhook settings; flags in `overrides` win over the environment."""
+
+    def pick(key: str, var: str) -> str:
+        value = overrides.get(key)
+        return str(value) if value is not None else env.get(var, "").strip()
+
+    url = pick("url", WEBHOOK_URL_ENV)
+    if not url.startswith("https://"):
+        raise SettingsError(f"--webhook needs a public https:// URL ({WEBHOOK_URL_ENV} or --url)")
+    secret = pick("secret_token", WEBHOOK_SECRET_ENV)
+    if not _SECRET_SHAPE.match(secret):
+        raise SettingsError(
+            f"--webhook needs a secret token of 1-256 characters A-Z a-z 0-9 _ - "
+            f"({WEBHOOK_SECRET_ENV} or --secret-token)"
+        )
+    port = pick("port", WEBHOOK_PORT_ENV) or "8443"
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise SettingsError(f"webhook port must be 1-65535, got {port[:10]!r}")
+    return WebhookSettings(
+        url=url,
+        secret_token=secret,
+        listen=pick("listen", WEBHOOK_LISTEN_ENV) or "127.0.0.1",
+        port=int(port),
+    )
