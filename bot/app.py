@@ -39,6 +39,7 @@ ADMIN_COMMANDS = [*PUBLIC_COMMANDS, BotCommand("reindex", "Rebuild the index fro
 
 def build_application(settings: Settings, newsroom: Newsroom | None = None) -> Application:  # type: ignore[type-arg]
     """Return the bot's Application with every handler registered; it is not started."""
+    logs.protect(settings.token)
     application = (
         Application.builder()
         .token(settings.token)
@@ -131,7 +132,6 @@ def run(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(f"newsbot: error: {exc}", file=sys.stderr)
         return 2
-    logs.protect(settings.token)
     logs.configure()
     application = build_application(settings)
     if settings.webhook is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from typing import cast
@@ -20,7 +21,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import render
-from bot.newsroom import RebuildRunningError
+from bot.newsroom import RebuildResult, RebuildRunningError
 from bot.state import AskedQuestion, BotState
 from index.model import Answer
 
@@ -350,25 +351,25 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.edited_message is not None:
         return  # an edit of an earlier /reindex is not a new request
     newsroom = state.newsroom
-    if newsroom.rebuilding:
+    try:
+        rebuild = newsroom.start_rebuild()
+    except RebuildRunningError:
         await message.reply_text("A rebuild is already running; I'll report here when it ends.")
         return
+    log.info("user %s started a rebuild", user.id if user else "unknown")
     count = len(newsroom.sources)
     ack = await message.reply_text(
         f"⏳ Rebuilding the index from {count} source{'s' if count != 1 else ''}. "
         "I keep answering questions meanwhile."
     )
-    log.info("user %s started a rebuild", user.id if user else "unknown")
-    context.application.create_task(_rebuild_and_report(state, ack), update=update)
+    context.application.create_task(_report_rebuild(state, rebuild, ack), update=update)
 
 
-async def _rebuild_and_report(state: BotState, ack: Message) -> None:
-    """Run the rebuild and edit the acknowledgement into its summary."""
-    try:
-        result = await state.newsroom.rebuild()
-    except RebuildRunningError:
-        await ack.edit_text("A rebuild is already running; this one was not started.")
-        return
+async def _report_rebuild(
+    state: BotState, rebuild: asyncio.Future[RebuildResult], ack: Message
+) -> None:
+    """Wait for the rebuild and edit the acknowledgement into its summary."""
+    result = await rebuild
     if result.ok:
         lines = [f"✅ Index rebuilt: {html.escape(result.summary)}"]
         for item in result.skipped[:10]:

@@ -53,7 +53,7 @@ class Newsroom:
         self.sources = tuple(sources)
         self.index_dir = index_dir
         self.index: NewsIndex | None = None
-        self._rebuild = asyncio.Lock()
+        self._task: asyncio.Task[RebuildResult] | None = None
         self.rebuild_started: float | None = None
 
     @property
@@ -64,7 +64,7 @@ class Newsroom:
     @property
     def rebuilding(self) -> bool:
         """Whether a rebuild is running."""
-        return self._rebuild.locked()
+        return self._task is not None and not self._task.done()
 
     async def open(self) -> None:
         """Load the index; build it first when there is none. Failures are logged, not raised."""
@@ -87,19 +87,25 @@ class Newsroom:
         return await asyncio.to_thread(index.ask, question, k, offset=offset)
 
     async def rebuild(self) -> RebuildResult:
-        """Build a new index in a child process and swap it in.
+        """Build a new index in a child process, swap it in, and return how it went.
 
         Raises:
             RebuildRunningError: Another rebuild has not finished.
         """
-        if self._rebuild.locked():
+        return await self.start_rebuild()
+
+    def start_rebuild(self) -> asyncio.Task[RebuildResult]:
+        """Start a rebuild now and return its task; claims the rebuild before any await.
+
+        Raises:
+            RebuildRunningError: Another rebuild has not finished.
+        """
+        if self._task is not None and not self._task.done():
             raise RebuildRunningError
-        async with self._rebuild:
-            self.rebuild_started = time.monotonic()
-            try:
-                return await self._run_build()
-            finally:
-                self.rebuild_started = None
+        self.rebuild_started = time.monotonic()
+        self._task = asyncio.get_running_loop().create_task(self._run_build())
+        self._task.add_done_callback(lambda _: setattr(self, "rebuild_started", None))
+        return self._task
 
     async def _run_build(self) -> RebuildResult:
         started = time.perf_counter()

@@ -1,0 +1,131 @@
+"""The `newsbot` command line: the public contract other programs drive."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.conftest import ROOT, SEED_QUESTION, SEED_SENTENCE, SEEDS
+
+ANSWER_KEYS = {"sentence", "passage", "score", "article"}
+ARTICLE_KEYS = {"id", "title", "source", "date", "url", "path"}
+
+
+def test_ask_builds_the_index_first_and_answers_from_the_seed(
+    index_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ask", SEED_QUESTION]) == 0
+    out, err = capsys.readouterr()
+    assert "$228.1 billion in 2025" in out
+    assert "Xi Jinping's Diplomatic Calls" in out
+    assert "building it from" in err
+    assert (index_env / "CURRENT").is_file()
+
+
+def test_ask_json_contract(index_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "--json", "-k", "2", SEED_QUESTION]) == 0
+    payload = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert payload["question"] == SEED_QUESTION
+    assert 1 <= len(payload["answers"]) <= 2
+    best = payload["answers"][0]
+    assert set(best) == ANSWER_KEYS
+    assert set(best["article"]) == ARTICLE_KEYS
+    assert best["sentence"] == SEED_SENTENCE
+    assert SEED_SENTENCE in best["passage"]
+    assert isinstance(best["score"], float) and best["score"] > 0
+
+
+def test_ask_reads_questions_from_stdin_in_order(
+    index_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    questions = [SEED_QUESTION, "zebra xylophone quasar", "What did Putin promise China?"]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(questions) + "\n\n"))
+    assert main(["ask", "-", "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert [p["question"] for p in lines] == questions
+    assert lines[0]["answers"] and lines[2]["answers"]
+    assert lines[1]["answers"] == []
+
+
+def test_nothing_relevant_is_said_plainly(
+    index_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ask", "Who won the cricket world cup?"]) == 0
+    assert "Nothing relevant found" in capsys.readouterr().out
+
+
+def test_index_summary_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    index_dir = tmp_path / "idx"
+    assert main(["index", str(SEEDS), "--index-dir", str(index_dir), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["articles"] == 1
+    assert report["sentences"] > 10
+    assert report["skipped"] == []
+    assert main(["index", str(SEEDS), "--index-dir", str(index_dir)]) == 0
+    assert capsys.readouterr().out.startswith("Indexed 1 article, ")
+
+
+def test_broken_file_is_skipped_and_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "good.txt").write_text("A title\nThe council approved the budget on Monday.\n")
+    (tmp_path / "bad.jsonl").write_text('{"title": "ok", "text": "Fine body here."}\n{broken\n')
+    assert main(["index", str(tmp_path), "--index-dir", str(tmp_path / "idx"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["articles"] == 2
+    assert [(Path(s["where"]).name, s["line"]) for s in report["skipped"]] == [("bad.jsonl", 2)]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["index", "/no/such/source"], "source not found: /no/such/source"),
+        (["ask", "--index-dir", "/no/such/dir", "q"], "index folder not found"),
+        (["ask", "-k", "zero", "q"], "expected a whole number"),
+        (["ask", "--bogus", "q"], "unrecognized arguments: --bogus"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_2(
+    argv: list[str], message: str, index_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        status = main(argv)
+    except SystemExit as exc:  # argparse's own errors
+        status = exc.code
+    assert status == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_incompatible_index_is_refused_with_reindex_hint(
+    index_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["index"]) == 0
+    generation = index_env / (index_env / "CURRENT").read_text().strip()
+    header = json.loads((generation / "index.json").read_text())
+    header["format_version"] = 0
+    (generation / "index.json").write_text(json.dumps(header))
+    capsys.readouterr()
+    assert main(["ask", SEED_QUESTION]) == 2
+    assert "run `newsbot index` to rebuild it" in capsys.readouterr().err
+
+
+def test_console_script_runs_as_a_process(index_env: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ask", "--json", SEED_QUESTION],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["answers"][0]["sentence"] == SEED_SENTENCE

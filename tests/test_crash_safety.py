@@ -1,0 +1,87 @@
+"""A killed indexer never leaves an unloadable index: SIGKILL at random moments, then check."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from index.search import NewsIndex
+from tests.conftest import ROOT, SEED_QUESTION, SEED_SENTENCE, SEEDS
+
+KILLS = 24
+
+
+def write_corpus(path: Path, articles: int) -> None:
+    """Write a JSON Lines corpus big enough that building it takes a while."""
+    rng = random.Random(7)
+    seed_lines = (SEEDS / "000_00f4f1af09a5d285.txt").read_text().splitlines()[2:]
+    words = " ".join(seed_lines).split()
+    with path.open("w") as out:
+        for n in range(articles):
+            body = "\n".join(
+                " ".join(rng.choice(words) for _ in range(rng.randint(8, 30))) + "."
+                for _ in range(rng.randint(10, 30))
+            )
+            out.write(json.dumps({"id": f"a{n}", "title": f"Article {n}", "text": body}) + "\n")
+
+
+def start_build(sources: list[Path], index_dir: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "index", "--json", "--index-dir", str(index_dir)]
+        + [str(s) for s in sources],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_for_write(index_dir: Path, process: subprocess.Popen[bytes], limit: float) -> None:
+    """Wait until the build has started writing a new generation (or has ended)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and process.poll() is None:
+        if any(p.name.startswith(".tmp-") for p in index_dir.iterdir()):
+            return
+        time.sleep(0.002)
+
+
+def test_sigkill_during_builds_never_breaks_the_index(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    write_corpus(corpus, articles=1500)
+    index_dir = tmp_path / "index"
+    first = start_build([SEEDS], index_dir)
+    assert first.wait(timeout=120) == 0
+    started = time.monotonic()
+    assert start_build([SEEDS, corpus], index_dir).wait(timeout=300) == 0
+    full = time.monotonic() - started
+
+    rng = random.Random(2026)
+    outcomes = {"killed": 0, "finished": 0}
+    for attempt in range(KILLS):
+        process = start_build([SEEDS, corpus], index_dir)
+        if attempt % 2:
+            time.sleep(rng.uniform(0.05, full))  # anywhere in the run
+        else:
+            wait_for_write(index_dir, process, full * 2)  # while it writes the arrays
+            time.sleep(rng.uniform(0, 0.05))
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+            outcomes["killed"] += 1
+        else:
+            outcomes["finished"] += 1
+        process.wait(timeout=60)
+
+        news = NewsIndex.load(index_dir)  # the previous (or the new, complete) generation
+        assert news.ask(SEED_QUESTION, k=1)[0].sentence == SEED_SENTENCE
+
+    assert outcomes["killed"] >= 20, outcomes
+    assert start_build([SEEDS], index_dir).wait(timeout=120) == 0
+    news = NewsIndex.load(index_dir)
+    assert news.n_articles == 1
+    leftovers = sorted(p.name for p in index_dir.iterdir())
+    assert leftovers == ["CURRENT", news.folder.name]
