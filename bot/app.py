@@ -108,11 +108,16 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         except (BadRequest, Forbidden) as exc:  # the admin never opened a chat with the bot
             log.warning("could not set the admin menu for user %s: %s", admin, exc.message)
     index = state.newsroom.index
-    log.info(
-        "serving %s articles as @%s",
-        f"{index.n_articles:,}" if index else "no",
-        bot.username,
-    )
+    if index is None:
+        log.warning("serving no index as @%s; an admin can /reindex", bot.username)
+    else:
+        log.info(
+            "serving %s (articles: %d, sentences: %d) as @%s",
+            index.folder.name,
+            index.n_articles,
+            index.n_sentences,
+            bot.username,
+        )
 
 
 def run(args: argparse.Namespace) -> int:
