@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -115,7 +116,7 @@ def build_from_articles(
     lengths: list[int] = []
     article_first: list[int] = [0]
     vocabulary: dict[str, int] = {}
-    for article_sentences, article_terms in _analyzed(articles, settings, progress):
+    for article_sentences, article_terms in analyze_articles(articles, settings, progress):
         sentences.extend(article_sentences)
         for joined in article_terms:
             terms = joined.split()
@@ -157,10 +158,13 @@ def build_from_articles(
     )
 
 
-def _analyzed(
-    articles: Sequence[Article], settings: BuildSettings, progress: Progress | None
+def analyze_articles(
+    articles: Sequence[Article], settings: BuildSettings, progress: Progress | None = None
 ) -> Iterator[tuple[list[str], list[str]]]:
-    """Yield (sentences, space-joined terms of each sentence) for each article, in order."""
+    """Yield (sentences, space-joined terms of each sentence) for each article, in order.
+
+    Splitting and analysis run in `settings.workers` processes (one per core by default).
+    """
     workers = settings.workers or os.cpu_count() or 1
     texts = [a.text for a in articles]
     chunks = [texts[i : i + _CHUNK_ARTICLES] for i in range(0, len(texts), _CHUNK_ARTICLES)]
@@ -169,7 +173,9 @@ def _analyzed(
         results: Iterator[list[tuple[list[str], list[str]]]] = map(_analyze_chunk, jobs)
         yield from _report(results, progress)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=_exit_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         yield from _report(pool.map(_analyze_chunk, jobs), progress)
 
 
@@ -181,6 +187,17 @@ def _report(
         yield from chunk
         if progress is not None:
             progress(len(chunk))
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Make a worker exit when its parent dies (a SIGKILLed build must not leave orphans)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 _analyzers: dict[AnalyzerSettings, Analyzer] = {}

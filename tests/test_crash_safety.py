@@ -59,6 +59,9 @@ def test_sigkill_during_builds_never_breaks_the_index(tmp_path: Path) -> None:
     started = time.monotonic()
     assert start_build([SEEDS, corpus], index_dir).wait(timeout=300) == 0
     full = time.monotonic() - started
+    complete = NewsIndex.load(index_dir)
+    expected = (complete.n_articles, complete.n_sentences)
+    assert complete.n_articles == 1501
 
     rng = random.Random(2026)
     outcomes = {"killed": 0, "finished": 0}
@@ -77,11 +80,14 @@ def test_sigkill_during_builds_never_breaks_the_index(tmp_path: Path) -> None:
         process.wait(timeout=60)
 
         news = NewsIndex.load(index_dir)  # the previous (or the new, complete) generation
-        assert news.ask(SEED_QUESTION, k=1)[0].sentence == SEED_SENTENCE
+        assert (news.n_articles, news.n_sentences) == expected
+        assert news.ask(SEED_QUESTION, k=5)
+        assert news.sentence(news.n_sentences - 1)  # the last sentence is readable
 
     assert outcomes["killed"] >= 20, outcomes
     assert start_build([SEEDS], index_dir).wait(timeout=120) == 0
     news = NewsIndex.load(index_dir)
     assert news.n_articles == 1
+    assert news.ask(SEED_QUESTION, k=1)[0].sentence == SEED_SENTENCE
     leftovers = sorted(p.name for p in index_dir.iterdir())
     assert leftovers == ["CURRENT", news.folder.name]
