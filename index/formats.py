@@ -170,7 +170,7 @@ def parse_html(text: str, url: str | None = None) -> Parsed:
     """Article text and metadata extracted by trafilatura."""
     try:
         extracted = trafilatura.bare_extraction(text, url=url, with_metadata=True)
-        document = extracted.as_dict() if hasattr(extracted, "as_dict") else extracted
+        document = extracted if isinstance(extracted, dict | None) else extracted.as_dict()
     except Exception as exc:  # trafilatura raises assorted lxml errors on broken markup
         yield Problem(None, f"HTML could not be parsed ({_first_line(exc)})")
         return

@@ -22,7 +22,8 @@ RSS = """<?xml version="1.0"?>
 <rss version="2.0"><channel><title>Loopback News</title>
 <item><title>Council backs budget</title><link>https://news.example/budget</link>
 <guid>budget-1</guid><pubDate>Tue, 03 Mar 2026 10:00:00 GMT</pubDate>
-<description>&lt;p&gt;The council approved the budget.&lt;/p&gt;&lt;p&gt;Residents cheered.&lt;/p&gt;</description>
+<description>&lt;p&gt;The council approved the budget.&lt;/p&gt;
+&lt;p&gt;Residents cheered.&lt;/p&gt;</description>
 </item>
 <item><title>No body here</title><link>https://news.example/empty</link></item>
 </channel></rss>"""
