@@ -21,7 +21,7 @@ from index.store import current_generation, read_header
 # An answer must score at least this share of the question's ideal score: the sum, over the
 # question's terms, of each term's idf (what a sentence of average length holding every term
 # once scores). See docs/relevance.md for how it was chosen on the development questions.
-MIN_COVERAGE = 0.3
+MIN_COVERAGE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
