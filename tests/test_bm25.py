@@ -17,10 +17,12 @@ TERMS = st.sampled_from(["a", "b", "c", "d", "e", "f", "g", "h"])
 SENTENCES = st.lists(TERMS, min_size=0, max_size=8)
 CORPORA = st.lists(SENTENCES, min_size=1, max_size=30).filter(any)
 QUERIES = st.lists(st.one_of(TERMS, st.sampled_from(["unknown", "zz"])), max_size=6)
+# b < 1: at b = 1 rank_bm25 divides 0 by 0 for an empty sentence and scores it NaN (with a
+# RuntimeWarning); newsbot scores it 0, as a sentence without the term.
 PARAMS = st.builds(
     BM25Params,
     k1=st.floats(0.1, 3.0),
-    b=st.floats(0.0, 1.0),
+    b=st.floats(0.0, 0.99),
     epsilon=st.floats(0.0, 1.0),
 )
 
