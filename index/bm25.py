@@ -9,7 +9,8 @@ rank_bm25 (dorianbrown/rank_bm25, `BM25Okapi`) is the specification:
 
 `get_scores` walks every document for every query term. Here each term's postings (sentence
 rows and their precomputed `w`, computed with the same floating-point operations in the same
-order) are contiguous arrays, so a query only touches the sentences that contain one of its terms.
+order) are contiguous arrays memory-mapped from the index folder, so a query only touches the
+sentences that contain one of its terms, and `top_k` skips most of those (see `index.topk`).
 """
 
 from __future__ import annotations
@@ -20,10 +21,20 @@ import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import numpy.typing as npt
+
+from index.topk import (
+    Buffers,
+    CodeArray,
+    best,
+    block_offsets,
+    length_ranks,
+    suffix_max,
+    top_k_maxscore,
+)
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int32]
@@ -74,24 +85,58 @@ def term_weights(
     The operations and their order are those of rank_bm25's `get_scores`, so each weight is the
     exact amount rank_bm25 adds to a document's score for one occurrence of the term in a query.
     """
+    return np.asarray(idf * tf_norm(tf, doc_len, avgdl, k1, b), dtype=np.float64)
+
+
+def tf_norm(
+    tf: npt.NDArray[np.integer],
+    doc_len: npt.NDArray[np.integer],
+    avgdl: float,
+    k1: float,
+    b: float,
+) -> FloatArray:
+    """Return `tf * (k1 + 1) / (tf + k1 * (1 - b + b * |d| / avgdl))`, the factor of idf in `w`.
+
+    Operations in rank_bm25's order, so `idf * tf_norm(...)` is `term_weights(...)` bit for bit.
+    """
     tf64 = tf.astype(np.int64)
     norm = 1 - b + b * doc_len.astype(np.int64) / avgdl
-    return np.asarray(idf * (tf64 * (k1 + 1) / (tf64 + k1 * norm)), dtype=np.float64)
+    return np.asarray(tf64 * (k1 + 1) / (tf64 + k1 * norm), dtype=np.float64)
 
 
-_ARRAYS = ("offsets", "docs", "weights", "doc_len")
+# Arrays of an index folder; `bm25.json` holds the parameters and the vocabulary.
+_ARRAYS = (
+    "offsets",
+    "ranks",
+    "codes",
+    "tf_norms",
+    "blocks",
+    "bounds",
+    "row_of_rank",
+    "doc_len",
+    "idf",
+)
 
 
 class BM25Index:
     """An inverted index whose scores equal rank_bm25's `BM25Okapi.get_scores`.
 
+    Sentences are numbered by *rank* in the postings: shortest first, ties by row (see
+    `index.topk`); results and `scores` are by row, as everywhere else.
+
     Attributes:
         params: The BM25 parameters the weights were computed with.
         terms: Term -> term id.
-        offsets: Postings of term id `t` are `docs[offsets[t]:offsets[t + 1]]` (ascending rows).
-        docs: Sentence rows of all postings, term by term.
-        weights: `w(t, d)` of each posting.
-        doc_len: Number of terms of each sentence.
+        offsets: Postings of term id `t` are `[offsets[t], offsets[t + 1])`.
+        ranks: Sentence rank of each posting, ascending within a term.
+        codes: Index into `tf_norms` of each posting: its weight is `idf[t] * tf_norms[code]`,
+            the very product rank_bm25 computes.
+        tf_norms: The distinct values of `tf_norm` in the corpus.
+        blocks: Blocks of `index.topk.BLOCK` postings of term id `t` are
+            `[blocks[t], blocks[t + 1])` in `bounds`.
+        bounds: Largest weight from each block to the end of its term's postings.
+        row_of_rank: Sentence row of each rank.
+        doc_len: Number of terms of each sentence, by row.
         idf: Floored idf of each term id.
     """
 
@@ -100,8 +145,12 @@ class BM25Index:
         params: BM25Params,
         vocabulary: list[str],
         offsets: npt.NDArray[np.int64],
-        docs: IntArray,
-        weights: FloatArray,
+        ranks: IntArray,
+        codes: CodeArray,
+        tf_norms: FloatArray,
+        blocks: npt.NDArray[np.int64],
+        bounds: FloatArray,
+        row_of_rank: IntArray,
         doc_len: IntArray,
         idf: FloatArray,
     ) -> None:
@@ -109,10 +158,24 @@ class BM25Index:
         self.vocabulary = vocabulary
         self.terms = {term: i for i, term in enumerate(vocabulary)}
         self.offsets = offsets
-        self.docs = docs
-        self.weights = weights
+        self.ranks = ranks
+        self.codes = codes
+        self.tf_norms = tf_norms
+        self.blocks = blocks
+        self.bounds = bounds
+        self.row_of_rank = row_of_rank
         self.doc_len = doc_len
         self.idf = idf
+        # Plain ndarray views of the memory-mapped arrays for the query path: slicing and
+        # indexing the np.memmap subclass costs more.
+        self._offsets = np.asarray(offsets)
+        self._ranks = np.asarray(ranks)
+        self._codes = np.asarray(codes)
+        self._tf_norms = np.asarray(tf_norms)
+        self._blocks = np.asarray(blocks)
+        self._bounds = np.asarray(bounds)
+        self._row_of_rank = np.asarray(row_of_rank)
+        self._idf = np.asarray(idf)
         self._local = threading.local()
 
     @property
@@ -142,7 +205,7 @@ class BM25Index:
     def from_token_ids(
         cls,
         vocabulary: list[str],
-        token_ids: npt.NDArray[np.int64],
+        token_ids: npt.NDArray[np.integer],
         doc_len: IntArray,
         params: BM25Params,
     ) -> BM25Index:
@@ -153,21 +216,46 @@ class BM25Index:
         """
         n_docs = len(doc_len)
         n_terms = len(vocabulary)
-        rows = np.repeat(np.arange(n_docs, dtype=np.int64), doc_len)
-        keys, tf = np.unique(token_ids * max(n_docs, 1) + rows, return_counts=True)
-        term_of = keys // max(n_docs, 1)
-        docs = (keys - term_of * max(n_docs, 1)).astype(np.int32)
+        stride = max(n_docs, 1)
+        row_of_rank = length_ranks(doc_len)
+        rank_of_row = np.empty(n_docs, dtype=np.int64)
+        rank_of_row[row_of_rank] = np.arange(n_docs)
+        keys = token_ids.astype(np.int64) * stride + np.repeat(rank_of_row, doc_len)
+        del rank_of_row
+        keys.sort()
+        # Runs of equal keys are one posting each; their lengths are the term frequencies.
+        starts = np.flatnonzero(np.diff(keys, prepend=-1))
+        tf = np.diff(starts, append=len(keys))
+        keys = keys[starts]
+        del starts
+        term_of = keys // stride
+        ranks = (keys - term_of * stride).astype(np.int32)
+        del keys
         doc_freq = np.bincount(term_of, minlength=n_terms)
         offsets = np.zeros(n_terms + 1, dtype=np.int64)
         np.cumsum(doc_freq, out=offsets[1:])
         idf = floor_idf(okapi_idf(n_docs, doc_freq.tolist()), params.epsilon)
         avgdl = int(doc_len.sum()) / n_docs if n_docs else 1.0
-        weights = (
-            term_weights(tf, doc_len[docs], avgdl, idf[term_of], params.k1, params.b)
-            if len(docs)
-            else np.zeros(0, dtype=np.float64)
+        codes, tf_norms = _tf_norm_codes(tf, doc_len[row_of_rank[ranks]], avgdl, params)
+        del tf
+        # Bounds need the weights once; serving reads codes.
+        weights = idf[term_of] * tf_norms[codes]
+        del term_of
+        bounds = suffix_max(offsets, weights)
+        del weights
+        return cls(
+            params,
+            vocabulary,
+            offsets,
+            ranks,
+            codes,
+            tf_norms,
+            block_offsets(offsets),
+            bounds,
+            row_of_rank,
+            doc_len.astype(np.int32),
+            idf,
         )
-        return cls(params, vocabulary, offsets, docs, weights, doc_len.astype(np.int32), idf)
 
     def query_terms(self, terms: Sequence[str]) -> list[int]:
         """Map analyzed query terms to term ids, in order, repeats kept, unknown terms dropped."""
@@ -176,54 +264,79 @@ class BM25Index:
 
     def scores(self, terms: Sequence[str]) -> FloatArray:
         """Return every sentence's score, like `BM25Okapi.get_scores` (for tests and tools)."""
-        dense = np.zeros(self.n_docs, dtype=np.float64)
+        by_rank = np.zeros(self.n_docs, dtype=np.float64)
         for term in self.query_terms(terms):
-            start, end = self.offsets[term], self.offsets[term + 1]
-            dense[self.docs[start:end]] += self.weights[start:end]
+            start, end = self._offsets[term], self._offsets[term + 1]
+            by_rank[self._ranks[start:end]] += self.posting_weights(term)
+        dense = np.empty(self.n_docs, dtype=np.float64)
+        dense[self._row_of_rank] = by_rank
         return dense
 
     def top_k(self, terms: Sequence[str], k: int) -> tuple[IntArray, FloatArray]:
         """Return the `k` best sentences with a score above zero, best first.
 
-        Ties are broken by sentence row, ascending. Only postings of the query's terms are read.
+        Ties are broken by sentence row, ascending. Scores are exactly `scores(terms)`'s. Most
+        postings of common terms are skipped (see `index.topk`), unless a query term weighs
+        below zero.
         """
         term_ids = self.query_terms(terms)
         if not term_ids or k <= 0:
             return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float64)
-        acc = self._accumulator()
+        if min(self._idf[term_ids].tolist()) < 0:
+            return self._exhaustive(term_ids, k)
+        return top_k_maxscore(
+            self._offsets,
+            self._ranks,
+            self._codes,
+            self._tf_norms,
+            self._blocks,
+            self._bounds,
+            self._idf,
+            self._row_of_rank,
+            term_ids,
+            k,
+            self._buffers(),
+        )
+
+    def posting_weights(self, term: int) -> FloatArray:
+        """Return `w(t, d)` of each posting of term id `term`, in rank order."""
+        start, end = self._offsets[term], self._offsets[term + 1]
+        return np.asarray(self._idf[term] * self._tf_norms[self._codes[start:end]])
+
+    def _buffers(self) -> Buffers:
+        """Return this thread's work space for `top_k_maxscore`."""
+        buffers: Buffers | None = getattr(self._local, "buffers", None)
+        if buffers is None:
+            buffers = self._local.buffers = Buffers()
+        return buffers
+
+    def top_k_exhaustive(self, terms: Sequence[str], k: int) -> tuple[IntArray, FloatArray]:
+        """Return what `top_k` does, adding up every posting of every query term (for tests)."""
+        term_ids = self.query_terms(terms)
+        if not term_ids or k <= 0:
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float64)
+        return self._exhaustive(term_ids, k)
+
+    def _exhaustive(self, term_ids: list[int], k: int) -> tuple[IntArray, FloatArray]:
+        """Return the top `k` of term ids by adding up all their postings."""
+        acc: FloatArray | None = getattr(self._local, "acc", None)
+        if acc is None or len(acc) != self.n_docs:
+            acc = self._local.acc = np.zeros(self.n_docs, dtype=np.float64)
         touched: list[IntArray] = []
-        seen: set[int] = set()
         for term in term_ids:
-            start, end = self.offsets[term], self.offsets[term + 1]
-            rows = self.docs[start:end]
-            acc[rows] += self.weights[start:end]
-            if term not in seen:
-                seen.add(term)
-                touched.append(rows)
+            start, end = self._offsets[term], self._offsets[term + 1]
+            at = self._ranks[start:end]
+            acc[at] += self.posting_weights(term)
+            touched.append(at)
         candidates = touched[0] if len(touched) == 1 else np.unique(np.concatenate(touched))
         scores = acc[candidates]
         acc[candidates] = 0.0
-        positive = scores > 0
-        candidates, scores = candidates[positive], scores[positive]
-        if len(scores) > k:
-            keep = np.argpartition(-scores, k - 1)[:k]
-            candidates, scores = candidates[keep], scores[keep]
-        order = np.lexsort((candidates, -scores))
-        return candidates[order].astype(np.int32), scores[order]
-
-    def _accumulator(self) -> FloatArray:
-        """Return this thread's zeroed score buffer, one slot per sentence."""
-        acc: FloatArray | None = getattr(self._local, "acc", None)
-        if acc is None or len(acc) != self.n_docs:
-            acc = np.zeros(self.n_docs, dtype=np.float64)
-            self._local.acc = acc
-        return acc
+        return best(candidates, scores, self._row_of_rank, k)
 
     def save(self, folder: Path) -> None:
         """Write the index as named arrays plus `bm25.json` into an existing folder."""
         for name in _ARRAYS:
             np.save(folder / f"{name}.npy", getattr(self, name))
-        np.save(folder / "idf.npy", self.idf)
         meta = {"params": asdict(self.params), "vocabulary": self.vocabulary}
         (folder / "bm25.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
 
@@ -233,13 +346,22 @@ class BM25Index:
         meta = json.loads((folder / "bm25.json").read_text(encoding="utf-8"))
         mode: Literal["r"] | None = "r" if mmap else None
         arrays = {name: np.load(folder / f"{name}.npy", mmap_mode=mode) for name in _ARRAYS}
-        idf = np.load(folder / "idf.npy", mmap_mode=mode)
-        return cls(
-            BM25Params(**meta["params"]),
-            meta["vocabulary"],
-            arrays["offsets"],
-            arrays["docs"],
-            arrays["weights"],
-            arrays["doc_len"],
-            idf,
-        )
+        return cls(BM25Params(**meta["params"]), meta["vocabulary"], **arrays)
+
+
+def _tf_norm_codes(
+    tf: npt.NDArray[np.integer], lengths: npt.NDArray[np.integer], avgdl: float, params: BM25Params
+) -> tuple[CodeArray, FloatArray]:
+    """Return a code per posting and the table of distinct `tf_norm` values the codes index.
+
+    `tf_norm` depends only on (tf, sentence length), and a corpus holds few such pairs.
+    """
+    if not len(tf):
+        return np.zeros(0, dtype=np.uint16), np.zeros(0, dtype=np.float64)
+    stride = int(lengths.max()) + 1
+    pairs, pair_of = np.unique(tf.astype(np.int64) * stride + lengths, return_inverse=True)
+    values, value_of = np.unique(
+        tf_norm(pairs // stride, pairs % stride, avgdl, params.k1, params.b), return_inverse=True
+    )
+    code_type = np.uint16 if len(values) <= 1 << 16 else np.uint32
+    return cast(CodeArray, value_of.astype(code_type)[pair_of]), values
