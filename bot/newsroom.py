@@ -69,7 +69,7 @@ class Newsroom:
     async def open(self) -> None:
         """Load the index; build it first when there is none. Failures are logged, not raised."""
         try:
-            self.index = await asyncio.to_thread(NewsIndex.load, self.index_dir)
+            self.index = await asyncio.to_thread(_load_warm, self.index_dir)
             return
         except IndexMissingError:
             log.info("no index in %s yet; building it from %s", self.index_dir, self.sources)
@@ -127,7 +127,7 @@ class Newsroom:
             return RebuildResult(False, reason, seconds=seconds)
         report = json.loads(out.decode("utf-8").strip().splitlines()[-1])
         try:
-            self.index = await asyncio.to_thread(NewsIndex.load, self.index_dir)
+            self.index = await asyncio.to_thread(_load_warm, self.index_dir)
         except StoreError as exc:
             return RebuildResult(False, f"the new index does not load: {exc}", seconds=seconds)
         skipped = tuple(
@@ -140,3 +140,10 @@ class Newsroom:
         )
         log.info("rebuilt the index: %s", summary)
         return RebuildResult(True, summary, skipped, seconds)
+
+
+def _load_warm(index_dir: Path) -> NewsIndex:
+    """Load an index and run one search, so the first user never waits for JIT compilation."""
+    index = NewsIndex.load(index_dir)
+    index.search("news", 1)
+    return index
