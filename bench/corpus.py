@@ -13,7 +13,8 @@ exactly the same terms of exactly the same sentences.
     python -m bench.corpus                 # writes bench/out/corpus-100k and corpus-1m
 
 Each corpus folder holds:
-    articles.jsonl   the articles (id, title, text, date), input of a full newsbot build
+    articles.jsonl   the articles (id, title, text, date), input of a full newsbot build: it
+                     splits them into the very same sentences
     vocabulary.json  terms in order of first appearance
     token_ids.npy    term id of every token, sentence after sentence (int32)
     lengths.npy      number of tokens of each sentence (int32)
@@ -24,6 +25,7 @@ Each corpus folder holds:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import time
@@ -42,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REUTERS = ROOT.parent / "shared" / "corpus" / "reuters21578" / "articles.jsonl"
 OUT = ROOT / "bench" / "out"
 SIZES = {"100k": 100_000, "1m": 1_000_000}
-CORPUS_VERSION = 2
+CORPUS_VERSION = 3
 HELD_OUT_SHARE = 0.03
 QUESTIONS = 500
 SEED = 21578
@@ -94,10 +96,13 @@ class Corpus:
         return list(read_articles(self.folder / "articles.jsonl"))
 
 
-def load(name: str, out: Path = OUT) -> Corpus:
-    """Load corpus `name` ("100k" or "1m") from `out`, making every corpus first if missing."""
+def load(name: str, out: Path = OUT, *, refresh: bool = True) -> Corpus:
+    """Load corpus `name` ("100k" or "1m") from `out`.
+
+    With `refresh`, every corpus is made first when missing or made by other code.
+    """
     folder = out / f"corpus-{name}"
-    if not _complete(folder):
+    if refresh and not _complete(folder):
         make(out)
     return Corpus(
         folder=folder,
@@ -150,17 +155,41 @@ def make(out: Path = OUT, workers: int = 0) -> None:
         )
 
 
+def _code() -> str:
+    """Return a hash of the code that turns articles into sentences and terms."""
+    digest = hashlib.sha256(str(CORPUS_VERSION).encode())
+    for name in ("formats.py", "ingest.py", "sentences.py", "analysis.py"):
+        digest.update((ROOT / "index" / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _complete(folder: Path) -> bool:
+    """Whether `folder` holds a corpus made by this code (else it is made again)."""
     meta = folder / "corpus.json"
     if not meta.exists():
         return False
-    return bool(json.loads(meta.read_text()).get("version") == CORPUS_VERSION)
+    return bool(json.loads(meta.read_text()).get("code") == _code())
 
 
 def _reuters() -> list[Article]:
     """Read the Reuters articles as `newsbot index` reads them (unwrapped, deduplicated)."""
     ingested = read_sources([REUTERS])
     return [a for a in ingested.articles if a.text]
+
+
+def _raw_bodies() -> dict[str, str]:
+    """Return each Reuters article's body as stored, by id.
+
+    The corpus files hold these, not the cleaned text: cleaning (which unwraps lines) is not
+    idempotent, and a full build must see exactly what `_reuters` saw.
+    """
+    bodies = {}
+    with REUTERS.open(encoding="utf-8") as f:
+        for line in f:
+            record = json.loads(line)
+            if record.get("body"):
+                bodies[str(record["id"])] = record["body"]
+    return bodies
 
 
 def _split(articles: Sequence[Article], settings: BuildSettings) -> Iterator[list[str]]:
@@ -270,9 +299,10 @@ def _write(
     """Write a corpus folder: articles, analyzed tokens, questions, and corpus.json last."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "corpus.json").unlink(missing_ok=True)
+    raw = _raw_bodies()
     with (folder / "articles.jsonl").open("w", encoding="utf-8") as f:
         for a in articles:
-            record = {"id": a.id, "title": a.title, "text": a.text, "date": a.date}
+            record = {"id": a.id, "title": a.title, "text": raw.get(a.id, a.text), "date": a.date}
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
     vocabulary: dict[str, int] = {}
     token_ids: list[int] = []
@@ -292,6 +322,7 @@ def _write(
             f.write(json.dumps(q, ensure_ascii=False) + "\n")
     meta = {
         "version": CORPUS_VERSION,
+        "code": _code(),
         "sentences": size,
         "articles": len(articles),
         "tokens": len(token_ids),

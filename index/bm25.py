@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.topk import (
+    WORK,
     Buffers,
     CodeArray,
     best,
@@ -302,6 +303,10 @@ class BM25Index:
         """Return `w(t, d)` of each posting of term id `term`, in rank order."""
         start, end = self._offsets[term], self._offsets[term + 1]
         return np.asarray(self._idf[term] * self._tf_norms[self._codes[start:end]])
+
+    def last_work(self) -> dict[str, int]:
+        """Return what this thread's last pruned `top_k` did (see `index.topk.WORK`)."""
+        return dict(zip(WORK, self._buffers().work.tolist(), strict=True))
 
     def _buffers(self) -> Buffers:
         """Return this thread's work space for `top_k_maxscore`."""

@@ -46,6 +46,16 @@ CodeArray = npt.NDArray[np.unsignedinteger[Any]]
 
 # Index of the lowest set bit of a uint64 (an LLVM intrinsic, `cttz`).
 trailing_zeros: Any = _trailing_zeros
+# What the last query of a thread did (`Buffers.work`), for profiles.
+WORK = (
+    "windows",
+    "essential postings read",
+    "candidates",
+    "candidates after the first bound",
+    "non-essential postings scanned",
+    "non-essential lookups",
+    "sentences scored",
+)
 # Postings per block of `suffix_max`.
 BLOCK = 64
 # Relative loosening of every bound: far above the rounding error of a sum of a few hundred
@@ -65,6 +75,7 @@ class Buffers:
         self.partial: FloatArray = np.zeros(WINDOW, dtype=np.float64)
         self.scratch: FloatArray = np.zeros(WINDOW, dtype=np.float64)
         self._contrib: FloatArray = np.zeros(WINDOW * 8, dtype=np.float64)
+        self.work = np.zeros(len(WORK), dtype=np.int64)
 
     def contrib(self, n_terms: int) -> FloatArray:
         """Return a zeroed `WINDOW` x `n_terms` array."""
@@ -171,6 +182,7 @@ def top_k_maxscore(
         buffers.contrib(len(terms)),
         buffers.partial,
         buffers.scratch,
+        buffers.work,
     )
 
 
@@ -191,12 +203,14 @@ def _maxscore(  # type: ignore[no-untyped-def]
     contrib,
     partial,
     scratch,
+    work,
 ):
     """The MaxScore walk over the postings of the query's distinct terms (see module doc).
 
     `contrib` (at least `WINDOW` x terms), `partial` and `scratch` (`WINDOW`) are all zeros, and
-    are left so.
+    are left so. `work` gets the counts of `WORK`.
     """
+    work[:] = 0
     n_terms = len(starts)
     n_ranks = len(row_of_rank)
     pos = starts.copy()
@@ -244,6 +258,7 @@ def _maxscore(  # type: ignore[no-untyped-def]
         if window == no_rank:
             break
         end = window + WINDOW
+        work[0] += 1
         # 1. Read the essential terms' postings in [window, end).
         for j in range(essential, n_terms):
             i = order[j]
@@ -257,6 +272,7 @@ def _maxscore(  # type: ignore[no-untyped-def]
                 contrib[at, i] = w
                 partial[at] += count * w
                 p += 1
+            work[1] += p - pos[i]
             pos[i] = p
         # 2. Candidates by rank; alive while the non-essential terms can lift them to theta.
         n_candidates = 0
@@ -272,6 +288,8 @@ def _maxscore(  # type: ignore[no-untyped-def]
                 n_candidates += 1
                 alive[n_alive] = at
                 n_alive += partial[at] >= floor
+        work[2] += n_candidates
+        work[3] += n_alive
         # 3. Non-essential terms, heaviest first: read each one's weights of the live
         #    candidates, by scanning its postings in the window or galloping to each.
         for j in range(essential - 1, -1, -1):
@@ -291,8 +309,10 @@ def _maxscore(  # type: ignore[no-untyped-def]
                     contrib[at, i] = scratch[at]
                 for q in range(pos[i], p):
                     scratch[ranks[q] - window] = 0.0
+                work[4] += p - pos[i]
                 pos[i] = p
             else:
+                work[5] += n_alive
                 for c in range(n_alive):
                     at = alive[c]
                     p = _gallop(ranks, pos[i], ends[i], window + at)
@@ -308,6 +328,7 @@ def _maxscore(  # type: ignore[no-untyped-def]
                 kept += partial[at] >= floor
             n_alive = kept
         # 4. Exact scores of the survivors, in query order.
+        work[6] += n_alive
         for c in range(n_alive):
             at = alive[c]
             score = 0.0
