@@ -96,7 +96,7 @@ def test_saved_index_loads_memory_mapped_with_equal_scores(tmp_path: Path) -> No
     built = BM25Index.build(corpus, BM25Params(k1=1.2, b=0.6, epsilon=0.3))
     built.save(tmp_path)
     loaded = BM25Index.load(tmp_path)
-    assert isinstance(loaded.weights, np.memmap)
+    assert isinstance(loaded.ranks, np.memmap)
     assert loaded.params == BM25Params(k1=1.2, b=0.6, epsilon=0.3)
     query = ["trade", "china", "russia", "china"]
     np.testing.assert_array_equal(loaded.scores(query), built.scores(query))
