@@ -11,7 +11,6 @@ from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Li
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     CommandHandler,
@@ -22,6 +21,7 @@ from telegram.ext import (
 )
 
 from bot import handlers, logs
+from bot.delivery import PatientRateLimiter
 from bot.newsroom import Newsroom
 from bot.settings import Settings, SettingsError
 from bot.state import BotState
@@ -50,9 +50,9 @@ def build_application(settings: Settings, newsroom: Newsroom | None = None) -> A
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        # Telegram's flood control (429 retry_after) is waited out and the call retried, so a
-        # reply is delayed, never lost.
-        .rate_limiter(AIORateLimiter(max_retries=20))
+        # Telegram's flood control (429 retry_after) is waited out and the call retried, and so
+        # are 5xx answers and dropped connections: a reply is delayed, never lost.
+        .rate_limiter(PatientRateLimiter(max_retries=20))
         # Chats are served concurrently; `ChatTurns` keeps each chat's replies in order.
         .concurrent_updates(True)
         .post_init(_post_init)

@@ -172,11 +172,6 @@ async def test_polling_recovers_by_itself_and_answers_what_arrived_meanwhile(
     assert fault_hit()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a reply whose sendMessage meets a 5xx or a dropped connection is lost; "
-    "AIORateLimiter retries only 429 (see docs/reliability.md, 'Known gaps')",
-)
 async def test_a_reply_survives_a_transient_5xx_on_send_message(
     bot: RunningBot, telegram: FakeTelegram
 ) -> None:
