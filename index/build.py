@@ -1,12 +1,16 @@
 """Build an index: sources -> articles -> sentences -> terms -> BM25 arrays -> a new generation.
 
-Splitting and analysis run in worker processes (one per core) on chunks of articles; the parent
-numbers the terms and writes the arrays. The previous generation stays current until the new one
-is complete (see `index.store`).
+Splitting and analysis run in worker processes (one per core) on chunks of articles. A worker
+hands back compact arrays (its chunk's sentences as one UTF-8 blob, its terms numbered locally in
+order of first appearance, the term ids of every sentence), so that little crosses between
+processes and the parent only renumbers each chunk's few thousand distinct terms; it then builds
+the BM25 arrays (`index.bm25`) and writes them. The previous generation stays current until the
+new one is complete (see `index.store`).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import threading
@@ -15,8 +19,10 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from index.analysis import Analyzer, AnalyzerSettings
 from index.bm25 import BM25Index, BM25Params
@@ -111,38 +117,40 @@ def build_from_articles(
         ingested = Ingested(articles=list(ingested))
     articles = ingested.articles
 
-    sentences: list[str] = []
-    token_ids: list[int] = []
-    lengths: list[int] = []
-    article_first: list[int] = [0]
     vocabulary: dict[str, int] = {}
-    for article_sentences, article_terms in analyze_articles(articles, settings, progress):
-        sentences.extend(article_sentences)
-        for joined in article_terms:
-            terms = joined.split()
-            lengths.append(len(terms))
-            for term in terms:
-                term_id = vocabulary.get(term)
-                if term_id is None:
-                    term_id = vocabulary[term] = len(vocabulary)
-                token_ids.append(term_id)
-        article_first.append(len(sentences))
+    token_ids: list[npt.NDArray[np.int32]] = []
+    lengths: list[npt.NDArray[np.int32]] = []
+    texts: list[bytes] = []
+    text_offsets: list[npt.NDArray[np.int64]] = []
+    per_article: list[npt.NDArray[np.int32]] = []
+    for chunk in _analyzed_chunks(articles, settings, progress):
+        # Chunks come in order, and each numbers its terms by first appearance: numbering the
+        # new ones in that order keeps global ids in order of first appearance (as rank_bm25's).
+        to_global = np.fromiter(
+            (vocabulary.setdefault(term, len(vocabulary)) for term in chunk.vocabulary),
+            dtype=np.int32,
+            count=len(chunk.vocabulary),
+        )
+        token_ids.append(to_global[chunk.token_ids])
+        lengths.append(chunk.lengths)
+        texts.append(chunk.text)
+        text_offsets.append(chunk.text_offsets)
+        per_article.append(chunk.sentences_per_article)
 
+    doc_len = _concatenate(lengths, np.int32)
     bm25 = BM25Index.from_token_ids(
-        list(vocabulary),
-        np.asarray(token_ids, dtype=np.int64),
-        np.asarray(lengths, dtype=np.int32),
-        settings.params,
+        list(vocabulary), _concatenate(token_ids, np.int32), doc_len, settings.params
     )
+    n_sentences = len(doc_len)
     with GenerationWriter(index_dir) as writer:
         bm25.save(writer.folder)
-        _write_sentences(writer.folder, sentences, article_first)
+        _write_sentences(writer.folder, texts, text_offsets, per_article)
         _write_articles(writer.folder, articles)
         header = {
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "params": asdict(settings.params),
             "analyzer": asdict(settings.analyzer),
-            "counts": {"articles": len(articles), "sentences": len(sentences)},
+            "counts": {"articles": len(articles), "sentences": n_sentences},
             "manifest": [asdict(f) for f in ingested.files],
             "skipped": [asdict(s) for s in ingested.skipped],
             "duplicates": ingested.duplicates,
@@ -151,11 +159,32 @@ def build_from_articles(
     return BuildReport(
         folder=folder,
         articles=len(articles),
-        sentences=len(sentences),
+        sentences=n_sentences,
         skipped=tuple(ingested.skipped),
         duplicates=ingested.duplicates,
         seconds=time.perf_counter() - started,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    """Some articles, split and analyzed by a worker.
+
+    Attributes:
+        sentences_per_article: Number of sentences of each article.
+        text: The sentences, UTF-8, one after the other.
+        text_offsets: Byte offset of each sentence in `text`, and the end.
+        vocabulary: The chunk's terms, in order of first appearance.
+        token_ids: Every term of every sentence, as an index into `vocabulary`.
+        lengths: Number of terms of each sentence.
+    """
+
+    sentences_per_article: npt.NDArray[np.int32]
+    text: bytes
+    text_offsets: npt.NDArray[np.int64]
+    vocabulary: list[str]
+    token_ids: npt.NDArray[np.int32]
+    lengths: npt.NDArray[np.int32]
 
 
 def analyze_articles(
@@ -165,13 +194,30 @@ def analyze_articles(
 
     Splitting and analysis run in `settings.workers` processes (one per core by default).
     """
+    for chunk in _analyzed_chunks(articles, settings, progress):
+        text, offsets = chunk.text, chunk.text_offsets.tolist()
+        sentences = [text[a:b].decode("utf-8") for a, b in itertools.pairwise(offsets)]
+        ends = np.cumsum(chunk.lengths).tolist()
+        words = [chunk.vocabulary[i] for i in chunk.token_ids.tolist()]
+        terms = [
+            " ".join(words[b - n : b]) for n, b in zip(chunk.lengths.tolist(), ends, strict=True)
+        ]
+        row = 0
+        for n in chunk.sentences_per_article.tolist():
+            yield sentences[row : row + n], terms[row : row + n]
+            row += n
+
+
+def _analyzed_chunks(
+    articles: Sequence[Article], settings: BuildSettings, progress: Progress | None
+) -> Iterator[_Chunk]:
+    """Yield the articles split and analyzed, chunk by chunk, in order."""
     workers = settings.workers or os.cpu_count() or 1
     texts = [a.text for a in articles]
     chunks = [texts[i : i + _CHUNK_ARTICLES] for i in range(0, len(texts), _CHUNK_ARTICLES)]
     jobs = [(settings.analyzer, chunk) for chunk in chunks]
     if workers <= 1 or len(articles) < _PARALLEL_MIN_ARTICLES:
-        results: Iterator[list[tuple[list[str], list[str]]]] = map(_analyze_chunk, jobs)
-        yield from _report(results, progress)
+        yield from _report(map(_analyze_chunk, jobs), progress)
         return
     with ProcessPoolExecutor(
         max_workers=workers, initializer=_exit_with_parent, initargs=(os.getpid(),)
@@ -179,14 +225,12 @@ def analyze_articles(
         yield from _report(pool.map(_analyze_chunk, jobs), progress)
 
 
-def _report(
-    results: Iterator[list[tuple[list[str], list[str]]]], progress: Progress | None
-) -> Iterator[tuple[list[str], list[str]]]:
-    """Pass chunk results through article by article, telling `progress` after each chunk."""
+def _report(results: Iterator[_Chunk], progress: Progress | None) -> Iterator[_Chunk]:
+    """Pass chunks through, telling `progress` how many articles each held."""
     for chunk in results:
-        yield from chunk
+        yield chunk
         if progress is not None:
-            progress(len(chunk))
+            progress(len(chunk.sentences_per_article))
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -203,27 +247,64 @@ def _exit_with_parent(parent: int) -> None:
 _analyzers: dict[AnalyzerSettings, Analyzer] = {}
 
 
-def _analyze_chunk(job: tuple[AnalyzerSettings, list[str]]) -> list[tuple[list[str], list[str]]]:
+def _analyze_chunk(job: tuple[AnalyzerSettings, list[str]]) -> _Chunk:
     """Split and analyze a chunk of article bodies (runs in a worker process)."""
     settings, texts = job
     analyzer = _analyzers.get(settings)
     if analyzer is None:
         analyzer = _analyzers[settings] = Analyzer(settings)
-    out = []
+    local: dict[str, int] = {}
+    per_article: list[int] = []
+    encoded: list[bytes] = []
+    token_ids: list[int] = []
+    lengths: list[int] = []
     for text in texts:
         sentences = split_sentences(text)
-        out.append((sentences, [" ".join(analyzer.terms(s)) for s in sentences]))
-    return out
-
-
-def _write_sentences(folder: Path, sentences: list[str], article_first: list[int]) -> None:
-    """Write sentence texts as one UTF-8 blob with byte offsets, and each article's first row."""
-    encoded = [s.encode("utf-8") for s in sentences]
+        per_article.append(len(sentences))
+        for sentence in sentences:
+            encoded.append(sentence.encode("utf-8"))
+            terms = analyzer.terms(sentence)
+            lengths.append(len(terms))
+            token_ids.extend([local.setdefault(term, len(local)) for term in terms])
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum([len(e) for e in encoded], out=offsets[1:])
-    (folder / "sentences.bin").write_bytes(b"".join(encoded))
+    return _Chunk(
+        sentences_per_article=np.asarray(per_article, dtype=np.int32),
+        text=b"".join(encoded),
+        text_offsets=offsets,
+        vocabulary=list(local),
+        token_ids=np.asarray(token_ids, dtype=np.int32),
+        lengths=np.asarray(lengths, dtype=np.int32),
+    )
+
+
+def _concatenate(parts: list[npt.NDArray[Any]], dtype: type[np.generic]) -> npt.NDArray[Any]:
+    """Concatenate arrays (none: an empty array of `dtype`)."""
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
+
+
+def _write_sentences(
+    folder: Path,
+    texts: list[bytes],
+    text_offsets: list[npt.NDArray[np.int64]],
+    per_article: list[npt.NDArray[np.int32]],
+) -> None:
+    """Write sentence texts as one UTF-8 blob with byte offsets, and each article's first row."""
+    starts = np.cumsum([0] + [len(t) for t in texts[:-1]], dtype=np.int64)
+    offsets = np.zeros(1, dtype=np.int64)
+    if texts:
+        offsets = np.concatenate(
+            [np.zeros(1, dtype=np.int64)]
+            + [o[1:] + start for o, start in zip(text_offsets, starts.tolist(), strict=True)]
+        )
+    counts = _concatenate(per_article, np.int32)
+    article_first = np.zeros(len(counts) + 1, dtype=np.int32)
+    np.cumsum(counts, out=article_first[1:])
+    with (folder / "sentences.bin").open("wb") as f:
+        for text in texts:
+            f.write(text)
     np.save(folder / "sentence_offsets.npy", offsets)
-    np.save(folder / "article_first.npy", np.asarray(article_first, dtype=np.int32))
+    np.save(folder / "article_first.npy", article_first)
 
 
 def _write_articles(folder: Path, articles: Sequence[Article]) -> None:
