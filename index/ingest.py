@@ -1,18 +1,25 @@
 """Read articles from sources: files, folders (recursively) and RSS/Atom feed URLs.
 
 Bad input never stops a read: a file, line or feed entry that cannot be used becomes a `Skipped`
-with its name, line and reason, and the rest is read. Only regular files under the configured
-paths are read: symlinks that lead outside a source folder are not followed. Feeds are fetched
-over http(s) only, with a timeout and a size cap.
+with its name, line and reason, and the rest is read. Only regular files are read, and symlinks
+inside a source folder that lead outside it are not followed. Feeds are fetched over http(s)
+only (redirects too), within a time limit and a size cap.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import logging
 import os
+import re
 import stat
+import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 
 import httpx
 
@@ -29,6 +36,8 @@ from index.formats import (
 )
 from index.model import Article, Ingested, Skipped, SourceFile
 
+logger = logging.getLogger(__name__)
+
 PARSERS: dict[str, Callable[[str], Parsed]] = {
     ".txt": parse_txt,
     ".md": parse_markdown,
@@ -37,61 +46,83 @@ PARSERS: dict[str, Callable[[str], Parsed]] = {
     ".htm": parse_html,
     ".json": parse_json,
     ".jsonl": parse_jsonl,
-    ".xml": parse_feed,
-    ".rss": parse_feed,
-    ".atom": parse_feed,
 }
-USER_AGENT = "newsbot/0.1 (+feed reader)"
+FEED_SUFFIXES = frozenset({".xml", ".rss", ".atom"})
+SUPPORTED_SUFFIXES = frozenset(PARSERS) | FEED_SUFFIXES
+MAX_FILE_BYTES = 1 << 30  # a sanity limit for local files; they are read whole
+MAX_REDIRECTS = 5
+USER_AGENT = "newsbot/0.1 (feed reader)"
+
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_HTML_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.IGNORECASE)
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)  # so that opening a FIFO does not wait for a writer
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Document:
+    """The bytes of one file or fetched feed, before parsing."""
+
+    where: str
+    suffix: str
+    data: bytes
+    content_type: str | None = None
 
 
 def read_sources(
-    sources: Sequence[str | Path],
-    *,
-    timeout: float = 10.0,
-    max_bytes: int = 20_000_000,
-    max_file_bytes: int = 2_000_000_000,
+    sources: Sequence[str | Path], *, timeout: float = 10.0, max_bytes: int = 20_000_000
 ) -> Ingested:
     """Read every article from `sources`, each article once.
 
     Args:
-        sources: Files, folders (read recursively, in sorted order) and http(s) feed URLs.
-        timeout: Seconds allowed for each feed request.
+        sources: Files, folders (read recursively, in sorted order, hidden entries and
+            unsupported file types left out) and http(s) feed URLs. A single string or path
+            is taken as one source.
+        timeout: Seconds allowed for fetching each feed, redirects and body included.
         max_bytes: Largest feed fetched; a larger one is skipped.
-        max_file_bytes: Largest local file read; a larger one is skipped.
 
     Returns:
-        The articles (repeats by id or by normalized text dropped and counted), the skipped items
-        with reasons, and a manifest of what was read.
+        The articles (repeats by id or by normalized text dropped and counted), the skipped
+        items with reasons, and a manifest of every file and feed read.
     """
+    if isinstance(sources, str | Path):
+        sources = [sources]
     result = Ingested()
     seen_ids: set[str] = set()
-    seen_texts: set[str] = set()
-    for source in sources:
-        name = str(source)
-        documents = (
-            _fetch(name, timeout, max_bytes, result)
-            if "://" in name
-            else _files(Path(name), max_file_bytes, result)
-        )
-        for where, parsed in documents:
-            for item in parsed:
-                if isinstance(item, Problem):
-                    result.skipped.append(Skipped(where, item.line, item.reason))
-                    continue
-                article = _article(item, where)
-                fingerprint = _fingerprint(article.text)
-                if article.id in seen_ids or fingerprint in seen_texts:
-                    result.duplicates += 1
-                    continue
-                seen_ids.add(article.id)
-                seen_texts.add(fingerprint)
-                result.articles.append(article)
+    seen_texts: set[bytes] = set()
+    seen_files: set[tuple[int, int]] = set()
+    with _FeedFetcher(timeout, max_bytes) as fetcher:
+        for source in sources:
+            if isinstance(source, str) and _URL.match(source):
+                documents = fetcher.fetch(source, result)
+            else:
+                documents = _local(Path(source), result, seen_files)
+            for document in documents:
+                for item in _parse(document, result):
+                    if isinstance(item, Problem):
+                        result.skipped.append(Skipped(document.where, item.line, item.reason))
+                        continue
+                    article = _article(item, document.where)
+                    fingerprint = hashlib.sha256(_normalized(article.text)).digest()
+                    if article.id in seen_ids or fingerprint in seen_texts:
+                        result.duplicates += 1
+                        continue
+                    seen_ids.add(article.id)
+                    seen_texts.add(fingerprint)
+                    result.articles.append(article)
     return result
 
 
 def _article(draft: Draft, where: str) -> Article:
-    """Give a draft its stable id and path."""
-    article_id = draft.id or _fingerprint(f"{draft.title}\n{draft.text}")[:16]
+    """Give a draft its stable id (its own, else a hash of title and text) and its path."""
+    article_id = draft.id
+    if not article_id:
+        article_id = hashlib.sha256(_normalized(f"{draft.title}\n{draft.text}")).hexdigest()[:16]
     return Article(
         id=article_id,
         title=draft.title,
@@ -103,119 +134,217 @@ def _article(draft: Draft, where: str) -> Article:
     )
 
 
-def _fingerprint(text: str) -> str:
-    """Hash of the text after case folding and collapsing whitespace."""
-    return hashlib.sha256(" ".join(text.casefold().split()).encode("utf-8")).hexdigest()
+def _normalized(text: str) -> bytes:
+    """Return `text` case-folded with whitespace collapsed, as UTF-8."""
+    return " ".join(text.casefold().split()).encode("utf-8", "replace")
 
 
-def _files(root: Path, max_bytes: int, result: Ingested) -> Iterator[tuple[str, Parsed]]:
-    """Yield (path, parsed documents) for a file, or for each supported file under a folder."""
+def _parse(document: _Document, result: Ingested) -> Parsed:
+    """Decode and parse one document; an unexpected parser error skips the rest of it."""
     try:
-        info = root.stat()
-    except OSError as exc:
-        result.skipped.append(Skipped(str(root), None, f"cannot read: {exc.strerror}"))
-        return
-    if stat.S_ISREG(info.st_mode):
-        if root.suffix.lower() not in PARSERS:
-            result.skipped.append(Skipped(str(root), None, "unsupported file type"))
+        if document.suffix in FEED_SUFFIXES:
+            yield from parse_feed(document.data, document.content_type)
             return
-        yield from _read_file(root, max_bytes, result)
-        return
-    if not stat.S_ISDIR(info.st_mode):
-        result.skipped.append(Skipped(str(root), None, "not a regular file or folder"))
-        return
-    top = root.resolve()
-    for folder, dirs, names in os.walk(root, followlinks=False, onerror=None):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(names):
-            path = Path(folder) / name
-            if name.startswith(".") or path.suffix.lower() not in PARSERS:
-                continue
-            if path.is_symlink() and not path.resolve().is_relative_to(top):
-                result.skipped.append(
-                    Skipped(str(path), None, "symlink leads outside the source folder")
-                )
-                continue
-            if not path.is_file():
-                result.skipped.append(Skipped(str(path), None, "not a regular file"))
-                continue
-            yield from _read_file(path, max_bytes, result)
+        text = _decode(document, result)
+        if text is not None:
+            yield from PARSERS[document.suffix](text)
+    except Exception as exc:  # a parser bug or a library's surprise must not stop the read
+        logger.warning("cannot parse %s", document.where, exc_info=True)
+        yield Problem(None, f"cannot parse ({type(exc).__name__}: {str(exc)[:200]})")
 
 
-def _read_file(path: Path, max_bytes: int, result: Ingested) -> Iterator[tuple[str, Parsed]]:
-    """Read, record in the manifest, decode and parse one file."""
-    where = str(path)
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            result.skipped.append(Skipped(where, None, f"larger than {max_bytes:,} bytes"))
-            return
-        data = path.read_bytes()
-    except OSError as exc:
-        result.skipped.append(Skipped(where, None, f"cannot read: {exc.strerror}"))
-        return
-    result.files.append(SourceFile(where, len(data), hashlib.sha256(data).hexdigest()))
-    parser = PARSERS[path.suffix.lower()]
-    if parser is parse_feed:
-        yield where, parse_feed(data)
-        return
-    text = _decode(data, where, result, per_line=parser is parse_jsonl)
-    if text is not None:
-        yield where, parser(text)
+def _decode(document: _Document, result: Ingested) -> str | None:
+    """Decode UTF-8 (with or without BOM), UTF-16 with BOM, or an HTML page's declared charset.
 
-
-def _decode(data: bytes, where: str, result: Ingested, *, per_line: bool) -> str | None:
-    """Decode UTF-8 (with or without BOM); report where it is not.
-
-    For JSON Lines, each bad line is reported and blanked so the other lines still count.
+    JSON Lines with bad bytes decode with the bad bytes escaped, so that the parser reports
+    those lines and reads the others. Anything else that does not decode is skipped.
     """
+    data = document.data
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            result.skipped.append(Skipped(document.where, None, "not valid UTF-16 text"))
+            return None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        if not per_line:
-            result.skipped.append(Skipped(where, line, "not valid UTF-8 text"))
-            return None
-    lines = []
-    for n, raw in enumerate(data.split(b"\n"), 1):
+        bad_line = data.count(b"\n", 0, exc.start) + 1
+    if document.suffix == ".jsonl":
+        return data.decode("utf-8-sig", "surrogateescape")
+    if document.suffix in (".html", ".htm") and (declared := _HTML_CHARSET.search(data[:4096])):
         try:
-            lines.append(raw.decode("utf-8-sig" if n == 1 else "utf-8"))
-        except UnicodeDecodeError:
-            result.skipped.append(Skipped(where, n, "not valid UTF-8 text"))
-            lines.append("")
-    return "\n".join(lines)
+            return data.decode(codecs.lookup(declared.group(1).decode("ascii")).name)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    result.skipped.append(Skipped(document.where, bad_line, "not valid UTF-8 text"))
+    return None
 
 
-def _fetch(
-    url: str, timeout: float, max_bytes: int, result: Ingested
-) -> Iterator[tuple[str, Parsed]]:
-    """Fetch a feed over http(s) with a timeout and a size cap, and parse it."""
-    if not url.lower().startswith(("http://", "https://")):
-        result.skipped.append(Skipped(url, None, "only http(s) feed URLs are read"))
-        return
+# -- local files ---------------------------------------------------------------------------------
+
+
+def _local(root: Path, result: Ingested, seen: set[tuple[int, int]]) -> Iterator[_Document]:
+    """Yield the document of a file, or of each supported file under a folder.
+
+    A file already read (through another source or a symlink) is not read again.
+    """
     try:
-        with (
-            httpx.Client(
-                timeout=timeout, follow_redirects=True, headers={"User-Agent": USER_AGENT}
-            ) as client,
-            client.stream("GET", url) as response,
-        ):
-            if response.status_code != 200:
-                result.skipped.append(Skipped(url, None, f"HTTP status {response.status_code}"))
-                return
-            chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    result.skipped.append(Skipped(url, None, f"larger than {max_bytes:,} bytes"))
-                    return
-                chunks.append(chunk)
-    except httpx.TimeoutException:
-        result.skipped.append(Skipped(url, None, f"no answer within {timeout:g} s"))
+        is_folder = root.is_dir()
+        exists = is_folder or root.exists()
+    except OSError as exc:
+        result.skipped.append(Skipped(str(root), None, f"cannot read: {_why(exc)}"))
         return
-    except httpx.HTTPError as exc:
-        result.skipped.append(Skipped(url, None, f"fetch failed ({type(exc).__name__}: {exc})"))
+    if not exists:
+        result.skipped.append(Skipped(str(root), None, "cannot read: no such file or folder"))
+    elif not is_folder:
+        if root.suffix.lower() not in SUPPORTED_SUFFIXES:
+            result.skipped.append(Skipped(str(root), None, "unsupported file type"))
+        elif (document := _read_file(root, result, seen)) is not None:
+            yield document
+    else:
+        for path in _walk(root, root.resolve(), result):
+            if (document := _read_file(path, result, seen)) is not None:
+                yield document
+
+
+def _walk(folder: Path, top: Path, result: Ingested) -> Iterator[Path]:
+    """Yield supported files under `folder` in sorted order, not following symlinked folders.
+
+    A symlink is followed only to a file inside `top`; one that leads outside is skipped.
+    """
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+    except OSError as exc:
+        result.skipped.append(Skipped(str(folder), None, f"cannot read: {_why(exc)}"))
         return
-    data = b"".join(chunks)
-    result.files.append(SourceFile(url, len(data), hashlib.sha256(data).hexdigest()))
-    yield url, parse_feed(data)
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = folder / entry.name
+        supported = path.suffix.lower() in SUPPORTED_SUFFIXES
+        try:
+            if entry.is_symlink():
+                target = path.resolve(strict=True)
+                if not target.is_relative_to(top):
+                    if supported or target.is_dir():
+                        reason = "symlink leads outside the source folder"
+                        result.skipped.append(Skipped(str(path), None, reason))
+                elif supported and not target.is_dir():
+                    yield path
+                # A symlinked folder inside `top` is read where it really is.
+            elif entry.is_dir(follow_symlinks=False):
+                yield from _walk(path, top, result)
+            elif supported:
+                yield path
+        except (OSError, RuntimeError) as exc:  # broken or looping symlink
+            if supported:
+                result.skipped.append(Skipped(str(path), None, f"cannot read: {_why(exc)}"))
+
+
+def _read_file(path: Path, result: Ingested, seen: set[tuple[int, int]]) -> _Document | None:
+    """Read a regular file whole, unless `seen` has it already, and record it in the manifest."""
+    where = str(path)
+    try:
+        # Open the resolved path without following a link (one swapped in after the check).
+        fd = os.open(path.resolve(strict=True), _OPEN_FLAGS)
+    except (OSError, RuntimeError) as exc:
+        result.skipped.append(Skipped(where, None, f"cannot read: {_why(exc)}"))
+        return None
+    try:
+        with open(fd, "rb") as file:
+            info = os.fstat(file.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                result.skipped.append(Skipped(where, None, "not a regular file"))
+                return None
+            if (info.st_dev, info.st_ino) in seen:
+                return None
+            seen.add((info.st_dev, info.st_ino))
+            data = file.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        result.skipped.append(Skipped(where, None, f"cannot read: {_why(exc)}"))
+        return None
+    if len(data) > MAX_FILE_BYTES:
+        result.skipped.append(Skipped(where, None, f"larger than {MAX_FILE_BYTES:,} bytes"))
+        return None
+    result.files.append(SourceFile(where, len(data), hashlib.sha256(data).hexdigest()))
+    return _Document(where, path.suffix.lower(), data)
+
+
+def _why(error: BaseException) -> str:
+    """Return an OS error's reason without the path it names."""
+    return (error.strerror if isinstance(error, OSError) and error.strerror else str(error))[:200]
+
+
+# -- feeds ---------------------------------------------------------------------------------------
+
+
+class _FeedFetcher:
+    """Fetches feeds over http(s) with one connection pool, opened on first use."""
+
+    def __init__(self, timeout: float, max_bytes: int) -> None:
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self._client: httpx.Client | None = None
+
+    def __enter__(self) -> _FeedFetcher:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    def fetch(self, url: str, result: Ingested) -> Iterator[_Document]:
+        """Yield the feed at `url`, or record why it was skipped."""
+        try:
+            fetched = self._get(url)
+        except httpx.TimeoutException:
+            fetched = f"timed out after {self.timeout:g} s"
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError, OSError) as exc:
+            fetched = f"fetch failed ({type(exc).__name__}: {str(exc)[:200]})"
+        if isinstance(fetched, str):
+            result.skipped.append(Skipped(url, None, fetched))
+            return
+        data, content_type = fetched
+        result.files.append(SourceFile(url, len(data), hashlib.sha256(data).hexdigest()))
+        yield _Document(url, ".xml", data, content_type)
+
+    def _get(self, url: str) -> tuple[bytes, str | None] | str:
+        """Return the body and content type at `url`, or why there is none."""
+        if self._client is None:
+            self._client = httpx.Client(
+                timeout=self.timeout, follow_redirects=False, headers={"User-Agent": USER_AGENT}
+            )
+        deadline = time.monotonic() + self.timeout
+        for hop in range(MAX_REDIRECTS + 1):
+            if urllib.parse.urlsplit(url).scheme.lower() not in ("http", "https"):
+                return (
+                    "redirected to a non-http(s) URL" if hop else "only http(s) feed URLs are read"
+                )
+            if time.monotonic() > deadline:
+                raise httpx.TimeoutException("feed took too long")
+            with self._client.stream("GET", url) as response:
+                if response.is_redirect:
+                    url = urllib.parse.urljoin(str(response.url), response.headers["location"])
+                    continue
+                if response.status_code != 200:
+                    return f"HTTP status {response.status_code}"
+                length = response.headers.get("content-length", "")
+                if length.isdigit() and int(length) > self.max_bytes:
+                    return f"larger than {self.max_bytes:,} bytes"
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        return f"larger than {self.max_bytes:,} bytes"
+                    if time.monotonic() > deadline:  # a slow trickle defeats per-read timeouts
+                        raise httpx.ReadTimeout("feed took too long", request=response.request)
+                    chunks.append(chunk)
+                return b"".join(chunks), response.headers.get("content-type")
+        return f"more than {MAX_REDIRECTS} redirects"
