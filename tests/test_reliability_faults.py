@@ -182,7 +182,33 @@ async def test_a_reply_survives_a_transient_5xx_on_send_message(
     assert "228.1" in (reply.text or "")
 
 
+# -- big corpora ---------------------------------------------------------------------------
+
+REUTERS = CORPUS / "reuters21578" / "articles.jsonl"
+
+
+def write_big_corpus(path: Path, copies: int) -> None:
+    """Reuters-21578 as JSON Lines, `copies` times (each copy a distinct text, not a duplicate)."""
+    if not REUTERS.is_file():
+        pytest.skip(f"shared corpora not found at {CORPUS}")
+    with REUTERS.open(encoding="utf-8") as source, path.open("w", encoding="utf-8") as out:
+        for n, line in enumerate(source):
+            article = json.loads(line)
+            body = (article.get("body") or "").strip()
+            if not body:
+                continue
+            for copy in range(copies):
+                text = body if copy == 0 else f"{body}\nDigest {copy} of wire story {n}."
+                record = {"id": f"{article['id']}-{copy}", "title": article["title"], "text": text}
+                out.write(json.dumps(record) + "\n")
+
+
 # -- the indexer killed under the bot --------------------------------------------------------
+
+
+def ended(ack: Message) -> bool:
+    """Whether a /reindex acknowledgement was edited into the rebuild's outcome."""
+    return (ack.text or "").startswith(("✅", "❌"))
 
 
 def indexer_children() -> list[int]:
@@ -203,17 +229,18 @@ def indexer_children() -> list[int]:
 async def test_indexer_killed_mid_rebuild_keeps_serving_and_the_next_rebuild_works(
     telegram: FakeTelegram, seed_index: Path, tmp_path: Path
 ) -> None:
-    corpus = tmp_path / "big.jsonl"
-    write_big_corpus(corpus, copies=1, limit=6000)
+    corpus = tmp_path / "reuters.jsonl"
+    write_big_corpus(corpus, copies=1)  # 140k sentences: seconds to build, a long window
     settings = bot_settings(telegram, seed_index, [SEEDS, corpus])
     async with running_bot(telegram, settings):
         await telegram.send_text(ADMIN, "/reindex")
         (ack,) = await telegram.wait_for_messages(ADMIN, 1, timeout=30)
         children = await telegram.wait_until(indexer_children, timeout=10, what="the indexer")
-        await asyncio.sleep(0.5)  # well into reading and splitting
+        await asyncio.sleep(0.3)  # into reading and splitting
         for pid in children:
             os.kill(pid, signal.SIGKILL)
-        await telegram.wait_until(lambda: "Rebuild failed" in (ack.text or ""), timeout=30)
+        await telegram.wait_until(lambda: ended(ack), timeout=30, what="the rebuild report")
+        assert "Rebuild failed" in (ack.text or ""), ack.text
         assert "Still serving the previous index (1 articles)" in (ack.text or "")
         await telegram.send_text(3401, SEED_QUESTION)
         (answer,) = await telegram.wait_for_messages(3401, 1, timeout=10)
@@ -221,7 +248,8 @@ async def test_indexer_killed_mid_rebuild_keeps_serving_and_the_next_rebuild_wor
 
         await telegram.send_text(ADMIN, "/reindex")
         _, second = await telegram.wait_for_messages(ADMIN, 2, timeout=30)
-        await telegram.wait_until(lambda: "Index rebuilt" in (second.text or ""), timeout=60)
+        await telegram.wait_until(lambda: ended(second), timeout=60, what="the rebuild report")
+        assert "Index rebuilt" in (second.text or ""), second.text
         await telegram.send_text(3402, "cocoa prices")
         (cocoa,) = await telegram.wait_for_messages(3402, 1, timeout=10)
         assert "cocoa" in (cocoa.text or "").lower()
@@ -229,7 +257,6 @@ async def test_indexer_killed_mid_rebuild_keeps_serving_and_the_next_rebuild_wor
 
 # -- reindex under load ----------------------------------------------------------------------
 
-REUTERS = CORPUS / "reuters21578" / "articles.jsonl"
 LOAD_QUESTIONS = [
     *QUESTIONS,
     "What happened to cocoa prices in Bahia?",
@@ -239,24 +266,6 @@ LOAD_QUESTIONS = [
     "What did the Bundesbank decide on interest rates?",
     "zebra quasar xylophone",
 ]
-
-
-def write_big_corpus(path: Path, copies: int, limit: int | None = None) -> None:
-    """Reuters-21578 as JSON Lines, `copies` times (each copy a distinct text, not a duplicate)."""
-    if not REUTERS.is_file():
-        pytest.skip(f"shared corpora not found at {CORPUS}")
-    with REUTERS.open(encoding="utf-8") as source, path.open("w", encoding="utf-8") as out:
-        for n, line in enumerate(source):
-            if limit is not None and n >= limit:
-                break
-            article = json.loads(line)
-            body = (article.get("body") or "").strip()
-            if not body:
-                continue
-            for copy in range(copies):
-                text = body if copy == 0 else f"{body}\nDigest {copy} of wire story {n}."
-                record = {"id": f"{article['id']}-{copy}", "title": article["title"], "text": text}
-                out.write(json.dumps(record) + "\n")
 
 
 async def test_reindex_of_200k_sentences_under_30_questions_a_second_loses_nothing(
@@ -275,7 +284,7 @@ async def test_reindex_of_200k_sentences_under_30_questions_a_second_loses_nothi
             rebuild["sent"] = time.monotonic()
             await telegram.send_text(ADMIN, "/reindex")
             (ack,) = await telegram.wait_for_messages(ADMIN, 1, timeout=30)
-            await telegram.wait_until(lambda: "rebuilt" in (ack.text or ""), timeout=120)
+            await telegram.wait_until(lambda: ended(ack), timeout=120, what="the rebuild report")
             rebuild["reported"] = time.monotonic()
             return ack
 
@@ -291,6 +300,7 @@ async def test_reindex_of_200k_sentences_under_30_questions_a_second_loses_nothi
         )
         ack = await admin
         await wait_for_replies(telegram, load, grace=30)
+        assert "Index rebuilt" in (ack.text or ""), ack.text
 
         sentences = int(re.sub(r"\D", "", (ack.text or "").split(" sentences")[0][-12:]))
         assert sentences >= 200_000, ack.text

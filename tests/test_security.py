@@ -66,7 +66,7 @@ async def test_token_never_in_logs_replies_or_exceptions_whatever_fails(
         running.app.add_error_handler(keep_error)
         faults = [
             lambda: telegram.fail("sendMessage", status=400, times=1),  # handler error + apology
-            lambda: telegram.fail("sendMessage", status=502, times=2),  # reply and apology fail
+            lambda: telegram.fail("sendMessage", status=502, times=2),  # retried, then sent
             lambda: telegram.fail("getUpdates", status=502, times=2),  # polling errors
             lambda: telegram.flood("sendMessage", times=1, retry_after=0.05),  # 429
             lambda: telegram.fail("sendMessage", status=401, times=1),  # "Unauthorized"
@@ -99,7 +99,7 @@ async def test_token_never_in_logs_replies_or_exceptions_whatever_fails(
     ]
     logged = caplog.text + "".join(str(r.msg) + str(r.args) for r in caplog.records)
     printed = "".join(capfd.readouterr())
-    assert len(errors) >= 3, errors  # the faults produced exceptions to inspect
+    assert len(errors) >= 2, errors  # the faults produced exceptions to inspect
     assert any(r.levelno == logging.DEBUG for r in caplog.records)
     for secret in secrets:
         assert secret not in logged
