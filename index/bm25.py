@@ -7,10 +7,10 @@ rank_bm25 (dorianbrown/rank_bm25, `BM25Okapi`) is the specification:
     w(t, d)     = idf(t) * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * |d| / avgdl)))
     score(q, d) = sum of w(t, d) over the query's terms t, repeats included, in query order
 
-`get_scores` walks every document for every query term. Here each term's postings (sentence
-rows and their precomputed `w`, computed with the same floating-point operations in the same
-order) are contiguous arrays memory-mapped from the index folder, so a query only touches the
-sentences that contain one of its terms, and `top_k` skips most of those (see `index.topk`).
+`get_scores` walks every document for every query term. Here each term's postings are compact
+arrays memory-mapped from the index folder (`index.postings`), whose weights are the products
+rank_bm25 computes, bit for bit; a query only touches the sentences that contain one of its
+terms, and `top_k` skips most of those (`index.topk`).
 """
 
 from __future__ import annotations
@@ -21,21 +21,13 @@ import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from index.topk import (
-    WORK,
-    Buffers,
-    CodeArray,
-    best,
-    block_offsets,
-    length_ranks,
-    suffix_max,
-    top_k_maxscore,
-)
+from index.postings import ARRAYS, Postings, build_postings, length_ranks
+from index.topk import WORK, Buffers, top_k_maxscore
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int32]
@@ -105,38 +97,14 @@ def tf_norm(
     return np.asarray(tf64 * (k1 + 1) / (tf64 + k1 * norm), dtype=np.float64)
 
 
-# Arrays of an index folder; `bm25.json` holds the parameters and the vocabulary.
-_ARRAYS = (
-    "offsets",
-    "ranks",
-    "codes",
-    "tf_norms",
-    "blocks",
-    "bounds",
-    "row_of_rank",
-    "doc_len",
-    "idf",
-)
-
-
 class BM25Index:
     """An inverted index whose scores equal rank_bm25's `BM25Okapi.get_scores`.
 
-    Sentences are numbered by *rank* in the postings: shortest first, ties by row (see
-    `index.topk`); results and `scores` are by row, as everywhere else.
-
     Attributes:
         params: The BM25 parameters the weights were computed with.
+        vocabulary: Terms by term id, in order of first appearance.
         terms: Term -> term id.
-        offsets: Postings of term id `t` are `[offsets[t], offsets[t + 1])`.
-        ranks: Sentence rank of each posting, ascending within a term.
-        codes: Index into `tf_norms` of each posting: its weight is `idf[t] * tf_norms[code]`,
-            the very product rank_bm25 computes.
-        tf_norms: The distinct values of `tf_norm` in the corpus.
-        blocks: Blocks of `index.topk.BLOCK` postings of term id `t` are
-            `[blocks[t], blocks[t + 1])` in `bounds`.
-        bounds: Largest weight from each block to the end of its term's postings.
-        row_of_rank: Sentence row of each rank.
+        postings: The posting lists (`index.postings`).
         doc_len: Number of terms of each sentence, by row.
         idf: Floored idf of each term id.
     """
@@ -145,44 +113,38 @@ class BM25Index:
         self,
         params: BM25Params,
         vocabulary: list[str],
-        offsets: npt.NDArray[np.int64],
-        ranks: IntArray,
-        codes: CodeArray,
-        tf_norms: FloatArray,
-        blocks: npt.NDArray[np.int64],
-        bounds: FloatArray,
-        row_of_rank: IntArray,
+        postings: Postings,
         doc_len: IntArray,
         idf: FloatArray,
+        *,
+        mapped: dict[str, Any] | None = None,
     ) -> None:
         self.params = params
         self.vocabulary = vocabulary
         self.terms = {term: i for i, term in enumerate(vocabulary)}
-        self.offsets = offsets
-        self.ranks = ranks
-        self.codes = codes
-        self.tf_norms = tf_norms
-        self.blocks = blocks
-        self.bounds = bounds
-        self.row_of_rank = row_of_rank
+        self.postings = postings
         self.doc_len = doc_len
         self.idf = idf
-        # Plain ndarray views of the memory-mapped arrays for the query path: slicing and
-        # indexing the np.memmap subclass costs more.
-        self._offsets = np.asarray(offsets)
-        self._ranks = np.asarray(ranks)
-        self._codes = np.asarray(codes)
-        self._tf_norms = np.asarray(tf_norms)
-        self._blocks = np.asarray(blocks)
-        self._bounds = np.asarray(bounds)
-        self._row_of_rank = np.asarray(row_of_rank)
-        self._idf = np.asarray(idf)
+        # The memory maps themselves (`postings` holds plain ndarray views of them, which the
+        # kernel takes and which slice faster).
+        self._mapped = mapped or {}
         self._local = threading.local()
 
     @property
     def n_docs(self) -> int:
         """Number of indexed sentences (empty ones included, as rank_bm25 counts them)."""
         return len(self.doc_len)
+
+    @property
+    def ranks(self) -> npt.NDArray[Any]:
+        """Low 16 bits of every posting's rank (memory-mapped when loaded)."""
+        ranks: npt.NDArray[Any] = self._mapped.get("ranks", self.postings.ranks)
+        return ranks
+
+    def doc_freq(self, term: int) -> int:
+        """Return the number of sentences holding term id `term`."""
+        offsets, n = self.postings.offsets, len(self.vocabulary)
+        return int(offsets[term + 1] - offsets[term] + offsets[n + term + 1] - offsets[n + term])
 
     @classmethod
     def build(cls, corpus: Sequence[Sequence[str]], params: BM25Params | None = None) -> BM25Index:
@@ -230,33 +192,19 @@ class BM25Index:
         keys = keys[starts]
         del starts
         term_of = keys // stride
-        ranks = (keys - term_of * stride).astype(np.int32)
+        ranks = keys - term_of * stride
         del keys
         doc_freq = np.bincount(term_of, minlength=n_terms)
-        offsets = np.zeros(n_terms + 1, dtype=np.int64)
-        np.cumsum(doc_freq, out=offsets[1:])
         idf = floor_idf(okapi_idf(n_docs, doc_freq.tolist()), params.epsilon)
         avgdl = int(doc_len.sum()) / n_docs if n_docs else 1.0
-        codes, tf_norms = _tf_norm_codes(tf, doc_len[row_of_rank[ranks]], avgdl, params)
-        del tf
-        # Bounds need the weights once; serving reads codes.
-        weights = idf[term_of] * tf_norms[codes]
-        del term_of
-        bounds = suffix_max(offsets, weights)
-        del weights
-        return cls(
-            params,
-            vocabulary,
-            offsets,
-            ranks,
-            codes,
-            tf_norms,
-            block_offsets(offsets),
-            bounds,
-            row_of_rank,
-            doc_len.astype(np.int32),
-            idf,
+
+        def norm(tf: npt.NDArray[np.integer], lengths: npt.NDArray[np.integer]) -> FloatArray:
+            return tf_norm(tf, lengths, avgdl, params.k1, params.b)
+
+        postings = build_postings(
+            term_of, ranks, tf, n_terms, row_of_rank, doc_len.astype(np.int32), idf, norm
         )
+        return cls(params, vocabulary, postings, doc_len.astype(np.int32), idf)
 
     def query_terms(self, terms: Sequence[str]) -> list[int]:
         """Map analyzed query terms to term ids, in order, repeats kept, unknown terms dropped."""
@@ -267,10 +215,10 @@ class BM25Index:
         """Return every sentence's score, like `BM25Okapi.get_scores` (for tests and tools)."""
         by_rank = np.zeros(self.n_docs, dtype=np.float64)
         for term in self.query_terms(terms):
-            start, end = self._offsets[term], self._offsets[term + 1]
-            by_rank[self._ranks[start:end]] += self.posting_weights(term)
+            for ranks, weights in self._lists(term):
+                by_rank[ranks] += weights
         dense = np.empty(self.n_docs, dtype=np.float64)
-        dense[self._row_of_rank] = by_rank
+        dense[self.postings.row_of_rank] = by_rank
         return dense
 
     def top_k(self, terms: Sequence[str], k: int) -> tuple[IntArray, FloatArray]:
@@ -283,26 +231,16 @@ class BM25Index:
         term_ids = self.query_terms(terms)
         if not term_ids or k <= 0:
             return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float64)
-        if min(self._idf[term_ids].tolist()) < 0:
+        if min(self.idf[term_ids].tolist()) < 0:
             return self._exhaustive(term_ids, k)
-        return top_k_maxscore(
-            self._offsets,
-            self._ranks,
-            self._codes,
-            self._tf_norms,
-            self._blocks,
-            self._bounds,
-            self._idf,
-            self._row_of_rank,
-            term_ids,
-            k,
-            self._buffers(),
-        )
+        return top_k_maxscore(self.postings, self.idf, term_ids, k, self._buffers())
 
-    def posting_weights(self, term: int) -> FloatArray:
-        """Return `w(t, d)` of each posting of term id `term`, in rank order."""
-        start, end = self._offsets[term], self._offsets[term + 1]
-        return np.asarray(self._idf[term] * self._tf_norms[self._codes[start:end]])
+    def top_k_exhaustive(self, terms: Sequence[str], k: int) -> tuple[IntArray, FloatArray]:
+        """Return what `top_k` does, adding up every posting of every query term (for tests)."""
+        term_ids = self.query_terms(terms)
+        if not term_ids or k <= 0:
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float64)
+        return self._exhaustive(term_ids, k)
 
     def last_work(self) -> dict[str, int]:
         """Return what this thread's last pruned `top_k` did (see `index.topk.WORK`)."""
@@ -315,33 +253,36 @@ class BM25Index:
             buffers = self._local.buffers = Buffers()
         return buffers
 
-    def top_k_exhaustive(self, terms: Sequence[str], k: int) -> tuple[IntArray, FloatArray]:
-        """Return what `top_k` does, adding up every posting of every query term (for tests)."""
-        term_ids = self.query_terms(terms)
-        if not term_ids or k <= 0:
-            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float64)
-        return self._exhaustive(term_ids, k)
+    def _lists(self, term: int) -> list[tuple[npt.NDArray[np.int64], FloatArray]]:
+        """Return (ranks, weights) of term id `term`'s two lists."""
+        idf, n = float(self.idf[term]), len(self.vocabulary)
+        p = self.postings
+        return [(p.list_ranks(lst), p.list_weights(lst, idf)) for lst in (term, n + term)]
 
     def _exhaustive(self, term_ids: list[int], k: int) -> tuple[IntArray, FloatArray]:
         """Return the top `k` of term ids by adding up all their postings."""
         acc: FloatArray | None = getattr(self._local, "acc", None)
         if acc is None or len(acc) != self.n_docs:
             acc = self._local.acc = np.zeros(self.n_docs, dtype=np.float64)
-        touched: list[IntArray] = []
+        touched: list[npt.NDArray[np.int64]] = []
         for term in term_ids:
-            start, end = self._offsets[term], self._offsets[term + 1]
-            at = self._ranks[start:end]
-            acc[at] += self.posting_weights(term)
-            touched.append(at)
-        candidates = touched[0] if len(touched) == 1 else np.unique(np.concatenate(touched))
+            for ranks, weights in self._lists(term):
+                acc[ranks] += weights
+                touched.append(ranks)
+        candidates = np.unique(np.concatenate(touched))
         scores = acc[candidates]
         acc[candidates] = 0.0
-        return best(candidates, scores, self._row_of_rank, k)
+        positive = scores > 0
+        rows, scores = self.postings.row_of_rank[candidates[positive]], scores[positive]
+        order = np.lexsort((rows, -scores))[:k]
+        return rows[order].astype(np.int32), scores[order]
 
     def save(self, folder: Path) -> None:
         """Write the index as named arrays plus `bm25.json` into an existing folder."""
-        for name in _ARRAYS:
-            np.save(folder / f"{name}.npy", getattr(self, name))
+        for name in ARRAYS:
+            np.save(folder / f"{name}.npy", getattr(self.postings, name))
+        np.save(folder / "doc_len.npy", self.doc_len)
+        np.save(folder / "idf.npy", self.idf)
         meta = {"params": asdict(self.params), "vocabulary": self.vocabulary}
         (folder / "bm25.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
 
@@ -350,23 +291,14 @@ class BM25Index:
         """Load an index written by `save`, memory-mapping its arrays."""
         meta = json.loads((folder / "bm25.json").read_text(encoding="utf-8"))
         mode: Literal["r"] | None = "r" if mmap else None
-        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode=mode) for name in _ARRAYS}
-        return cls(BM25Params(**meta["params"]), meta["vocabulary"], **arrays)
-
-
-def _tf_norm_codes(
-    tf: npt.NDArray[np.integer], lengths: npt.NDArray[np.integer], avgdl: float, params: BM25Params
-) -> tuple[CodeArray, FloatArray]:
-    """Return a code per posting and the table of distinct `tf_norm` values the codes index.
-
-    `tf_norm` depends only on (tf, sentence length), and a corpus holds few such pairs.
-    """
-    if not len(tf):
-        return np.zeros(0, dtype=np.uint16), np.zeros(0, dtype=np.float64)
-    stride = int(lengths.max()) + 1
-    pairs, pair_of = np.unique(tf.astype(np.int64) * stride + lengths, return_inverse=True)
-    values, value_of = np.unique(
-        tf_norm(pairs // stride, pairs % stride, avgdl, params.k1, params.b), return_inverse=True
-    )
-    code_type = np.uint16 if len(values) <= 1 << 16 else np.uint32
-    return cast(CodeArray, value_of.astype(code_type)[pair_of]), values
+        names = (*ARRAYS, "doc_len", "idf")
+        mapped = {name: np.load(folder / f"{name}.npy", mmap_mode=mode) for name in names}
+        postings = Postings(**{name: np.asarray(mapped[name]) for name in ARRAYS})
+        return cls(
+            BM25Params(**meta["params"]),
+            meta["vocabulary"],
+            postings,
+            np.asarray(mapped["doc_len"]),
+            np.asarray(mapped["idf"]),
+            mapped=mapped,
+        )

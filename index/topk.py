@@ -1,37 +1,36 @@
 """Exact top-k BM25 that skips most postings: windowed MaxScore over length-ordered postings.
 
-Postings are ordered by sentence *rank*, sentences ranked shortest first (ties by row): a term's
-weight falls as sentences grow longer, so good sentences come early and the top k fills fast.
-Each list is cut into blocks of `BLOCK` postings, and for each block the index keeps the largest
-weight from that block to the end of the list (`suffix_max`), a bound that falls along the walk.
+The lists are those of `index.postings`: sentences ranked shortest first, each term with a tf = 1
+list (whose weights only fall along the list) and a tf >= 2 list, and for every block of a list
+the largest weight from there to its end (`bounds`), a bound that falls along the walk.
 
-MaxScore (Turtle and Flood, 1995): with `theta` the k-th best score so far, sort the query terms
-by how much they can still add (`m * suffix_max`, `m` being the term's repeats in the query); the
-cheapest terms whose bounds sum below `theta` are non-essential, since a sentence holding only those
-cannot enter the top k. The kernel (numba) walks the ranks in windows of `WINDOW`, as Lucene's
-MaxScoreBulkScorer does, so that the inner loops are short and predictable:
+MaxScore (Turtle and Flood, 1995): with `theta` the k-th best score so far, sort the query's lists
+by how much they can still add (`m * bound`, `m` being the term's repeats in the query); the
+cheapest lists whose bounds sum below `theta` are non-essential, since a sentence found only in
+those cannot enter the top k. The kernel (numba) walks the ranks in windows of `WINDOW`, as
+Lucene's MaxScoreBulkScorer does, so that the inner loops are short and predictable:
 
-1. the essential terms' postings in the window are added into per-sentence slots (one exact weight
-   per term, and their sum as a bound), marking the sentences touched in a bitset;
+1. the essential lists' postings in the window are added into per-sentence slots (one exact weight
+   per list, and their sum as a bound), marking the sentences touched in a bitset;
 2. the touched sentences are taken in rank order, and those whose sum plus the non-essential
    bounds cannot reach `theta` are dropped;
-3. the non-essential terms, heaviest first, fill in the weights of the survivors, by scanning the
-   term's postings in the window when they are few per survivor, else by galloping to each, and
-   the survivors that can no longer reach `theta` are dropped after each term;
-4. the survivors are scored exactly: the weights rank_bm25 adds, summed in query order, so scores
-   equal `BM25Okapi.get_scores` bit for bit, and ranked by score, then row, in a heap of k.
+3. the non-essential lists, heaviest first, fill in the weights of the survivors, by scanning the
+   list's postings in the window when they are few per survivor, else by galloping to each, and
+   the survivors that can no longer reach `theta` are dropped after each list;
+4. the survivors are scored exactly: the weights rank_bm25 adds, summed in query order (a term's
+   weight is its tf = 1 weight plus its tf >= 2 weight, one of them zero, so the sum is exact),
+   and ranked by score, then row, in a heap of k.
 
-Between windows `theta` rises and bounds fall, terms turn non-essential and their lists are only
-looked into; the walk ends when no term is essential. Bounds only decide which sentences are
-scored, never a score, and are loosened by a relative `SLACK` far above floating-point rounding,
-so the result is the exhaustive one. Bounds need weights of at least zero: `index.bm25` sends a
-query with a negative weight (rank_bm25 floors idf to a negative value when the mean idf is
-negative) through an exhaustive sum instead.
+Between windows `theta` rises and bounds fall, lists turn non-essential and are only looked into;
+the walk ends when no list is essential. Bounds only decide which sentences are scored, never a
+score, and are loosened by a relative `SLACK` far above floating-point rounding, so the result is
+the exhaustive one. Bounds need weights of at least zero: `index.bm25` sends a query with a
+negative weight (rank_bm25 floors idf to a negative value when the mean idf is negative) through
+an exhaustive sum instead.
 """
 
 from __future__ import annotations
 
-from itertools import pairwise
 from typing import Any
 
 import numba
@@ -39,10 +38,10 @@ import numpy as np
 import numpy.typing as npt
 from numba.cpython.unsafe.numbers import trailing_zeros as _trailing_zeros
 
+from index.postings import BLOCK, SHARD_BITS, Postings
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int32]
-OffsetArray = npt.NDArray[np.int64]
-CodeArray = npt.NDArray[np.unsignedinteger[Any]]
 
 # Index of the lowest set bit of a uint64 (an LLVM intrinsic, `cttz`).
 trailing_zeros: Any = _trailing_zeros
@@ -56,14 +55,12 @@ WORK = (
     "non-essential lookups",
     "sentences scored",
 )
-# Postings per block of `suffix_max`.
-BLOCK = 64
 # Relative loosening of every bound: far above the rounding error of a sum of a few hundred
 # weights, far below any gap between scores that matters.
 SLACK = 1e-9
-# Ranks read at a time: the window's weights stay in the fastest caches.
+# Ranks read at a time (a divisor of a shard): the window's weights stay in the fast caches.
 WINDOW = 8192
-# A non-essential term's postings in a window are scanned rather than looked up one candidate
+# A non-essential list's postings in a window are scanned rather than looked up one candidate
 # at a time when there are fewer than this many per live candidate.
 _SCAN_PER_LOOKUP = 8
 
@@ -74,88 +71,24 @@ class Buffers:
     def __init__(self) -> None:
         self.partial: FloatArray = np.zeros(WINDOW, dtype=np.float64)
         self.scratch: FloatArray = np.zeros(WINDOW, dtype=np.float64)
-        self._contrib: FloatArray = np.zeros(WINDOW * 8, dtype=np.float64)
+        self._contrib: FloatArray = np.zeros(WINDOW * 16, dtype=np.float64)
         self.work = np.zeros(len(WORK), dtype=np.int64)
 
-    def contrib(self, n_terms: int) -> FloatArray:
-        """Return a zeroed `WINDOW` x `n_terms` array."""
-        if len(self._contrib) < WINDOW * n_terms:
-            self._contrib = np.zeros(WINDOW * n_terms, dtype=np.float64)
-        return self._contrib[: WINDOW * n_terms].reshape(WINDOW, n_terms)
-
-
-def length_ranks(doc_len: IntArray) -> IntArray:
-    """Return the row of each rank: sentences by length ascending, then by row."""
-    return np.argsort(doc_len, kind="stable").astype(np.int32)
-
-
-def block_offsets(offsets: OffsetArray) -> OffsetArray:
-    """Return where each term's blocks start in `suffix_max` (one more entry: the total)."""
-    n_blocks = (np.diff(offsets) + BLOCK - 1) // BLOCK
-    out = np.zeros(len(offsets), dtype=np.int64)
-    np.cumsum(n_blocks, out=out[1:])
-    return out
-
-
-def suffix_max(offsets: OffsetArray, weights: FloatArray) -> FloatArray:
-    """Return, for each block of each term, the largest weight from that block to the list's end."""
-    starts = block_offsets(offsets)
-    first = (
-        np.concatenate([np.arange(int(a), int(b), BLOCK) for a, b in pairwise(offsets.tolist())])
-        if len(weights)
-        else np.zeros(0, dtype=np.int64)
-    )
-    out = np.maximum.reduceat(weights, first) if len(first) else np.zeros(0, dtype=np.float64)
-    # Within each term, a running maximum from the last block backwards.
-    long_terms = np.flatnonzero(np.diff(starts) > 1)
-    for t in long_terms.tolist():
-        a, b = int(starts[t]), int(starts[t + 1])
-        out[a:b] = np.maximum.accumulate(out[a:b][::-1])[::-1]
-    return np.asarray(out, dtype=np.float64)
-
-
-def best(
-    ranks: IntArray, scores: FloatArray, row_of_rank: IntArray, k: int
-) -> tuple[IntArray, FloatArray]:
-    """Return the rows of the `k` best `ranks` with a score above zero: score desc, row asc.
-
-    `ranks` must hold no repeats.
-    """
-    positive = scores > 0
-    rows, scores = row_of_rank[ranks[positive]], scores[positive]
-    if len(scores) > k:
-        # Keep every row tied with the k-th score, so the row order decides among them.
-        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
-        keep = scores >= kth
-        rows, scores = rows[keep], scores[keep]
-    order = np.lexsort((rows, -scores))[:k]
-    return rows[order].astype(np.int32, copy=False), scores[order]
+    def contrib(self, n_lists: int) -> FloatArray:
+        """Return a zeroed `WINDOW` x `n_lists` array."""
+        if len(self._contrib) < WINDOW * n_lists:
+            self._contrib = np.zeros(WINDOW * n_lists, dtype=np.float64)
+        return self._contrib[: WINDOW * n_lists].reshape(WINDOW, n_lists)
 
 
 def top_k_maxscore(
-    offsets: OffsetArray,
-    ranks: IntArray,
-    codes: CodeArray,
-    tf_norms: FloatArray,
-    blocks: OffsetArray,
-    bounds: FloatArray,
-    idf: FloatArray,
-    row_of_rank: IntArray,
-    query: list[int],
-    k: int,
-    buffers: Buffers,
+    postings: Postings, idf: FloatArray, query: list[int], k: int, buffers: Buffers
 ) -> tuple[IntArray, FloatArray]:
-    """Return the exact top `k` of a query whose terms all weigh at least zero (see module doc).
+    """Return the exact top `k` rows and scores of a query whose terms all weigh at least zero.
 
     Args:
-        offsets: Postings of term `t` are `[offsets[t], offsets[t + 1])`.
-        ranks: Sentence rank of each posting, ascending within each term.
-        codes: `w(t, d) = idf[t] * tf_norms[code]` for each posting.
-        tf_norms: Table the codes index.
-        blocks: Blocks of term `t` are `[blocks[t], blocks[t + 1])` in `bounds`.
-        bounds: `suffix_max` of every block.
+        postings: The index's lists.
         idf: Idf of each term.
-        row_of_rank: Sentence row of each rank.
         query: Term ids, repeats kept, in query order.
         k: How many sentences to return at most.
         buffers: This thread's work space.
@@ -165,21 +98,25 @@ def top_k_maxscore(
         slot.setdefault(term, len(slot))
     terms = np.fromiter(slot, dtype=np.int64, count=len(slot))
     slots = np.fromiter((slot[t] for t in query), dtype=np.int64, count=len(query))
-    counts = np.bincount(slots, minlength=len(slot)).astype(np.float64)
+    p = postings
     return _maxscore(  # type: ignore[no-any-return]
-        offsets[terms],
-        offsets[terms + 1],
-        blocks[terms],
-        counts,
-        idf[terms],
+        terms,
         slots,
-        ranks,
-        codes,
-        tf_norms,
-        bounds,
-        row_of_rank,
+        idf,
+        p.offsets,
+        p.ranks,
+        p.dir_offsets,
+        p.dir_shard,
+        p.dir_start,
+        p.codes,
+        p.tf_norms,
+        p.tf1_norms,
+        p.length_of_rank,
+        p.row_of_rank,
+        p.blocks,
+        p.bounds,
         k,
-        buffers.contrib(len(terms)),
+        buffers.contrib(2 * len(terms)),
         buffers.partial,
         buffers.scratch,
         buffers.work,
@@ -188,35 +125,63 @@ def top_k_maxscore(
 
 @numba.njit(cache=True, nogil=True)
 def _maxscore(  # type: ignore[no-untyped-def]
-    starts,
-    ends,
-    first_block,
-    counts,
-    idfs,
+    terms,
     slots,
+    idf,
+    offsets,
     ranks,
+    dir_offsets,
+    dir_shard,
+    dir_start,
     codes,
-    tf_norm,
-    bounds,
+    tf_norms,
+    tf1_norms,
+    length_of_rank,
     row_of_rank,
+    blocks,
+    bounds,
     k,
     contrib,
     partial,
     scratch,
     work,
 ):
-    """The MaxScore walk over the postings of the query's distinct terms (see module doc).
+    """The MaxScore walk over the query's lists (see module doc).
 
-    `contrib` (at least `WINDOW` x terms), `partial` and `scratch` (`WINDOW`) are all zeros, and
-    are left so. `work` gets the counts of `WORK`.
+    Term `u` (`terms[u]`) has two lists in the walk: `2 u` (tf = 1) and `2 u + 1` (tf >= 2),
+    siblings: a sentence is in one of them at most. A sentence read in one list gets its
+    sibling's bound taken off its partial sum while the sibling is non-essential, and given back
+    when the sibling's turn comes, without a lookup. `contrib` (`WINDOW` x lists), `partial` and
+    `scratch` (`WINDOW`) are all zeros, and are left so. `work` gets the counts of `WORK`.
     """
     work[:] = 0
-    n_terms = len(starts)
+    n_all = (len(offsets) - 1) // 2
+    split = offsets[n_all]  # first tf >= 2 position
     n_ranks = len(row_of_rank)
+    n_lists = 2 * len(terms)
+    starts = np.empty(n_lists, dtype=np.int64)
+    ends = np.empty(n_lists, dtype=np.int64)
+    seg = np.empty(n_lists, dtype=np.int64)  # a list's cursor's directory entry
+    seg_end = np.empty(n_lists, dtype=np.int64)  # end of a list's directory entries
+    first_block = np.empty(n_lists, dtype=np.int64)
+    idfs = np.empty(n_lists, dtype=np.float64)
+    counts = np.zeros(n_lists, dtype=np.float64)
+    for s in slots:
+        counts[2 * s] += 1.0
+        counts[2 * s + 1] += 1.0
+    for i in range(n_lists):
+        lst = terms[i // 2] + (i % 2) * n_all
+        starts[i] = offsets[lst]
+        ends[i] = offsets[lst + 1]
+        seg[i] = dir_offsets[lst]
+        seg_end[i] = dir_offsets[lst + 1]
+        first_block[i] = blocks[lst]
+        idfs[i] = idf[terms[i // 2]]
     pos = starts.copy()
-    order = np.arange(n_terms)  # terms by bound ascending: non-essential ones first
-    bound = np.zeros(n_terms, dtype=np.float64)
-    reach = np.zeros(n_terms + 1, dtype=np.float64)  # reach[j]: most order[:j] can add
+    order = np.arange(n_lists)  # lists by bound ascending: non-essential ones first
+    bound = np.zeros(n_lists, dtype=np.float64)
+    reach = np.zeros(n_lists + 1, dtype=np.float64)  # reach[j]: most order[:j] can add
+    essential_list = np.zeros(n_lists, dtype=np.bool_)
     touched = np.zeros(WINDOW // 64, dtype=np.uint64)
     candidates = np.empty(WINDOW, dtype=np.int64)
     alive = np.empty(WINDOW, dtype=np.int64)
@@ -225,18 +190,18 @@ def _maxscore(  # type: ignore[no-untyped-def]
     heap_rows = np.empty(k, dtype=np.int32)
     size = 0
     theta = 0.0
-    no_rank = np.iinfo(np.int32).max
+    no_rank = 1 << 62
     end = 0  # ranks below it are done
     while True:
-        # Cursors catch up with the window; bounds from each cursor on; terms by bound.
-        for i in range(n_terms):
-            if pos[i] < ends[i] and ranks[pos[i]] < end:
-                pos[i] = _gallop(ranks, pos[i], ends[i], end)
+        # Cursors catch up with the window; bounds from each cursor on; lists by bound.
+        for i in range(n_lists):
+            pos[i], seg[i] = _seek(
+                ranks, dir_shard, dir_start, seg_end[i], ends[i], pos[i], seg[i], end
+            )
+            bound[i] = 0.0
             if pos[i] < ends[i]:
                 bound[i] = counts[i] * bounds[first_block[i] + (pos[i] - starts[i]) // BLOCK]
-            else:
-                bound[i] = 0.0
-        for j in range(1, n_terms):  # insertion sort: a handful of terms
+        for j in range(1, n_lists):  # insertion sort: a handful of lists
             t = order[j]
             m = j
             while m > 0 and bound[order[m - 1]] > bound[t]:
@@ -244,37 +209,51 @@ def _maxscore(  # type: ignore[no-untyped-def]
                 m -= 1
             order[m] = t
         total = 0.0
-        for j in range(n_terms):
+        for j in range(n_lists):
             total += bound[order[j]]
             reach[j + 1] = total * (1 + SLACK)
         essential = 0
-        while essential < n_terms and reach[essential + 1] < theta:
+        while essential < n_lists and reach[essential + 1] < theta:
             essential += 1
         window = no_rank
-        for j in range(essential, n_terms):
+        for j in range(n_lists):
             i = order[j]
-            if pos[i] < ends[i] and ranks[pos[i]] < window:
-                window = ranks[pos[i]]
+            essential_list[i] = j >= essential
+            if j >= essential and pos[i] < ends[i]:
+                rank = (np.int64(dir_shard[seg[i]]) << SHARD_BITS) + np.int64(ranks[pos[i]])
+                if rank < window:
+                    window = int(rank)
         if window == no_rank:
             break
-        end = window + WINDOW
+        shard = window >> SHARD_BITS
+        base = shard << SHARD_BITS
+        end = min(window + WINDOW, base + (1 << SHARD_BITS))
         work[0] += 1
-        # 1. Read the essential terms' postings in [window, end).
-        for j in range(essential, n_terms):
+        # 1. Read the essential lists' postings in [window, end).
+        for j in range(essential, n_lists):
             i = order[j]
             p = pos[i]
-            idf = idfs[i]
-            count = counts[i]
-            while p < ends[i] and ranks[p] < end:
-                at = ranks[p] - window
+            if p >= ends[i] or dir_shard[seg[i]] != shard:
+                continue
+            stop = dir_start[seg[i] + 1] if seg[i] + 1 < seg_end[i] else ends[i]
+            rebate = 0.0 if essential_list[i ^ 1] else bound[i ^ 1] * (1 + SLACK)
+            while p < stop and base + np.int64(ranks[p]) < end:
+                rank = base + np.int64(ranks[p])
+                at = rank - window
                 touched[at >> 6] |= one << np.uint64(at & 63)
-                w = idf * tf_norm[codes[p]]
+                w = (
+                    idfs[i] * tf_norms[codes[p - split]]
+                    if i % 2
+                    else idfs[i] * tf1_norms[length_of_rank[rank]]
+                )
                 contrib[at, i] = w
-                partial[at] += count * w
+                partial[at] += counts[i] * w - rebate
                 p += 1
             work[1] += p - pos[i]
             pos[i] = p
-        # 2. Candidates by rank; alive while the non-essential terms can lift them to theta.
+            if p == stop and p < ends[i]:
+                seg[i] += 1
+        # 2. Candidates by rank; alive while the non-essential lists can lift them to theta.
         n_candidates = 0
         n_alive = 0
         floor = theta - reach[essential]
@@ -290,40 +269,69 @@ def _maxscore(  # type: ignore[no-untyped-def]
                 n_alive += partial[at] >= floor
         work[2] += n_candidates
         work[3] += n_alive
-        # 3. Non-essential terms, heaviest first: read each one's weights of the live
-        #    candidates, by scanning its postings in the window or galloping to each.
+        # 3. Non-essential lists, heaviest first: read each one's weights of the live
+        #    candidates (not found in its sibling), by scanning its postings in the window or
+        #    galloping to each.
         for j in range(essential - 1, -1, -1):
             if n_alive == 0:
                 break
             i = order[j]
-            idf = idfs[i]
-            count = counts[i]
+            sibling = i ^ 1
+            given_back = bound[i] * (1 + SLACK)
             density = (ends[i] - starts[i]) / n_ranks
             if density * WINDOW <= _SCAN_PER_LOOKUP * n_alive:
-                p = pos[i] = _gallop(ranks, pos[i], ends[i], window)
-                while p < ends[i] and ranks[p] < end:
-                    scratch[ranks[p] - window] = idf * tf_norm[codes[p]]
-                    p += 1
-                for c in range(n_alive):
-                    at = alive[c]
-                    contrib[at, i] = scratch[at]
-                for q in range(pos[i], p):
-                    scratch[ranks[q] - window] = 0.0
-                work[4] += p - pos[i]
-                pos[i] = p
-            else:
-                work[5] += n_alive
-                for c in range(n_alive):
-                    at = alive[c]
-                    p = _gallop(ranks, pos[i], ends[i], window + at)
+                pos[i], seg[i] = _seek(
+                    ranks, dir_shard, dir_start, seg_end[i], ends[i], pos[i], seg[i], window
+                )
+                p = pos[i]
+                if p < ends[i] and dir_shard[seg[i]] == shard:
+                    stop = dir_start[seg[i] + 1] if seg[i] + 1 < seg_end[i] else ends[i]
+                    while p < stop and base + np.int64(ranks[p]) < end:
+                        rank = base + np.int64(ranks[p])
+                        scratch[rank - window] = (
+                            idfs[i] * tf_norms[codes[p - split]]
+                            if i % 2
+                            else idfs[i] * tf1_norms[length_of_rank[rank]]
+                        )
+                        p += 1
+                    for c in range(n_alive):
+                        at = alive[c]
+                        contrib[at, i] = scratch[at]
+                    for q in range(pos[i], p):
+                        scratch[base + np.int64(ranks[q]) - window] = 0.0
+                    work[4] += p - pos[i]
                     pos[i] = p
-                    if p < ends[i] and ranks[p] == window + at:
-                        contrib[at, i] = idf * tf_norm[codes[p]]
+                    if p == stop and p < ends[i]:
+                        seg[i] += 1
+            else:
+                for c in range(n_alive):
+                    at = alive[c]
+                    if essential_list[sibling] and contrib[at, sibling] > 0.0:
+                        continue
+                    work[5] += 1
+                    rank = window + at
+                    pos[i], seg[i] = _seek(
+                        ranks, dir_shard, dir_start, seg_end[i], ends[i], pos[i], seg[i], rank
+                    )
+                    p = pos[i]
+                    if (
+                        p < ends[i]
+                        and dir_shard[seg[i]] == shard
+                        and base + np.int64(ranks[p]) == rank
+                    ):
+                        contrib[at, i] = (
+                            idfs[i] * tf_norms[codes[p - split]]
+                            if i % 2
+                            else idfs[i] * tf1_norms[length_of_rank[rank]]
+                        )
             floor = theta - reach[j]
             kept = 0
             for c in range(n_alive):
                 at = alive[c]
-                partial[at] += count * contrib[at, i]
+                if essential_list[sibling] and contrib[at, sibling] > 0.0:
+                    partial[at] += given_back  # its rebate: this list never held it
+                else:
+                    partial[at] += counts[i] * contrib[at, i]
                 alive[kept] = at
                 kept += partial[at] >= floor
             n_alive = kept
@@ -333,7 +341,7 @@ def _maxscore(  # type: ignore[no-untyped-def]
             at = alive[c]
             score = 0.0
             for s in slots:
-                score += contrib[at, s]
+                score += contrib[at, 2 * s] + contrib[at, 2 * s + 1]
             if score <= 0.0:
                 continue
             row = row_of_rank[window + at]
@@ -351,9 +359,27 @@ def _maxscore(  # type: ignore[no-untyped-def]
         for c in range(n_candidates):
             at = candidates[c]
             partial[at] = 0.0
-            for i in range(n_terms):
+            for i in range(n_lists):
                 contrib[at, i] = 0.0
     return _sorted(heap_scores[:size], heap_rows[:size])
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _seek(ranks, dir_shard, dir_start, seg_end, end, pos, seg, rank):  # type: ignore[no-untyped-def]
+    """Move a cursor (position, directory entry) to its list's first rank at least `rank`."""
+    shard = rank >> SHARD_BITS
+    low = rank & 0xFFFF
+    while pos < end:
+        stop = dir_start[seg + 1] if seg + 1 < seg_end else end
+        if dir_shard[seg] > shard:
+            return pos, seg
+        if dir_shard[seg] == shard:
+            p = _gallop(ranks, pos, stop, low)
+            if p < stop:
+                return p, seg
+        pos = stop
+        seg += 1
+    return end, seg
 
 
 @numba.njit(cache=True, nogil=True)

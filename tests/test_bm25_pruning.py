@@ -3,7 +3,8 @@
 `index.topk` skips postings using bounds; these corpora make the bounds tight or tricky: skewed
 term frequencies (one term in most sentences), many equal scores, repeated query terms, k larger
 than the number of matches, lists spanning several blocks and windows, and negative idf (where
-the bounds do not hold and `top_k` must add every posting).
+the bounds do not hold and `top_k` must add every posting). Ranks are stored on 16 bits by shard:
+one corpus spans several shards.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
 from index.bm25 import BM25Index, BM25Params
-from index.topk import BLOCK, WINDOW
+from index.postings import BLOCK, SHARD_BITS
+from index.topk import WINDOW
 
 
 def expected_top_k(scores: np.ndarray, k: int) -> list[int]:
@@ -133,6 +135,20 @@ def test_negative_idf_falls_back_to_every_posting() -> None:
 def test_lists_longer_than_a_block_and_a_window(k: int) -> None:
     corpus = zipf_corpus(seed=7, n_docs=4 * WINDOW + 5, n_terms=50, skew=1.2)
     index = BM25Index.build(corpus)
-    assert int(index.offsets[index.terms["t0"] + 1] - index.offsets[index.terms["t0"]]) > BLOCK
+    assert index.doc_freq(index.terms["t0"]) > 4 * BLOCK
     for query in (["t0"], ["t0", "t1", "t2"], ["t3", "t0", "t3", "t40"], ["t49", "t0", "t1"]):
         assert_top_k_exact(index, query, k)
+
+
+def test_corpus_across_several_shards() -> None:
+    corpus = zipf_corpus(seed=11, n_docs=2 * (1 << SHARD_BITS) + 1234, n_terms=3000, skew=1.1)
+    index = BM25Index.build(corpus)
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        query = [f"t{t}" for t in rng.integers(0, 400, size=rng.integers(1, 7))]
+        for k in (1, 10, 40):
+            assert_top_k_exact(index, query, k)
+    # A rare term only in the last shard, and one in every shard.
+    rows, _ = index.top_k(["t2999", "t0"], 5)
+    assert_top_k_exact(index, ["t2999", "t0"], 5)
+    assert len(rows) == 5

@@ -1,0 +1,225 @@
+"""The posting lists of a BM25 index: compact, length-ordered, with bounds for pruning.
+
+Sentences are numbered by *rank*: shortest first, ties by row. Each term has two lists, rank
+ascending: its postings with tf = 1, and those with tf >= 2. List `t` is term `t`'s tf = 1 list,
+list `n_terms + t` its tf >= 2 list. A posting's weight is rank_bm25's `idf * tf_norm(tf, |d|)`:
+
+- tf = 1: `idf[t] * tf1_norms[length_of_rank[rank]]`; nothing is stored but the rank, and since
+  `|d|` grows with the rank, these weights only fall along the list;
+- tf >= 2 (a few percent of postings): `idf[t] * tf_norms[codes[p - offsets[n_terms]]]`, a code
+  into the table of distinct values.
+
+Either way the product is the very one rank_bm25 computes, bit for bit. Ranks are stored on 16
+bits: the rank space is cut into shards of 65,536, and each list has a *directory*, one entry per
+shard it has postings in (`dir_shard`, and `dir_start`, the entry's first position); a rank is
+`dir_shard << 16 | ranks[p]`. Each list is also cut into blocks of `BLOCK` postings, and `bounds`
+holds, for every block, the largest weight from that block to the end of the list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int32]
+OffsetArray = npt.NDArray[np.int64]
+UIntArray = npt.NDArray[np.unsignedinteger[Any]]
+
+SHARD_BITS = 16
+# Postings per block of `bounds`.
+BLOCK = 64
+
+# Arrays of `Postings`, in the order the fields are declared (also their file names).
+ARRAYS = (
+    "offsets",
+    "ranks",
+    "dir_offsets",
+    "dir_shard",
+    "dir_start",
+    "codes",
+    "tf_norms",
+    "tf1_norms",
+    "length_of_rank",
+    "row_of_rank",
+    "blocks",
+    "bounds",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Postings:
+    """All posting lists (see the module doc).
+
+    Attributes:
+        offsets: List `l` is positions `[offsets[l], offsets[l + 1])`; `2 * n_terms` lists.
+        ranks: Low 16 bits of each posting's rank, ascending within a directory entry.
+        dir_offsets: List `l`'s directory entries are `[dir_offsets[l], dir_offsets[l + 1])`.
+        dir_shard: Shard (rank >> 16) of each directory entry.
+        dir_start: First position of each directory entry.
+        codes: Index into `tf_norms` of each tf >= 2 posting.
+        tf_norms: Distinct `tf_norm` values of tf >= 2 postings.
+        tf1_norms: `tf_norm(1, n)` for every sentence length `n`.
+        length_of_rank: Number of terms of the sentence of each rank.
+        row_of_rank: Row of the sentence of each rank.
+        blocks: List `l`'s blocks are `[blocks[l], blocks[l + 1])` in `bounds`.
+        bounds: Largest weight from each block to the end of its list.
+    """
+
+    offsets: OffsetArray
+    ranks: UIntArray
+    dir_offsets: OffsetArray
+    dir_shard: IntArray
+    dir_start: OffsetArray
+    codes: UIntArray
+    tf_norms: FloatArray
+    tf1_norms: FloatArray
+    length_of_rank: UIntArray
+    row_of_rank: IntArray
+    blocks: OffsetArray
+    bounds: FloatArray
+
+    @property
+    def n_terms(self) -> int:
+        """Number of terms (half the number of lists)."""
+        return (len(self.offsets) - 1) // 2
+
+    def list_ranks(self, lst: int) -> npt.NDArray[np.int64]:
+        """Return the ranks of list `lst`, ascending."""
+        start, end = int(self.offsets[lst]), int(self.offsets[lst + 1])
+        entries = slice(int(self.dir_offsets[lst]), int(self.dir_offsets[lst + 1]))
+        counts = np.diff(np.append(self.dir_start[entries], end))
+        high = np.repeat(self.dir_shard[entries].astype(np.int64) << SHARD_BITS, counts)
+        return np.asarray(high | self.ranks[start:end], dtype=np.int64)
+
+    def list_weights(self, lst: int, idf: float) -> FloatArray:
+        """Return the weights of list `lst` (of a term whose idf is `idf`), in rank order."""
+        start, end = int(self.offsets[lst]), int(self.offsets[lst + 1])
+        if lst < self.n_terms:
+            norms = self.tf1_norms[self.length_of_rank[self.list_ranks(lst)]]
+        else:
+            base = int(self.offsets[self.n_terms])
+            norms = self.tf_norms[self.codes[start - base : end - base]]
+        return np.asarray(idf * norms, dtype=np.float64)
+
+
+def build_postings(
+    term_of: npt.NDArray[np.int64],
+    rank: npt.NDArray[np.int64],
+    tf: npt.NDArray[np.int64],
+    n_terms: int,
+    row_of_rank: IntArray,
+    doc_len: IntArray,
+    idf: FloatArray,
+    tf_norm: Any,
+) -> Postings:
+    """Lay out postings given as (term, rank, tf), sorted by term then rank.
+
+    Args:
+        term_of: Term of each posting.
+        rank: Sentence rank of each posting.
+        tf: Term frequency of each posting.
+        n_terms: Number of terms.
+        row_of_rank: Row of each rank (sentences by length, then row).
+        doc_len: Number of terms of each sentence, by row.
+        idf: Floored idf of each term.
+        tf_norm: `index.bm25.tf_norm` with the corpus's avgdl, k1 and b bound:
+            `tf_norm(tf, lengths) -> factors`.
+    """
+    n_docs = len(row_of_rank)
+    length_of_rank = doc_len[row_of_rank]
+    max_len = int(length_of_rank.max()) if n_docs else 0
+    # tf = 1 postings first, then tf >= 2; each group stays by term, then rank.
+    repeated = tf >= 2
+    order = np.argsort(repeated, kind="stable")
+    term_of, rank, tf, repeated = term_of[order], rank[order], tf[order], repeated[order]
+    del order
+    lst = term_of + repeated * n_terms
+    n_lists = 2 * n_terms
+    offsets = np.zeros(n_lists + 1, dtype=np.int64)
+    np.cumsum(np.bincount(lst, minlength=n_lists), out=offsets[1:])
+
+    # Directory: one entry per (list, shard) with postings.
+    n_shards = max(1, -(-n_docs >> SHARD_BITS))
+    keys = lst * n_shards + (rank >> SHARD_BITS)
+    first = np.flatnonzero(np.diff(keys, prepend=-1)) if len(keys) else np.zeros(0, np.int64)
+    dir_start = first.astype(np.int64)
+    dir_shard = (keys[first] % n_shards).astype(np.int32)
+    dir_offsets = np.zeros(n_lists + 1, dtype=np.int64)
+    np.cumsum(np.bincount(lst[first], minlength=n_lists), out=dir_offsets[1:])
+    del keys, first
+
+    split = int(offsets[n_terms])
+    lengths = length_of_rank[rank]
+    tf1_norms = tf_norm(np.ones(max_len + 1, dtype=np.int64), np.arange(max_len + 1))
+    codes, tf_norms = _codes(tf[split:], lengths[split:], tf_norm)
+    weights = np.empty(len(rank), dtype=np.float64)
+    weights[:split] = idf[term_of[:split]] * tf1_norms[lengths[:split]]
+    weights[split:] = idf[term_of[split:]] * tf_norms[codes]
+    blocks = block_offsets(offsets)
+    bounds = suffix_max(offsets, weights)
+    return Postings(
+        offsets=offsets,
+        ranks=(rank & 0xFFFF).astype(np.uint16),
+        dir_offsets=dir_offsets,
+        dir_shard=dir_shard,
+        dir_start=dir_start,
+        codes=codes,
+        tf_norms=tf_norms,
+        tf1_norms=np.asarray(tf1_norms, dtype=np.float64),
+        length_of_rank=length_of_rank.astype(np.uint16 if max_len < 1 << 16 else np.uint32),
+        row_of_rank=row_of_rank.astype(np.int32),
+        blocks=blocks,
+        bounds=bounds,
+    )
+
+
+def length_ranks(doc_len: IntArray) -> IntArray:
+    """Return the row of each rank: sentences by length ascending, then by row."""
+    return np.argsort(doc_len, kind="stable").astype(np.int32)
+
+
+def block_offsets(offsets: OffsetArray) -> OffsetArray:
+    """Return where each list's blocks start in `bounds` (one more entry: the total)."""
+    n_blocks = (np.diff(offsets) + BLOCK - 1) // BLOCK
+    out = np.zeros(len(offsets), dtype=np.int64)
+    np.cumsum(n_blocks, out=out[1:])
+    return out
+
+
+def suffix_max(offsets: OffsetArray, weights: FloatArray) -> FloatArray:
+    """Return, for each block of each list, the largest weight from that block to the list's end."""
+    if not len(weights):
+        return np.zeros(0, dtype=np.float64)
+    sizes = np.diff(offsets)
+    n_blocks = (sizes + BLOCK - 1) // BLOCK
+    # Position of each block's first posting: the list's start plus BLOCK per earlier block.
+    block_list = np.repeat(np.arange(len(sizes)), n_blocks)
+    within = np.arange(int(n_blocks.sum())) - np.repeat(block_offsets(offsets)[:-1], n_blocks)
+    out = np.maximum.reduceat(weights, offsets[:-1][block_list] + within * BLOCK)
+    # Within each list, a running maximum from the last block backwards.
+    starts = block_offsets(offsets)
+    for lst in np.flatnonzero(n_blocks > 1).tolist():
+        a, b = int(starts[lst]), int(starts[lst + 1])
+        out[a:b] = np.maximum.accumulate(out[a:b][::-1])[::-1]
+    return np.asarray(out, dtype=np.float64)
+
+
+def _codes(
+    tf: npt.NDArray[np.int64], lengths: npt.NDArray[Any], tf_norm: Any
+) -> tuple[UIntArray, FloatArray]:
+    """Return a code per posting and the table of distinct `tf_norm` values the codes index.
+
+    `tf_norm` depends only on (tf, sentence length), and a corpus holds few such pairs.
+    """
+    if not len(tf):
+        return np.zeros(0, dtype=np.uint16), np.zeros(0, dtype=np.float64)
+    stride = int(lengths.max()) + 1
+    pairs, pair_of = np.unique(tf * stride + lengths, return_inverse=True)
+    values, value_of = np.unique(tf_norm(pairs // stride, pairs % stride), return_inverse=True)
+    code_type = np.uint16 if len(values) <= 1 << 16 else np.uint32
+    codes = value_of.astype(code_type)[pair_of]
+    return cast(UIntArray, codes), np.asarray(values, dtype=np.float64)
