@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 FORMAT_NAME = "newsbot-index"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 POINTER = "CURRENT"
 _TMP_PREFIX = ".tmp-"
 _GEN_PREFIX = "gen-"
