@@ -247,7 +247,9 @@ def ensure_index(index_dir: Path, corpus: Path) -> str:
     )
 
 
-def start_bot(fake: FakeTelegramThread, index_dir: Path, sources: Sequence[str], log: Path) -> Any:
+def start_bot(
+    fake: FakeTelegramThread, index_dir: Path, sources: Sequence[str], log: Path
+) -> subprocess.Popen[bytes]:
     """Start `newsbot run` against the fake, logging to `log`; return the process."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "NEWSBOT_"))}
     env |= {
@@ -307,11 +309,14 @@ async def run_load(
     questions: Sequence[str],
     args: argparse.Namespace,
     rebuild: Rebuild | None,
+    bot: subprocess.Popen[bytes],
 ) -> Load:
     """Wait for the bot to poll, run the load (and the rebuild), wait for replies."""
-    await server.wait_until(
-        lambda: server.calls_to("getUpdates"), timeout=1800, what="the bot to start polling"
-    )
+    while not server.calls_to("getUpdates"):
+        if bot.poll() is not None:
+            raise SystemExit(f"bot_load: newsbot run exited with status {bot.returncode}")
+        with contextlib.suppress(AssertionError):
+            await server.wait_until(lambda: server.calls_to("getUpdates"), timeout=1.0)
     load = Load()
     stamp_deliveries(server, load)
     tasks = []
@@ -389,7 +394,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         fake.server.add_chat(ADMIN)
         bot = start_bot(fake, args.index_dir, sources, log)
         try:
-            load = fake.run(run_load(fake.server, questions, args, rebuild), timeout=None)
+            load = fake.run(run_load(fake.server, questions, args, rebuild, bot), timeout=None)
             notes.append(f"bot process RSS after the load: {resident_mb(bot.pid)}")
         finally:
             bot.terminate()
