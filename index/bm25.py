@@ -20,6 +20,7 @@ import math
 import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any, Literal
 
@@ -150,19 +151,14 @@ class BM25Index:
     def build(cls, corpus: Sequence[Sequence[str]], params: BM25Params | None = None) -> BM25Index:
         """Index a corpus of token lists, as `rank_bm25.BM25Okapi(corpus, **params)` would."""
         params = params or BM25Params()
-        vocabulary: dict[str, int] = {}
-        token_ids: list[int] = []
-        lengths = np.zeros(len(corpus), dtype=np.int32)
-        for row, tokens in enumerate(corpus):
-            lengths[row] = len(tokens)
-            for token in tokens:
-                term = vocabulary.get(token)
-                if term is None:
-                    term = vocabulary[token] = len(vocabulary)
-                token_ids.append(term)
-        return cls.from_token_ids(
-            list(vocabulary), np.asarray(token_ids, dtype=np.int64), lengths, params
+        # Terms numbered in order of first appearance, as rank_bm25's dictionaries hold them.
+        vocabulary = list(dict.fromkeys(chain.from_iterable(corpus)))
+        term_id = {term: i for i, term in enumerate(vocabulary)}
+        token_ids = np.fromiter(
+            map(term_id.__getitem__, chain.from_iterable(corpus)), dtype=np.int64
         )
+        lengths = np.fromiter(map(len, corpus), dtype=np.int32, count=len(corpus))
+        return cls.from_token_ids(vocabulary, token_ids, lengths, params)
 
     @classmethod
     def from_token_ids(
@@ -179,20 +175,22 @@ class BM25Index:
         """
         n_docs = len(doc_len)
         n_terms = len(vocabulary)
-        stride = max(n_docs, 1)
+        bits = max(n_docs - 1, 1).bit_length()
         row_of_rank = length_ranks(doc_len)
         rank_of_row = np.empty(n_docs, dtype=np.int64)
         rank_of_row[row_of_rank] = np.arange(n_docs)
-        keys = token_ids.astype(np.int64) * stride + np.repeat(rank_of_row, doc_len)
+        # One sortable key per token: term id, then sentence rank.
+        keys = np.left_shift(token_ids, bits, dtype=np.int64)
+        keys |= np.repeat(rank_of_row, doc_len)
         del rank_of_row
         keys.sort()
         # Runs of equal keys are one posting each; their lengths are the term frequencies.
         starts = np.flatnonzero(np.diff(keys, prepend=-1))
-        tf = np.diff(starts, append=len(keys))
+        tf = np.diff(starts, append=len(keys)).astype(np.int32)
         keys = keys[starts]
         del starts
-        term_of = keys // stride
-        ranks = keys - term_of * stride
+        term_of = (keys >> bits).astype(np.int32)
+        ranks = (keys & ((1 << bits) - 1)).astype(np.int32)
         del keys
         doc_freq = np.bincount(term_of, minlength=n_terms)
         idf = floor_idf(okapi_idf(n_docs, doc_freq.tolist()), params.epsilon)

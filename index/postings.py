@@ -72,8 +72,8 @@ class Postings:
     offsets: OffsetArray
     ranks: UIntArray
     dir_offsets: OffsetArray
-    dir_shard: IntArray
-    dir_start: OffsetArray
+    dir_shard: UIntArray
+    dir_start: npt.NDArray[np.signedinteger[Any]]
     codes: UIntArray
     tf_norms: FloatArray
     tf1_norms: FloatArray
@@ -107,9 +107,9 @@ class Postings:
 
 
 def build_postings(
-    term_of: npt.NDArray[np.int64],
-    rank: npt.NDArray[np.int64],
-    tf: npt.NDArray[np.int64],
+    term_of: IntArray,
+    rank: IntArray,
+    tf: IntArray,
     n_terms: int,
     row_of_rank: IntArray,
     doc_len: IntArray,
@@ -134,11 +134,15 @@ def build_postings(
     max_len = int(length_of_rank.max()) if n_docs else 0
     # tf = 1 postings first, then tf >= 2; each group stays by term, then rank.
     repeated = tf >= 2
-    order = np.argsort(repeated, kind="stable")
-    term_of, rank, tf, repeated = term_of[order], rank[order], tf[order], repeated[order]
-    del order
-    lst = term_of + repeated * n_terms
+    once = ~repeated
+    term_of = np.concatenate([term_of[once], term_of[repeated]])
+    rank = np.concatenate([rank[once], rank[repeated]])
+    tf = tf[repeated]
+    split = len(term_of) - len(tf)
+    del once, repeated
     n_lists = 2 * n_terms
+    lst = term_of.astype(np.int64)
+    lst[split:] += n_terms
     offsets = np.zeros(n_lists + 1, dtype=np.int64)
     np.cumsum(np.bincount(lst, minlength=n_lists), out=offsets[1:])
 
@@ -146,16 +150,15 @@ def build_postings(
     n_shards = max(1, -(-n_docs >> SHARD_BITS))
     keys = lst * n_shards + (rank >> SHARD_BITS)
     first = np.flatnonzero(np.diff(keys, prepend=-1)) if len(keys) else np.zeros(0, np.int64)
-    dir_start = first.astype(np.int64)
-    dir_shard = (keys[first] % n_shards).astype(np.int32)
+    dir_start = first.astype(np.int32 if len(keys) < 1 << 31 else np.int64)
+    dir_shard = (keys[first] % n_shards).astype(np.uint16 if n_shards <= 1 << 16 else np.uint32)
     dir_offsets = np.zeros(n_lists + 1, dtype=np.int64)
     np.cumsum(np.bincount(lst[first], minlength=n_lists), out=dir_offsets[1:])
     del keys, first
 
-    split = int(offsets[n_terms])
     lengths = length_of_rank[rank]
     tf1_norms = tf_norm(np.ones(max_len + 1, dtype=np.int64), np.arange(max_len + 1))
-    codes, tf_norms = _codes(tf[split:], lengths[split:], tf_norm)
+    codes, tf_norms = _codes(tf, lengths[split:], tf_norm)
     weights = np.empty(len(rank), dtype=np.float64)
     weights[:split] = idf[term_of[:split]] * tf1_norms[lengths[:split]]
     weights[split:] = idf[term_of[split:]] * tf_norms[codes]
@@ -165,16 +168,24 @@ def build_postings(
         offsets=offsets,
         ranks=(rank & 0xFFFF).astype(np.uint16),
         dir_offsets=dir_offsets,
-        dir_shard=dir_shard,
-        dir_start=dir_start,
+        dir_shard=cast(UIntArray, dir_shard),
+        dir_start=cast(npt.NDArray[np.signedinteger[Any]], dir_start),
         codes=codes,
         tf_norms=tf_norms,
         tf1_norms=np.asarray(tf1_norms, dtype=np.float64),
-        length_of_rank=length_of_rank.astype(np.uint16 if max_len < 1 << 16 else np.uint32),
+        length_of_rank=length_of_rank.astype(_smallest_unsigned(max_len)),
         row_of_rank=row_of_rank.astype(np.int32),
         blocks=blocks,
         bounds=bounds,
     )
+
+
+def _smallest_unsigned(largest: int) -> type[np.unsignedinteger[Any]]:
+    """Return the smallest unsigned integer type that holds `largest`."""
+    for kind in (np.uint8, np.uint16, np.uint32):
+        if largest <= np.iinfo(kind).max:
+            return kind
+    return np.uint64
 
 
 def length_ranks(doc_len: IntArray) -> IntArray:
@@ -208,9 +219,7 @@ def suffix_max(offsets: OffsetArray, weights: FloatArray) -> FloatArray:
     return np.asarray(out, dtype=np.float64)
 
 
-def _codes(
-    tf: npt.NDArray[np.int64], lengths: npt.NDArray[Any], tf_norm: Any
-) -> tuple[UIntArray, FloatArray]:
+def _codes(tf: IntArray, lengths: npt.NDArray[Any], tf_norm: Any) -> tuple[UIntArray, FloatArray]:
     """Return a code per posting and the table of distinct `tf_norm` values the codes index.
 
     `tf_norm` depends only on (tf, sentence length), and a corpus holds few such pairs.
@@ -218,7 +227,7 @@ def _codes(
     if not len(tf):
         return np.zeros(0, dtype=np.uint16), np.zeros(0, dtype=np.float64)
     stride = int(lengths.max()) + 1
-    pairs, pair_of = np.unique(tf * stride + lengths, return_inverse=True)
+    pairs, pair_of = np.unique(tf.astype(np.int64) * stride + lengths, return_inverse=True)
     values, value_of = np.unique(tf_norm(pairs // stride, pairs % stride), return_inverse=True)
     code_type = np.uint16 if len(values) <= 1 << 16 else np.uint32
     codes = value_of.astype(code_type)[pair_of]
