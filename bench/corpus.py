@@ -122,7 +122,7 @@ def read_articles(path: Path) -> Iterator[Article]:
 
 
 def make(out: Path = OUT, workers: int = 0) -> None:
-    """Write every corpus of `SIZES` into `out` (about two minutes on two cores)."""
+    """Write every corpus of `SIZES` into `out` (about a minute on two cores)."""
     started = time.perf_counter()
     settings = BuildSettings(workers=workers)
     reuters = _reuters()

@@ -152,3 +152,27 @@ def test_corpus_across_several_shards() -> None:
     rows, _ = index.top_k(["t2999", "t0"], 5)
     assert_top_k_exact(index, ["t2999", "t0"], 5)
     assert len(rows) == 5
+
+
+def test_pruning_skips_most_postings_of_a_common_term() -> None:
+    corpus = zipf_corpus(seed=5, n_docs=6 * WINDOW, n_terms=2000, skew=1.0)
+    index = BM25Index.build(corpus)
+    query = ["t0", "t1500", "t1700"]
+    assert_top_k_exact(index, query, 10)
+    work = index.last_work()
+    read = work["essential postings read"] + work["non-essential postings scanned"]
+    read += work["non-essential lookups"]
+    total = sum(index.doc_freq(index.terms[t]) for t in query)
+    assert read < total / 2
+
+
+def test_threads_searching_at_once_get_the_same_results() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    index = BM25Index.build(zipf_corpus(seed=9, n_docs=3 * WINDOW, n_terms=500, skew=1.1))
+    rng = np.random.default_rng(1)
+    queries = [[f"t{t}" for t in rng.integers(0, 200, size=4)] for _ in range(60)]
+    alone = [index.top_k(q, 10)[0].tolist() for q in queries]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda q: index.top_k(q, 10)[0].tolist(), queries * 4))
+    assert together == alone * 4
