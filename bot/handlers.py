@@ -23,7 +23,7 @@ from telegram.ext import ContextTypes
 from bot import render
 from bot.newsroom import RebuildResult, RebuildRunningError
 from bot.state import AskedQuestion, BotState
-from index.model import Answer
+from index.model import Answer, counted
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def is_admin(state: BotState, update: Update) -> bool:
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Greet the user and suggest example questions drawn from the index."""
+    """Greet the user with an example question and the newest headlines in the index."""
     message = update.effective_message
     if message is None:
         return
@@ -74,15 +74,19 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if index is None or index.n_articles == 0:
         await message.reply_text(f"Hi {name}! {NO_INDEX}")
         return
-    examples = [
-        f"• What's the latest on {html.escape(render.shorten(a.title, 70), quote=False)}?"
+    headlines = [
+        f"• {html.escape(render.shorten(a.title, 90), quote=False)}"
         for a in index.articles_newest_first(0, 3)
         if a.title
     ]
+    newest = (
+        "Newest headlines, to ask about:\n" + "\n".join(headlines) + "\n\n" if headlines else ""
+    )
     await message.reply_text(
-        f"Hi {name}! Ask me about the news in plain words and I'll reply with the best "
-        f"passages from {index.n_articles:,} indexed articles, with their sources.\n\n"
-        "For example:\n" + "\n".join(examples) + "\n\nSee /help for more."
+        f"Hi {name}! Ask me about the news in plain words, say <i>How much was trade between "
+        "China and Russia?</i>, and I'll reply with the best passages from "
+        f"{counted(index.n_articles, 'indexed article')}, with their sources.\n\n"
+        f"{newest}See /help for more."
     )
 
 
@@ -277,7 +281,8 @@ def _sources_page(state: BotState, page: int) -> tuple[str, InlineKeyboardMarkup
         return NO_INDEX, None
     created = html.escape(str(index.header.get("created", "unknown")))
     lines = [
-        f"📚 <b>{index.n_articles:,} articles</b>, {index.n_sentences:,} sentences "
+        f"📚 <b>{counted(index.n_articles, 'article')}</b>, "
+        f"{counted(index.n_sentences, 'sentence')} "
         f"(indexed {created})"
     ]
     start = page * SOURCES_PER_PAGE
@@ -378,7 +383,7 @@ async def _report_rebuild(
             lines.append(f"…and {len(result.skipped) - 10:,} more skipped.")
     else:
         index = state.newsroom.index
-        still = f"{index.n_articles:,} articles" if index else "nothing"
+        still = counted(index.n_articles, "article") if index else "nothing"
         lines = [
             f"❌ Rebuild failed: {html.escape(render.shorten(result.summary, 500))}",
             f"Still serving the previous index ({still}).",

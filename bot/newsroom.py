@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.model import Answer
+from index.model import Answer, counted
 from index.search import NewsIndex
 from index.store import IndexMissingError, StoreError
 
@@ -135,8 +135,8 @@ class Newsroom:
             for s in report["skipped"]
         )
         summary = (
-            f"{report['articles']:,} articles, {report['sentences']:,} sentences, "
-            f"{len(skipped):,} skipped, {seconds:.1f} s"
+            f"{counted(report['articles'], 'article')}, "
+            f"{counted(report['sentences'], 'sentence')}, {len(skipped):,} skipped, {seconds:.1f} s"
         )
         log.info("rebuilt the index: %s", summary)
         return RebuildResult(True, summary, skipped, seconds)

@@ -27,7 +27,7 @@ import numpy.typing as npt
 from index.analysis import Analyzer, AnalyzerSettings
 from index.bm25 import BM25Index, BM25Params
 from index.ingest import read_sources
-from index.model import Article, Ingested, Skipped
+from index.model import Article, Ingested, Skipped, counted
 from index.sentences import split_sentences
 from index.store import GenerationWriter
 
@@ -61,7 +61,7 @@ class BuildReport:
     def summary(self) -> str:
         """Return the one-line summary the CLI and the bot show."""
         return (
-            f"{_count(self.articles, 'article')}, {_count(self.sentences, 'sentence')}, "
+            f"{counted(self.articles, 'article')}, {counted(self.sentences, 'sentence')}, "
             f"{len(self.skipped):,} skipped, {self.duplicates:,} duplicates, "
             f"{self.seconds:.1f} s"
         )
@@ -317,8 +317,3 @@ def _write_articles(folder: Path, articles: Sequence[Article]) -> None:
     np.cumsum([len(line) for line in lines], out=offsets[1:])
     (folder / "articles.jsonl").write_bytes(b"".join(lines))
     np.save(folder / "article_offsets.npy", offsets)
-
-
-def _count(n: int, noun: str) -> str:
-    """Return '1 article' or '2,000 articles'."""
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

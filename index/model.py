@@ -119,3 +119,8 @@ class Answer:
                 "path": a.path,
             },
         }
+
+
+def counted(n: int, noun: str) -> str:
+    """Return '1 article' or '2,000 articles' (nouns that take an s)."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

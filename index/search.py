@@ -16,7 +16,7 @@ from index.analysis import Analyzer, AnalyzerSettings
 from index.bm25 import BM25Index
 from index.model import Answer, Article, Hit
 from index.passages import assemble
-from index.store import current_generation, read_header
+from index.store import IndexFormatError, current_generation, read_header
 
 # A question is answered only when its best sentence scores at least this share of the question's
 # ideal score: the sum, over the question's terms, of each term's idf (what a sentence of average
@@ -67,7 +67,36 @@ class NewsIndex:
             index.store.IndexFormatError: The index is damaged or of another format version.
         """
         folder = current_generation(index_dir)
-        return cls(folder, read_header(folder))
+        header = read_header(folder)
+        try:
+            index = cls(folder, header)
+            index._check(header["counts"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexFormatError(
+                f"index at {folder} is damaged ({exc}); run `newsbot index` to rebuild it"
+            ) from None
+        return index
+
+    def _check(self, counts: dict[str, int]) -> None:
+        """Raise ValueError unless the files agree with each other and with the header's counts."""
+        n, m = self.bm25.n_docs, self.n_articles
+        bm25, p = self.bm25, self.bm25.postings
+        v = len(bm25.vocabulary)
+        sizes = {  # what: (found, expected)
+            "sentences (doc_len.npy)": (n, counts["sentences"]),
+            "articles (article_offsets.npy)": (m, counts["articles"]),
+            "entries in sentence_offsets.npy": (len(self._sentence_offsets), n + 1),
+            "entries in article_first.npy": (len(self._article_first), m + 1),
+            "bytes in sentences.bin": (len(self._sentences), int(self._sentence_offsets[-1])),
+            "bytes in articles.jsonl": (len(self._articles), int(self._article_offsets[-1])),
+            "entries in idf.npy": (len(bm25.idf), v),
+            "entries in offsets.npy": (len(p.offsets), 2 * v + 1),
+            "entries in ranks.npy": (len(p.ranks), int(p.offsets[-1])),
+            "entries in row_of_rank.npy": (len(p.row_of_rank), n),
+        }
+        for what, (found, expected) in sizes.items():
+            if found != expected:
+                raise ValueError(f"{found:,} {what} where {expected:,} belong")
 
     @property
     def n_sentences(self) -> int:

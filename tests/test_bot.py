@@ -102,7 +102,9 @@ async def test_start_offers_examples_from_the_index_and_help_lists_commands(
     start = await ask(telegram, USER, "/start")
     assert start.text is not None
     assert start.text.startswith("Hi User2002!")
-    assert start.text.count("What's the latest on") == 3
+    headlines = start.text.split("Newest headlines, to ask about:\n")[1].split("\n\n")[0]
+    assert len(headlines.splitlines()) == 3
+    assert all(line.startswith("• ") for line in headlines.splitlines())
     help_text = (await ask(telegram, USER, "/help")).text or ""
     for command in ("/start", "/help", "/sources", "/ask", "@newsbot_test_bot"):
         assert command in help_text
