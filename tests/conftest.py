@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from index.build import build_index
 from tests.fake_telegram import FakeTelegram
+from tests.harness import RunningBot, bot_settings, running_bot
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -41,3 +43,18 @@ async def telegram() -> AsyncIterator[FakeTelegram]:
     """A strict fake Bot API server on 127.0.0.1."""
     async with FakeTelegram() as server:
         yield server
+
+
+@pytest.fixture
+def seed_index(tmp_path: Path) -> Path:
+    """An index of the seeds, built afresh for the test (it may damage or rebuild it)."""
+    folder = tmp_path / "index"
+    build_index([SEEDS], folder)
+    return folder
+
+
+@pytest.fixture
+async def bot(telegram: FakeTelegram, seed_index: Path) -> AsyncIterator[RunningBot]:
+    """newsbot on the seed index, polling the fake server; ADMIN is its admin."""
+    async with running_bot(telegram, bot_settings(telegram, seed_index, [SEEDS])) as running:
+        yield running

@@ -24,7 +24,6 @@ from bench.bot_load import Load, ask_at_rate, percentile, stamp_deliveries, wait
 from bot.app import build_application
 from bot.handlers import NOTHING_FOUND, SORRY
 from bot.state import BotState
-from index.build import build_index
 from index.store import current_generation
 from tests.conftest import CORPUS, SEED_QUESTION, SEEDS
 from tests.fake_telegram import FakeTelegram, Message
@@ -36,19 +35,6 @@ QUESTIONS = [
     "What did Trump tell Xi about Taiwan?",
     "Which initiatives promote global stability?",
 ]
-
-
-@pytest.fixture
-def seed_index(tmp_path: Path) -> Path:
-    folder = tmp_path / "index"
-    build_index([SEEDS], folder)
-    return folder
-
-
-@pytest.fixture
-async def bot(telegram: FakeTelegram, seed_index: Path) -> AsyncIterator[RunningBot]:
-    async with running_bot(telegram, bot_settings(telegram, seed_index, [SEEDS])) as running:
-        yield running
 
 
 def answers_in_order(replies: Sequence[Message], questions: Sequence[str]) -> bool:

@@ -11,7 +11,6 @@ import asyncio
 import logging
 import time
 import traceback
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,6 @@ from telegram.ext import ContextTypes
 
 from bot.handlers import SLOW_DOWN
 from bot.settings import Settings, SettingsError
-from index.build import build_index
 from tests.conftest import SEED_QUESTION, SEEDS
 from tests.fake_telegram import FakeTelegram
 from tests.harness import ADMIN, USER, RunningBot, bot_settings, running_bot
@@ -30,19 +28,6 @@ REFUSAL = "Sorry, only the bot's admins can rebuild the index."
 GROUP = -4004
 SUPER = "supergroup"
 ANONYMOUS_ADMIN_BOT = 1087968824  # the user id Telegram shows for anonymous group admins
-
-
-@pytest.fixture
-def seed_index(tmp_path: Path) -> Path:
-    folder = tmp_path / "index"
-    build_index([SEEDS], folder)
-    return folder
-
-
-@pytest.fixture
-async def bot(telegram: FakeTelegram, seed_index: Path) -> AsyncIterator[RunningBot]:
-    async with running_bot(telegram, bot_settings(telegram, seed_index, [SEEDS])) as running:
-        yield running
 
 
 # -- the token -------------------------------------------------------------------------------
