@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import mmap
@@ -23,6 +24,9 @@ from index.store import IndexFormatError, current_generation, read_header
 # length holding every term once scores). Further answers need half that share. See
 # docs/relevance.md for the measure and how it was chosen on the development questions.
 MIN_COVERAGE = 0.5
+
+# How a sentence may end; one that ends otherwise is a heading (or a label, a list item).
+_CLOSING = tuple(".!?…:;\"'”’»)]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,8 +193,23 @@ class NewsIndex:
             context=context,
         )
         answers = []
+        hit_rows = {h.sentence for h in hits}
         for span in spans[offset:wanted]:
-            passage = " ".join(self.sentence(r) for r in range(span.first, span.last + 1))
+            first, last = span.first, span.last
+            # Context is body text of the hit's own section: what comes before a heading (a
+            # sentence with no closing punctuation) up to the hit is another section, and a
+            # heading next to the hit is left out, unless it is a hit itself.
+            for row in range(span.best, first, -1):
+                if row - 1 in hit_rows:
+                    break
+                if _heading(self.sentence(row)):
+                    first = row
+                    break
+            while first < span.best and first not in hit_rows and _heading(self.sentence(first)):
+                first += 1
+            while last > span.best and last not in hit_rows and _heading(self.sentence(last)):
+                last -= 1
+            passage = _join([self.sentence(r) for r in range(first, last + 1)])
             answers.append(
                 Answer(
                     sentence=self.sentence(span.best),
@@ -219,6 +238,20 @@ class NewsIndex:
             )
             self._order = cached
         return cached
+
+
+def _heading(sentence: str) -> bool:
+    """Return whether `sentence` reads as a heading or a label: it lacks closing punctuation."""
+    return not sentence.endswith(_CLOSING)
+
+
+def _join(sentences: list[str]) -> str:
+    """Join the sentences of a passage: a dash after a heading, else a space."""
+    parts = [sentences[0]]
+    for before, sentence in itertools.pairwise(sentences):
+        parts.append(" — " if _heading(before) else " ")
+        parts.append(sentence)
+    return "".join(parts)
 
 
 def _map(path: Path) -> mmap.mmap | bytes:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
+from index.build import build_index
 from index.passages import PassageSpan, assemble
+from index.search import NewsIndex
 
 # Two articles: rows 0-4 and rows 5-9.
 ARTICLE_FIRST = [0, 5, 10]
@@ -56,3 +60,41 @@ def test_near_identical_sentences_are_shown_once() -> None:
 def test_limit_counts_passages_not_hits() -> None:
     spans = run([(1, 5.0), (2, 4.0), (7, 3.0), (9, 2.0)], limit=1)
     assert [(s.best, s.first, s.last) for s in spans] == [(1, 0, 3)]
+
+
+# -- passages of a real index: headings are not context ---------------------------------------
+
+SECTIONED = """Harbour report
+
+Shipping
+
+The port of Rotterdam handled 438 million tonnes of cargo last year. Container traffic grew by
+four percent.
+
+Fishing
+
+The herring quota was cut for the third year running.
+"""
+
+
+@pytest.fixture(scope="module")
+def sectioned(tmp_path_factory: pytest.TempPathFactory) -> NewsIndex:
+    news = tmp_path_factory.mktemp("news")
+    (news / "harbour.txt").write_text(SECTIONED, encoding="utf-8")
+    build_index([news], news / "index")
+    return NewsIndex.load(news / "index")
+
+
+def test_a_heading_beside_the_hit_is_left_out_of_its_context(sectioned: NewsIndex) -> None:
+    (answer,) = sectioned.ask("How much cargo did Rotterdam handle?", 1)
+    assert answer.sentence.startswith("The port of Rotterdam")
+    assert answer.passage == (
+        "The port of Rotterdam handled 438 million tonnes of cargo last year. "
+        "Container traffic grew by four percent."
+    )
+
+
+def test_a_heading_that_is_the_hit_is_set_off_by_a_dash(sectioned: NewsIndex) -> None:
+    (answer,) = sectioned.ask("fishing", 1)
+    assert answer.sentence == "Fishing"
+    assert answer.passage == "Fishing — The herring quota was cut for the third year running."
