@@ -24,12 +24,16 @@ from bot import render
 from bot.newsroom import RebuildResult, RebuildRunningError
 from bot.state import AskedQuestion, BotState
 from index.model import Answer, counted
+from index.search import MIN_COVERAGE, WEAK_COVERAGE
 
 log = logging.getLogger(__name__)
 
 ANSWERS_PER_PAGE = 3
 SOURCES_PER_PAGE = 8
 INLINE_RESULTS = 5
+
+CLOSEST_BUTTON = "Show the closest passages ›"
+CLOSEST_NOTE = "Weak matches: they share only some of your words and may not answer the question."
 
 NOTHING_FOUND = (
     "I couldn't find that in the indexed news. Try other words, or see /sources for what I "
@@ -173,22 +177,34 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) 
             await message.reply_text(NO_INDEX)
             return
         answers = await newsroom.ask(text, ANSWERS_PER_PAGE + 1)
-        if not answers:
-            await message.reply_text(NOTHING_FOUND)
+        if answers:
+            asked = AskedQuestion(text, newsroom.generation)
+            qid = state.questions.add(asked)
+            body, markup = _page(state, qid, asked, answers, offset=0)
+            await message.reply_text(body, reply_markup=markup)
             return
-        qid = state.questions.add(AskedQuestion(text, newsroom.generation))
-        body, markup = _page(state, qid, text, answers, offset=0)
-        await message.reply_text(body, reply_markup=markup)
+        closest = await newsroom.ask(text, 1, min_coverage=WEAK_COVERAGE)
+        markup = None
+        if closest:
+            qid = state.questions.add(AskedQuestion(text, newsroom.generation, WEAK_COVERAGE))
+            button = InlineKeyboardButton(CLOSEST_BUTTON, callback_data=f"more:{qid}:0")
+            markup = InlineKeyboardMarkup([[button]])
+        await message.reply_text(NOTHING_FOUND, reply_markup=markup)
 
 
 def _page(
-    state: BotState, qid: str, text: str, answers: list[Answer], offset: int
+    state: BotState, qid: str, asked: AskedQuestion, answers: list[Answer], offset: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """Render a page of answers (asked with one extra to know whether there are more)."""
     index = state.newsroom.index
-    is_match = _matcher(state, text)
+    is_match = _matcher(state, asked.text)
+    weak = asked.min_coverage < MIN_COVERAGE
     body, shown = render.answers_html(
-        text, answers[:ANSWERS_PER_PAGE], is_match, first_number=offset + 1
+        asked.text,
+        answers[:ANSWERS_PER_PAGE],
+        is_match,
+        first_number=offset + 1,
+        note=CLOSEST_NOTE if weak else None,
     )
     buttons = []
     if offset > 0:
@@ -230,13 +246,15 @@ async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _drop_buttons(query.message)
         return
     offset = int(raw_offset)
-    answers = await newsroom.ask(asked.text, ANSWERS_PER_PAGE + 1, offset=offset)
+    answers = await newsroom.ask(
+        asked.text, ANSWERS_PER_PAGE + 1, offset=offset, min_coverage=asked.min_coverage
+    )
     if not answers:
         await query.answer("No more answers.")
         await _drop_buttons(query.message)
         return
     await query.answer()
-    body, markup = _page(state, qid, asked.text, answers, offset)
+    body, markup = _page(state, qid, asked, answers, offset)
     await query.edit_message_text(body, reply_markup=markup)
 
 

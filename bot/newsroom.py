@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.model import Answer, counted
-from index.search import NewsIndex
+from index.search import MIN_COVERAGE, NewsIndex
 from index.store import IndexMissingError, StoreError
 
 log = logging.getLogger(__name__)
@@ -79,12 +79,19 @@ class Newsroom:
         if not result.ok:
             log.error("could not build the index: %s", result.summary)
 
-    async def ask(self, question: str, k: int, offset: int = 0) -> list[Answer]:
-        """Answer from the current index in a worker thread; [] when no index is loaded."""
+    async def ask(
+        self, question: str, k: int, offset: int = 0, *, min_coverage: float = MIN_COVERAGE
+    ) -> list[Answer]:
+        """Answer from the current index in a worker thread; [] when no index is loaded.
+
+        `min_coverage` is `NewsIndex.ask`'s floor: below the product's, weak matches too.
+        """
         index = self.index
         if index is None:
             return []
-        return await asyncio.to_thread(index.ask, question, k, offset=offset)
+        return await asyncio.to_thread(
+            index.ask, question, k, offset=offset, min_coverage=min_coverage
+        )
 
     async def rebuild(self) -> RebuildResult:
         """Build a new index in a child process, swap it in, and return how it went.

@@ -92,9 +92,15 @@ def answers_html(
     is_match: Matcher,
     *,
     first_number: int = 1,
+    note: str | None = None,
 ) -> tuple[str, int]:
-    """Return a message with as many of `answers` as fit, and how many fit (at least one)."""
+    """Return a message with as many of `answers` as fit, and how many fit (at least one).
+
+    `note`, plain text, is shown under the question.
+    """
     header = f"🔎 <i>{html.escape(shorten(question, QUESTION_LIMIT), quote=False)}</i>"
+    if note:
+        header += f"\n{html.escape(note, quote=False)}"
     blocks = [header]
     used = visible_length(html_text(header))
     shown = 0

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from bot.newsroom import Newsroom
 from bot.settings import Settings
+from index.search import MIN_COVERAGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,10 +22,12 @@ class AskedQuestion:
     Attributes:
         text: The question as asked.
         generation: The index generation its answers came from.
+        min_coverage: The floor its answers were asked with (lower: the closest, weak matches).
     """
 
     text: str
     generation: str
+    min_coverage: float = MIN_COVERAGE
 
 
 class QuestionLog:

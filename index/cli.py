@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from index.build import BuildReport, BuildSettings, build_index
 from index.config import default_index_dir, default_sources, is_url
 from index.model import Answer
-from index.search import NewsIndex
+from index.search import MIN_COVERAGE, WEAK_COVERAGE, NewsIndex
 from index.store import IndexMissingError, StoreError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -56,6 +56,14 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     ask.add_argument("question", metavar="QUESTION", help="the question, or - to read one per line")
     ask.add_argument("-k", type=_positive, default=3, help="answers per question (default: 3)")
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    ask.add_argument(
+        "--min-coverage",
+        type=_share,
+        default=MIN_COVERAGE,
+        metavar="X",
+        help="answer only when the best sentence matches this idf-weighted share of the "
+        f"question (default: {MIN_COVERAGE}; 0 answers whenever a word matches)",
+    )
     _add_index_dir(ask)
     ask.set_defaults(handler=run_ask)
 
@@ -78,6 +86,17 @@ def _positive(value: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
     if number < 1:
         raise argparse.ArgumentTypeError(f"expected at least 1, got {number}")
+    return number
+
+
+def _share(value: str) -> float:
+    """Parse a number of at least 0 (argparse type)."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
+    if not number >= 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of at least 0, got {value}")
     return number
 
 
@@ -137,12 +156,15 @@ def run_ask(args: argparse.Namespace) -> int:
         else [args.question]
     )
     for question in questions:
-        answers = news.ask(question, k=args.k)
+        answers = news.ask(question, k=args.k, min_coverage=args.min_coverage)
         if args.json:
             payload = {"question": question, "answers": [a.to_json() for a in answers]}
             print(json.dumps(payload, ensure_ascii=False), flush=True)
         else:
             print_answers(question, answers, sys.stdout, several=args.question == "-")
+            weaker = min(WEAK_COVERAGE, args.min_coverage / 2)
+            if not answers and news.ask(question, k=1, min_coverage=weaker):
+                print(f"(Weak matches exist: add --min-coverage {weaker:g} to see them.)")
     return EXIT_OK
 
 

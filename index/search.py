@@ -24,6 +24,9 @@ from index.store import IndexFormatError, current_generation, read_header
 # length holding every term once scores). Further answers need half that share. See
 # docs/relevance.md for the measure and how it was chosen on the development questions.
 MIN_COVERAGE = 0.5
+# The floor for "the closest passages anyway", offered below MIN_COVERAGE: on the development
+# questions it keeps every right answer of the unfloored ranking, paraphrases included.
+WEAK_COVERAGE = 0.2
 
 # How a sentence may end; one that ends otherwise is a heading (or a label, a list item).
 _CLOSING = tuple(".!?…:;\"'”’»)]")

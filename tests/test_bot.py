@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.handlers import NOT_TEXT, NOTHING_FOUND, SORRY
+from bot.handlers import CLOSEST_BUTTON, CLOSEST_NOTE, NOT_TEXT, NOTHING_FOUND, SORRY
 from index.build import build_index
 from tests.conftest import SEED_QUESTION, SEEDS
 from tests.fake_telegram import FakeTelegram, Message
@@ -88,12 +88,30 @@ async def test_question_gets_passage_with_bold_terms_and_source(
     assert call.params["link_preview_options"] == {"is_disabled": True}
 
 
+@pytest.mark.parametrize(
+    "question", ["zebra quasar xylophone", "Who won the football match in Springfield?"]
+)
 async def test_nothing_relevant_says_so_with_a_hint(
-    bot: RunningBot, telegram: FakeTelegram
+    bot: RunningBot, telegram: FakeTelegram, question: str
 ) -> None:
-    reply = await ask(telegram, USER, "zebra quasar xylophone")
+    reply = await ask(telegram, USER, question)
     assert reply.text == NOTHING_FOUND
     assert "/sources" in reply.text
+    assert buttons(reply) == {}  # not even a weak match to offer
+
+
+async def test_a_weak_match_is_offered_behind_a_button_and_labelled(
+    bot: RunningBot, telegram: FakeTelegram
+) -> None:
+    # Shares only "Taiwan" with the seed's sentence: below the floor, above the closest floor.
+    reply = await ask(telegram, USER, "What did Beijing say about Taiwan independence?")
+    assert reply.text == NOTHING_FOUND
+    await telegram.send_callback_query(USER, reply.message_id, buttons(reply)[CLOSEST_BUTTON])
+    await telegram.wait_until(lambda: reply.history, what="the closest passages")
+    assert reply.text is not None and reply.raw_text is not None
+    assert CLOSEST_NOTE in reply.text
+    assert "<b>Taiwan</b> was also reiterated" in reply.raw_text
+    assert "Xi Jinping's Diplomatic Calls" in reply.text  # with its source
 
 
 async def test_start_offers_examples_from_the_index_and_help_lists_commands(

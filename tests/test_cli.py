@@ -60,6 +60,28 @@ def test_nothing_relevant_is_said_plainly(
     assert "Nothing relevant found" in capsys.readouterr().out
 
 
+WEAK_QUESTION = "What did Beijing say about Taiwan independence?"  # only "Taiwan" matches
+
+
+def test_weak_matches_are_hinted_at_and_shown_on_request(
+    index_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ask", WEAK_QUESTION]) == 0
+    out = capsys.readouterr().out
+    assert "Nothing relevant found" in out
+    assert "add --min-coverage 0.2 to see them" in out
+    assert main(["ask", "--json", "--min-coverage", "0.2", WEAK_QUESTION]) == 0
+    payload = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert payload["answers"][0]["sentence"].startswith("Taiwan was also reiterated")
+
+
+def test_no_hint_when_not_even_a_weak_match_exists(
+    index_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ask", "zebra quasar xylophone"]) == 0
+    assert "--min-coverage" not in capsys.readouterr().out
+
+
 def test_index_summary_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     index_dir = tmp_path / "idx"
     assert main(["index", str(SEEDS), "--index-dir", str(index_dir), "--json"]) == 0
@@ -89,6 +111,8 @@ def test_broken_file_is_skipped_and_named(
         (["ask", "--index-dir", "/no/such/dir", "q"], "index folder not found"),
         (["ask", "-k", "zero", "q"], "expected a whole number"),
         (["ask", "--bogus", "q"], "unrecognized arguments: --bogus"),
+        (["ask", "--min-coverage", "-0.1", "q"], "expected a number of at least 0"),
+        (["ask", "--min-coverage", "nan", "q"], "expected a number of at least 0"),
     ],
 )
 def test_user_errors_are_one_line_and_exit_2(
