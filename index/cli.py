@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import shutil
 import sys
 import textwrap
@@ -95,7 +96,7 @@ def _share(value: str) -> float:
         number = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
-    if not number >= 0 or number == float("inf"):
+    if not (math.isfinite(number) and number >= 0):
         raise argparse.ArgumentTypeError(f"expected a number of at least 0, got {value}")
     return number
 
@@ -162,9 +163,9 @@ def run_ask(args: argparse.Namespace) -> int:
             print(json.dumps(payload, ensure_ascii=False), flush=True)
         else:
             print_answers(question, answers, sys.stdout, several=args.question == "-")
-            weaker = min(WEAK_COVERAGE, args.min_coverage / 2)
-            if not answers and news.ask(question, k=1, min_coverage=weaker):
-                print(f"(Weak matches exist: add --min-coverage {weaker:g} to see them.)")
+            weak = args.min_coverage > WEAK_COVERAGE
+            if not answers and weak and news.ask(question, k=1, min_coverage=WEAK_COVERAGE):
+                print(f"(Weak matches exist: add --min-coverage {WEAK_COVERAGE} to see them.)")
     return EXIT_OK
 
 

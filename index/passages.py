@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+# How a sentence may end; one that ends otherwise is a heading (or a label, a list item).
+_CLOSING = tuple(".!?…:;\"'”’»)]")
 
 
 @dataclass(slots=True)
@@ -32,6 +36,7 @@ def assemble(
     article_rows: Callable[[int], tuple[int, int]],
     terms_of: Callable[[int], frozenset[str]],
     limit: int,
+    is_heading: Callable[[int], bool] = lambda row: False,
     context: int = 1,
     per_article: int = 2,
     duplicate_jaccard: float = 0.8,
@@ -44,6 +49,9 @@ def assemble(
         article_rows: Article row -> (first, last) sentence rows of that article, inclusive.
         terms_of: Sentence row -> its set of analyzed terms (for near-duplicate detection).
         limit: Most passages to return.
+        is_heading: Sentence row -> whether it is a heading. A heading starts a section, and
+            a passage's context stays within its best hit's section: what precedes a heading
+            before the hit is left out, and so is a heading at either edge, unless it is a hit.
         context: Sentences shown on each side of a hit.
         per_article: Most passages from one article.
         duplicate_jaccard: Term-set Jaccard similarity at which two hit sentences count as
@@ -76,7 +84,40 @@ def assemble(
             break
         spans.append(PassageSpan(row, score, first, last, article))
         kept_terms.append(terms)
+    hit_rows = {row for row, _ in hits}
+    for span in spans:
+        _keep_to_section(span, hit_rows, is_heading)
     return spans
+
+
+def _keep_to_section(
+    span: PassageSpan, hit_rows: set[int], is_heading: Callable[[int], bool]
+) -> None:
+    """Narrow the context of `span` to the best hit's section (see `assemble`); hits stay."""
+    for row in range(span.best, span.first, -1):
+        if row - 1 in hit_rows:
+            break
+        if is_heading(row):
+            span.first = row
+            break
+    while span.first < span.best and span.first not in hit_rows and is_heading(span.first):
+        span.first += 1
+    while span.last > span.best and span.last not in hit_rows and is_heading(span.last):
+        span.last -= 1
+
+
+def is_heading(sentence: str) -> bool:
+    """Return whether `sentence` reads as a heading or a label: it lacks closing punctuation."""
+    return not sentence.endswith(_CLOSING)
+
+
+def join(sentences: Sequence[str]) -> str:
+    """Join the sentences of a passage: a dash after a heading, else a space."""
+    parts = [sentences[0]]
+    for before, sentence in itertools.pairwise(sentences):
+        parts.append(" — " if is_heading(before) else " ")
+        parts.append(sentence)
+    return "".join(parts)
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:

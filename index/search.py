@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import mmap
@@ -13,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from index import passages
 from index.analysis import Analyzer, AnalyzerSettings
 from index.bm25 import BM25Index
 from index.model import Answer, Article, Hit
-from index.passages import assemble
 from index.store import IndexFormatError, current_generation, read_header
 
 # A question is answered only when its best sentence scores at least this share of the question's
@@ -27,9 +26,6 @@ MIN_COVERAGE = 0.5
 # The floor for "the closest passages anyway", offered below MIN_COVERAGE: on the development
 # questions it keeps every right answer of the unfloored ranking, paraphrases included.
 WEAK_COVERAGE = 0.2
-
-# How a sentence may end; one that ends otherwise is a heading (or a label, a list item).
-_CLOSING = tuple(".!?…:;\"'”’»)]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,32 +183,18 @@ class NewsIndex:
         if not hits or hits[0].score < min_coverage * ideal:
             return []
         hits = [h for h in hits if h.score >= min_coverage / 2 * ideal]
-        spans = assemble(
+        spans = passages.assemble(
             [(h.sentence, h.score) for h in hits],
             article_of=self.article_of,
             article_rows=self.article_rows,
             terms_of=lambda row: frozenset(self.analyzer.terms(self.sentence(row))),
+            is_heading=lambda row: passages.is_heading(self.sentence(row)),
             limit=wanted,
             context=context,
         )
         answers = []
-        hit_rows = {h.sentence for h in hits}
         for span in spans[offset:wanted]:
-            first, last = span.first, span.last
-            # Context is body text of the hit's own section: what comes before a heading (a
-            # sentence with no closing punctuation) up to the hit is another section, and a
-            # heading next to the hit is left out, unless it is a hit itself.
-            for row in range(span.best, first, -1):
-                if row - 1 in hit_rows:
-                    break
-                if _heading(self.sentence(row)):
-                    first = row
-                    break
-            while first < span.best and first not in hit_rows and _heading(self.sentence(first)):
-                first += 1
-            while last > span.best and last not in hit_rows and _heading(self.sentence(last)):
-                last -= 1
-            passage = _join([self.sentence(r) for r in range(first, last + 1)])
+            passage = passages.join([self.sentence(r) for r in range(span.first, span.last + 1)])
             answers.append(
                 Answer(
                     sentence=self.sentence(span.best),
@@ -241,20 +223,6 @@ class NewsIndex:
             )
             self._order = cached
         return cached
-
-
-def _heading(sentence: str) -> bool:
-    """Return whether `sentence` reads as a heading or a label: it lacks closing punctuation."""
-    return not sentence.endswith(_CLOSING)
-
-
-def _join(sentences: list[str]) -> str:
-    """Join the sentences of a passage: a dash after a heading, else a space."""
-    parts = [sentences[0]]
-    for before, sentence in itertools.pairwise(sentences):
-        parts.append(" — " if _heading(before) else " ")
-        parts.append(sentence)
-    return "".join(parts)
 
 
 def _map(path: Path) -> mmap.mmap | bytes:
