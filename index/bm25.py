@@ -194,7 +194,10 @@ class BM25Index:
         del keys
         doc_freq = np.bincount(term_of, minlength=n_terms)
         idf = floor_idf(okapi_idf(n_docs, doc_freq.tolist()), params.epsilon)
-        avgdl = int(doc_len.sum()) / n_docs if n_docs else 1.0
+        # With no token at all (every sentence analyzed to nothing) nothing is ever scored, and
+        # 1.0 stands in for an average length of 0 that would divide by zero.
+        total = int(doc_len.sum())
+        avgdl = total / n_docs if total else 1.0
 
         def norm(tf: npt.NDArray[np.integer], lengths: npt.NDArray[np.integer]) -> FloatArray:
             return tf_norm(tf, lengths, avgdl, params.k1, params.b)

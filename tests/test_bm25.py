@@ -85,6 +85,17 @@ def test_empty_and_unknown_queries_return_nothing() -> None:
     assert index.scores(["nope"]).tolist() == [0.0, 0.0]
 
 
+@pytest.mark.parametrize("corpus", [[[]], [[], []]])
+def test_sentences_that_analyze_to_nothing_build_an_index_that_finds_nothing(
+    corpus: list[list[str]],
+) -> None:
+    # Every sentence all stopwords: an average length of 0 must not divide by zero (pytest turns
+    # the RuntimeWarning into an error), and nothing is scored.
+    index = BM25Index.build(corpus)
+    assert index.top_k(["a"], 5)[0].tolist() == []
+    assert index.scores(["a"]).tolist() == [0.0] * len(corpus)
+
+
 def test_ties_break_by_row() -> None:
     corpus = [["a", "z"], ["b"], ["a", "z"], ["c"], ["a", "z"]]
     rows, _ = BM25Index.build(corpus).top_k(["a"], 2)
