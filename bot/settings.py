@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.config import INDEX_DIR_ENV, SOURCES_ENV, default_index_dir
+from index.config import DEFAULT_SOURCES, default_index_dir, default_sources
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 API_URL_ENV = "NEWSBOT_API_URL"
@@ -23,6 +23,13 @@ TELEGRAM_API_URL = "https://api.telegram.org/bot"
 _TOKEN_SHAPE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,60}$")
 # Telegram's rule for webhook secret tokens.
 _SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# Senders Telegram puts on messages no one person wrote; an admin id among them would give
+# /reindex to whoever posts that way (any anonymous group admin, any channel).
+SERVICE_ACCOUNTS = {
+    777000: "Telegram's service notifications and linked-channel posts",
+    1087968824: "GroupAnonymousBot, the sender of every anonymous group admin",
+    136817688: "Channel_Bot, the sender of messages posted on behalf of a channel",
+}
 
 
 class SettingsError(Exception):
@@ -46,7 +53,7 @@ class Settings:
     token: str = field(repr=False)
     api_url: str = TELEGRAM_API_URL
     admin_ids: frozenset[int] = frozenset()
-    sources: tuple[str, ...] = ("./seeds",)
+    sources: tuple[str, ...] = DEFAULT_SOURCES
     index_dir: Path = field(default_factory=default_index_dir)
     webhook: WebhookSettings | None = None
 
@@ -73,20 +80,18 @@ class Settings:
                 f"{TOKEN_ENV} does not look like a bot token (expected 123456:ABC-..., "
                 f"{len(token)} characters given)"
             )
-        sources = tuple(s.strip() for s in env.get(SOURCES_ENV, "").split(",") if s.strip())
-        raw_dir = index_dir or env.get(INDEX_DIR_ENV, "").strip()
         return cls(
             token=token,
             api_url=env.get(API_URL_ENV, "").strip() or TELEGRAM_API_URL,
             admin_ids=_parse_admin_ids(env.get(ADMIN_IDS_ENV, "")),
-            sources=sources or ("./seeds",),
-            index_dir=Path(raw_dir).expanduser() if raw_dir else default_index_dir(),
+            sources=tuple(default_sources(env)),
+            index_dir=Path(index_dir).expanduser() if index_dir else default_index_dir(env),
             webhook=_webhook(env, webhook_overrides or {}) if webhook else None,
         )
 
 
 def _parse_admin_ids(raw: str) -> frozenset[int]:
-    """Parse comma-separated numeric Telegram user ids."""
+    """Parse comma-separated Telegram user ids: positive numbers, no service accounts."""
     ids = set()
     for part in (p.strip() for p in raw.split(",")):
         if not part:
@@ -95,7 +100,18 @@ def _parse_admin_ids(raw: str) -> frozenset[int]:
             raise SettingsError(
                 f"{ADMIN_IDS_ENV} must list numeric Telegram user ids, got {part[:40]!r}"
             )
-        ids.add(int(part))
+        user_id = int(part)
+        if user_id <= 0:
+            raise SettingsError(
+                f"{ADMIN_IDS_ENV} must list user ids, which are positive; got {part} "
+                "(negative ids are groups and channels)"
+            )
+        if user_id in SERVICE_ACCOUNTS:
+            raise SettingsError(
+                f"{ADMIN_IDS_ENV} lists {user_id}, which is not a person: "
+                f"{SERVICE_ACCOUNTS[user_id]}"
+            )
+        ids.add(user_id)
     return frozenset(ids)
 
 

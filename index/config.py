@@ -1,31 +1,54 @@
-"""Where sources and the index live: flags, then environment, then defaults."""
+"""Where sources and the index live: flags, then environment, then defaults.
+
+The one home of these defaults: `newsbot index`/`ask` (index/cli.py) and the bot's settings
+(bot/settings.py) both read them from here.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import platformdirs
 
 SOURCES_ENV = "NEWSBOT_SOURCES"
 INDEX_DIR_ENV = "NEWSBOT_INDEX_DIR"
+DEFAULT_SOURCES = ("./seeds",)
+
+# A scheme (RFC 3986: a letter, then letters, digits, '+', '-', '.') and '://' at the start.
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
-def default_sources() -> list[str]:
-    """Return `$NEWSBOT_SOURCES` split on commas, else `["./seeds"]`."""
-    raw = os.environ.get(SOURCES_ENV, "")
-    sources = [s.strip() for s in raw.split(",") if s.strip()]
-    return sources or ["./seeds"]
+def split_sources(raw: str) -> tuple[str, ...]:
+    """Return the comma-separated sources in `raw`, stripped, empty ones left out."""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
-def default_index_dir() -> Path:
-    """Return `$NEWSBOT_INDEX_DIR`, else the per-user data folder's `index`."""
-    raw = os.environ.get(INDEX_DIR_ENV, "").strip()
+def default_sources(env: Mapping[str, str] | None = None) -> list[str]:
+    """Return `$NEWSBOT_SOURCES` split on commas, else `["./seeds"]`.
+
+    Args:
+        env: The environment to read; `os.environ` when None.
+    """
+    env = os.environ if env is None else env
+    return list(split_sources(env.get(SOURCES_ENV, "")) or DEFAULT_SOURCES)
+
+
+def default_index_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Return `$NEWSBOT_INDEX_DIR`, else the per-user data folder's `index`.
+
+    Args:
+        env: The environment to read; `os.environ` when None.
+    """
+    env = os.environ if env is None else env
+    raw = env.get(INDEX_DIR_ENV, "").strip()
     if raw:
         return Path(raw).expanduser()
     return Path(platformdirs.user_data_dir("newsbot", appauthor=False)) / "index"
 
 
 def is_url(source: str) -> bool:
-    """Return whether a source names a feed URL rather than a path."""
-    return "://" in source
+    """Return whether a source names a feed URL (`scheme://...`) rather than a path."""
+    return _URL.match(source) is not None

@@ -23,6 +23,7 @@ from types import TracebackType
 
 import httpx
 
+from index.config import is_url
 from index.formats import (
     Draft,
     Parsed,
@@ -53,7 +54,6 @@ MAX_FILE_BYTES = 1 << 30  # a sanity limit for local files; they are read whole
 MAX_REDIRECTS = 5
 USER_AGENT = "newsbot/0.1 (feed reader)"
 
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _HTML_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.IGNORECASE)
 _OPEN_FLAGS = (
     os.O_RDONLY
@@ -98,7 +98,7 @@ def read_sources(
     seen_files: set[tuple[int, int]] = set()
     with _FeedFetcher(timeout, max_bytes) as fetcher:
         for source in sources:
-            if isinstance(source, str) and _URL.match(source):
+            if isinstance(source, str) and is_url(source):
                 documents = fetcher.fetch(source, result)
             else:
                 documents = _local(Path(source), result, seen_files)
