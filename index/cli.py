@@ -1,4 +1,4 @@
-"""`newsbot index` and `newsbot ask`: a thin command line over the index library.
+"""`newsbot index`, `ask` and `check`: a thin command line over the index library.
 
 The flags, JSON output and environment variables here are a public contract: add, never rename.
 """
@@ -16,6 +16,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from index.build import BuildReport, BuildSettings, build_index
+from index.check import (
+    DEFAULT_SAMPLE,
+    DEFAULT_SEED,
+    CheckReport,
+    EmptyIndexError,
+    K,
+    check_index,
+)
 from index.config import default_index_dir, default_sources, is_url
 from index.model import Answer
 from index.search import MIN_COVERAGE, WEAK_COVERAGE, NewsIndex
@@ -23,6 +31,13 @@ from index.store import IndexMissingError, StoreError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 NOTHING_FOUND = "Nothing relevant found in the indexed news."
+# Measured with `/usr/bin/time -v newsbot check --sample 20` on the 1M-sentence benchmark index
+# (docs/benchmarks.md); rank_bm25 holds a dictionary per sentence and scans them all per term.
+CHECK_COST = (
+    "rank_bm25 keeps every sentence's term counts in memory and scores every sentence for "
+    "every question term: at 1 million sentences the check takes about TIME and MEM of memory "
+    "(20 questions)."
+)
 
 
 class UsageError(Exception):
@@ -30,7 +45,7 @@ class UsageError(Exception):
 
 
 def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
-    """Register the `index` and `ask` subcommands."""
+    """Register the `index`, `ask` and `check` subcommands."""
     index = commands.add_parser(
         "index",
         help="build the index from sources",
@@ -67,6 +82,29 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     )
     _add_index_dir(ask)
     ask.set_defaults(handler=run_ask)
+
+    check = commands.add_parser(
+        "check",
+        help="check the index's scores against rank_bm25",
+        description="Build rank_bm25's BM25Okapi over the index's own analyzed sentences, ask "
+        "both it and the index questions made from sentences drawn at random (seeded), and "
+        "compare their top rows and scores. Exit status 0 when all agree, 1 on a disagreement.",
+        epilog=CHECK_COST,
+    )
+    check.add_argument(
+        "--sample",
+        type=_positive,
+        default=DEFAULT_SAMPLE,
+        metavar="N",
+        help=f"questions to ask (default: {DEFAULT_SAMPLE})",
+    )
+    check.add_argument("-k", type=_positive, default=K, help=f"rows compared (default: {K})")
+    check.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"question draw (default: {DEFAULT_SEED})"
+    )
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    _add_index_dir(check)
+    check.set_defaults(handler=run_check)
 
 
 def _add_index_dir(parser: argparse.ArgumentParser) -> None:
@@ -136,16 +174,39 @@ def _progress() -> ProgressBar | None:
 
 
 class ProgressBar:
-    """Counts articles analyzed on stderr (only used on a terminal)."""
+    """Counts things done (articles analyzed, by default) on stderr (only used on a terminal)."""
 
-    def __init__(self) -> None:
+    def __init__(self, unit: str = "articles", total: int | None = None) -> None:
         from tqdm import tqdm
 
-        self._bar = tqdm(unit=" articles", file=sys.stderr, leave=False)
+        self._bar = tqdm(unit=f" {unit}", total=total, file=sys.stderr, leave=False)
 
     def __call__(self, done: int) -> None:
-        """Advance by `done` articles."""
+        """Advance by `done`."""
         self._bar.update(done)
+
+    def close(self) -> None:
+        """Take the bar off the terminal."""
+        self._bar.close()
+
+
+class PhaseBars:
+    """One `ProgressBar` per phase of a long command, each replacing the last."""
+
+    def __init__(self) -> None:
+        self._bar: ProgressBar | None = None
+
+    def __call__(self, unit: str, total: int) -> ProgressBar:
+        """Close the previous phase's bar and return a new one counting `total` `unit`."""
+        self.close()
+        self._bar = ProgressBar(unit, total)
+        return self._bar
+
+    def close(self) -> None:
+        """Close the current bar, if any."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
 
 def run_ask(args: argparse.Namespace) -> int:
@@ -167,6 +228,41 @@ def run_ask(args: argparse.Namespace) -> int:
             if not answers and weak and news.ask(question, k=1, min_coverage=WEAK_COVERAGE):
                 print(f"(Weak matches exist: add --min-coverage {WEAK_COVERAGE} to see them.)")
     return EXIT_OK
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Compare the index with rank_bm25 on sampled questions; exit 1 on a disagreement."""
+    folder: Path = args.index_dir or default_index_dir()
+    try:
+        news = NewsIndex.load(folder)
+    except StoreError as exc:  # a missing index too: checking is no reason to build one
+        raise UsageError(str(exc)) from None
+    bars = PhaseBars() if sys.stderr.isatty() else None
+    try:
+        report = check_index(news, args.sample, k=args.k, seed=args.seed, phases=bars)
+    except EmptyIndexError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        if bars:
+            bars.close()
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        print_check(report, sys.stdout)
+    return EXIT_OK if report.all_agree else EXIT_FAILURE
+
+
+def print_check(report: CheckReport, out: TextIO) -> None:
+    """Print the verdict, then each disagreement (the first ten) for a person."""
+    print(report.summary(), file=out)
+    shown = report.disagreements()[:10]
+    for c in shown:
+        print(f"? {c.question}", file=out)
+        print(f"   newsbot rows   {list(c.newsbot.rows)}", file=out)
+        print(f"   rank_bm25 rows {list(c.rank_bm25.rows)}", file=out)
+        print(f"   relative score difference {c.difference:.3g}", file=out)
+    if len(report.disagreements()) > len(shown):
+        print(f"... and {len(report.disagreements()) - len(shown):,} more", file=out)
 
 
 def open_index(index_dir: Path | None) -> NewsIndex:

@@ -1,0 +1,155 @@
+"""`newsbot check`: the index's answers against rank_bm25 built over its own sentences."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.cli import main
+from index.check import best_positive, questions, relative_difference
+from index.search import NewsIndex
+from index.store import current_generation
+
+REPORT_KEYS = {
+    "sentences",
+    "k",
+    "questions",
+    "agreed",
+    "largest_relative_difference",
+    "tolerance",
+    "disagreements",
+    "seconds",
+}
+
+
+def damaged_copy(
+    index_dir: Path, copy: Path, name: str, change: Callable[[np.ndarray], np.ndarray]
+) -> Path:
+    """Copy an index folder and rewrite one array of its generation, as a faulty build would.
+
+    Where the header keeps each file's size and checksum, they are made to describe the damaged
+    file, so that loading accepts it and only the scores can tell.
+    """
+    shutil.copytree(index_dir, copy)
+    generation = current_generation(copy)
+    path = generation / f"{name}.npy"
+    np.save(path, change(np.load(path)))
+    header_path = generation / "index.json"
+    header = json.loads(header_path.read_text(encoding="utf-8"))
+    for value in header.values():
+        if isinstance(value, dict) and isinstance(value.get(path.name), dict):
+            value[path.name] = {
+                "bytes": path.stat().st_size,
+                "crc32": zlib.crc32(path.read_bytes()),
+            }
+    header_path.write_text(json.dumps(header), encoding="utf-8")
+    return copy
+
+
+def check_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, object]]:
+    status = main(["check", "--json", *args])
+    return status, json.loads(capsys.readouterr().out)
+
+
+def test_the_seed_index_agrees_with_rank_bm25(
+    seed_index: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", "--index-dir", str(seed_index), "--sample", "20"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "20 of 20 questions agree with rank_bm25 (top 10 rows and scores, 30 sentences); "
+        "largest relative score difference 0 (tolerance 1e-09); "
+    )
+    assert len(out.splitlines()) == 1
+
+
+def test_json_report(seed_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, report = check_json(capsys, "--index-dir", str(seed_index), "--sample", "12", "-k", "3")
+    assert status == 0
+    assert set(report) == REPORT_KEYS
+    assert (report["sentences"], report["k"], report["questions"]) == (30, 3, 12)
+    assert report["agreed"] == 12
+    assert report["largest_relative_difference"] == 0.0
+    assert report["disagreements"] == []
+
+
+def test_damaged_weights_are_a_disagreement(
+    seed_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Every tf = 1 weight 0.1% too high: the same rows, every score off.
+    damaged = damaged_copy(seed_index, tmp_path / "damaged", "tf1_norms", lambda a: a * 1.001)
+    status, report = check_json(capsys, "--index-dir", str(damaged), "--sample", "10")
+    assert status == 1
+    assert report["agreed"] == 0
+    assert report["largest_relative_difference"] == pytest.approx(0.001 / 1.001, rel=1e-6)
+    first = report["disagreements"][0]  # type: ignore[index]
+    assert first["newsbot"]["rows"] == first["rank_bm25"]["rows"]
+    assert first["newsbot"]["scores"] != first["rank_bm25"]["scores"]
+    # The original, untouched, still agrees.
+    assert check_json(capsys, "--index-dir", str(seed_index), "--sample", "10")[0] == 0
+
+
+def test_swapped_sentences_are_a_disagreement_on_rows(
+    seed_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def swap_first_and_last(row_of_rank: np.ndarray) -> np.ndarray:
+        swapped = row_of_rank.copy()
+        swapped[[0, -1]] = swapped[[-1, 0]]
+        return swapped
+
+    damaged = damaged_copy(seed_index, tmp_path / "damaged", "row_of_rank", swap_first_and_last)
+    news = NewsIndex.load(damaged)
+    longest = int(news.bm25.postings.row_of_rank[0])  # now answered for the shortest sentence
+    assert main(["check", "--index-dir", str(damaged), "--sample", "30"]) == 1
+    out = capsys.readouterr().out
+    assert not out.startswith("30 of 30")
+    rows_lines = [line for line in out.splitlines() if line.startswith("   newsbot rows")]
+    assert any(str(longest) in line for line in rows_lines)
+
+
+def test_a_missing_index_is_a_usage_error_and_is_not_built(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nowhere"
+    assert main(["check", "--index-dir", str(missing)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == f"newsbot: error: no index in {missing}; run `newsbot index` first\n"
+    assert not missing.exists()
+
+
+def test_sample_must_be_positive(seed_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["check", "--index-dir", str(seed_index), "--sample", "0"])
+    assert exit_.value.code == 2
+    assert "expected at least 1, got 0" in capsys.readouterr().err
+
+
+def test_questions_are_drawn_by_seed(seed_index: Path) -> None:
+    news = NewsIndex.load(seed_index)
+    first = questions(news, 5, seed=0)
+    assert questions(news, 5, seed=0) == first
+    assert questions(news, 5, seed=1) != first
+    assert len(set(first)) == 5
+    assert all(1 <= len(q.split()) <= 8 for q in first)
+
+
+def test_best_positive_breaks_ties_by_row_and_drops_zero() -> None:
+    scores = np.array([0.0, 2.0, 1.0, 2.0, -1.0, 0.5])
+    ranking = best_positive(scores, 3)
+    assert ranking.rows == (1, 3, 2)
+    assert ranking.scores == (2.0, 2.0, 1.0)
+    assert best_positive(scores, 10).rows == (1, 3, 2, 5)
+
+
+def test_relative_difference() -> None:
+    assert relative_difference(0.0, 0.0) == 0.0
+    assert relative_difference(2.0, 2.0) == 0.0
+    assert relative_difference(1.0, 0.0) == 1.0
+    assert relative_difference(1.001, 1.0) == pytest.approx(0.001 / 1.001)
