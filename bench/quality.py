@@ -4,8 +4,10 @@ Builds an index (in a temporary folder) from the Wikinews articles of
 `../shared/corpus/wikinews-gum/articles.jsonl` plus the project's `seeds/`, asks each question of
 `bench/questions/dev.jsonl` with `NewsIndex.ask(question, k=3)`, and reports:
 
-- Hit@1 / Hit@3: the first answer / one of the first three answers has a passage that contains the
-  gold sentence (whitespace normalized);
+- Hit@1 / Hit@3: the first answer / one of the first three answers shows the gold sentence
+  (whitespace normalized) in its passage *as the bot shows it*: cut to the bot's
+  `PASSAGE_LIMIT` by the bot's own `shorten` (`bot/render.py`), so a gold sentence the cut hides
+  is a miss;
 - strict Hit@1 / Hit@3: the same, but the answer's best `sentence` must equal the gold sentence;
 - empty: share of answerable questions that wrongly get no answer;
 - rejected: share of unanswerable questions that rightly get no answer.
@@ -30,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as `python bench/quality.py`
     sys.path.insert(0, str(ROOT))
 
+from bot.render import PASSAGE_LIMIT, shorten  # noqa: E402
 from index.build import BuildSettings, build_from_articles  # noqa: E402
 from index.ingest import read_sources  # noqa: E402
 from index.model import Answer  # noqa: E402
@@ -71,7 +74,8 @@ class Outcome:
     Attributes:
         question: The question asked.
         answers: The answers, best first (at most three).
-        hit_rank: 1-based rank of the first answer whose passage holds the gold sentence, or 0.
+        hit_rank: 1-based rank of the first answer whose shown passage holds the gold sentence,
+            or 0.
         strict_rank: 1-based rank of the first answer whose best sentence is the gold, or 0.
     """
 
@@ -87,8 +91,8 @@ class Scores:
 
     Attributes:
         n: Questions in the group.
-        hit1: First answer's passage holds the gold sentence.
-        hit3: One of the first three passages holds it.
+        hit1: First answer's passage, as shown, holds the gold sentence.
+        hit3: One of the first three passages, as shown, holds it.
         strict1: First answer's best sentence is the gold sentence.
         strict3: One of the first three best sentences is it.
         empty: No answer at all.
@@ -105,6 +109,11 @@ class Scores:
 def normalize(text: str) -> str:
     """Collapse runs of whitespace to one space and strip the ends."""
     return " ".join(text.split())
+
+
+def shown(answer: Answer) -> str:
+    """Return the answer's passage as the bot shows it: cut to `PASSAGE_LIMIT`, normalized."""
+    return normalize(shorten(answer.passage, PASSAGE_LIMIT))
 
 
 def load_questions(path: Path = QUESTIONS) -> list[DevQuestion]:
@@ -130,7 +139,7 @@ def ask(index: NewsIndex, question: DevQuestion, min_coverage: float, k: int = 3
     hit_rank = strict_rank = 0
     if question.gold is not None:
         gold = normalize(question.gold)
-        hit_rank = next((i for i, a in enumerate(answers, 1) if gold in normalize(a.passage)), 0)
+        hit_rank = next((i for i, a in enumerate(answers, 1) if gold in shown(a)), 0)
         strict_rank = next(
             (i for i, a in enumerate(answers, 1) if normalize(a.sentence) == gold), 0
         )

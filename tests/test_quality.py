@@ -76,23 +76,24 @@ def test_seed_question_is_answered_with_the_seed_sentence(dev_index: NewsIndex) 
 
 
 def test_ranking_without_a_floor(dev_index: NewsIndex, questions: list[DevQuestion]) -> None:
-    # Measured: Hit@3 92.6% lexical, 68.6% paraphrase, 83.1% all; Hit@1 62.9% all.
+    # Measured, counting what the bot shows (passages cut to 900 characters): Hit@3 90.7%
+    # lexical, 62.9% paraphrase, 79.8% all; Hit@1 59.6% all (docs/quality.md).
     outcomes = evaluate(dev_index, questions, min_coverage=0.0)
-    assert score(answerable(outcomes, "lexical")).hit3 >= 0.90
-    assert score(answerable(outcomes, "paraphrase")).hit3 >= 0.65
-    assert score(answerable(outcomes)).hit3 >= 0.80
-    assert score(answerable(outcomes)).hit1 >= 0.60
+    assert score(answerable(outcomes, "lexical")).hit3 >= 0.88
+    assert score(answerable(outcomes, "paraphrase")).hit3 >= 0.60
+    assert score(answerable(outcomes)).hit3 >= 0.77
+    assert score(answerable(outcomes)).hit1 >= 0.57
 
 
 def test_product_floor_rejects_unanswerable_and_keeps_lexical_answers(
     dev_index: NewsIndex, questions: list[DevQuestion]
 ) -> None:
-    # Measured at MIN_COVERAGE 0.5: 88% of unanswerable get no answer; Hit@3 88.9% lexical,
-    # 60.7% all; 32.6% of answerable questions get no answer (most of them paraphrases).
+    # Measured at MIN_COVERAGE 0.5: 88% of unanswerable get no answer; Hit@3 87.0% lexical,
+    # 58.4% all (as shown); 32.6% of answerable questions get no answer (most of them paraphrases).
     outcomes = evaluate(dev_index, questions, MIN_COVERAGE)
     assert rejected(outcomes) >= 0.84
     assert score(answerable(outcomes, "lexical")).hit3 >= 0.85
-    assert score(answerable(outcomes)).hit3 >= 0.58
+    assert score(answerable(outcomes)).hit3 >= 0.56
     assert score(answerable(outcomes)).empty <= 0.36
 
 
