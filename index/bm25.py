@@ -22,11 +22,12 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from itertools import chain
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from index import layout
 from index.postings import ARRAYS, Postings, build_postings, length_ranks
 from index.topk import WORK, Buffers, top_k_maxscore
 
@@ -281,25 +282,34 @@ class BM25Index:
     def save(self, folder: Path) -> None:
         """Write the index as named arrays plus `bm25.json` into an existing folder."""
         for name in ARRAYS:
-            np.save(folder / f"{name}.npy", getattr(self.postings, name))
-        np.save(folder / "doc_len.npy", self.doc_len)
-        np.save(folder / "idf.npy", self.idf)
+            layout.save_array(folder, name, getattr(self.postings, name))
+        layout.save_array(folder, "doc_len", self.doc_len)
+        layout.save_array(folder, "idf", self.idf)
         meta = {"params": asdict(self.params), "vocabulary": self.vocabulary}
-        (folder / "bm25.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        (folder / layout.BM25_META).write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
 
     @classmethod
     def load(cls, folder: Path, *, mmap: bool = True) -> BM25Index:
-        """Load an index written by `save`, memory-mapping its arrays."""
-        meta = json.loads((folder / "bm25.json").read_text(encoding="utf-8"))
-        mode: Literal["r"] | None = "r" if mmap else None
+        """Load an index written by `save`, memory-mapping its arrays, and check it.
+
+        Raises:
+            ValueError: An array has the wrong dtype or length, or breaks an invariant the top-k
+                kernel relies on (`index.layout.check_postings`).
+            OSError: A file cannot be read.
+            KeyError, TypeError: `bm25.json` lacks a field or has one of the wrong kind.
+        """
+        meta = json.loads((folder / layout.BM25_META).read_text(encoding="utf-8"))
+        vocabulary: list[str] = meta["vocabulary"]
+        if not isinstance(vocabulary, list) or len(set(vocabulary)) != len(vocabulary):
+            raise ValueError(f"{layout.BM25_META} holds no vocabulary of distinct terms")
         names = (*ARRAYS, "doc_len", "idf")
-        mapped = {name: np.load(folder / f"{name}.npy", mmap_mode=mode) for name in names}
+        mapped = {name: layout.load_array(folder, name, mmap=mmap) for name in names}
         postings = Postings(**{name: np.asarray(mapped[name]) for name in ARRAYS})
-        return cls(
-            BM25Params(**meta["params"]),
-            meta["vocabulary"],
-            postings,
-            np.asarray(mapped["doc_len"]),
-            np.asarray(mapped["idf"]),
-            mapped=mapped,
-        )
+        doc_len, idf = np.asarray(mapped["doc_len"]), np.asarray(mapped["idf"])
+        layout.check_length("idf.npy", idf, len(vocabulary))
+        layout.check_postings(postings, len(doc_len), len(vocabulary))
+        if not np.array_equal(postings.length_of_rank, doc_len[postings.row_of_rank]):
+            raise ValueError("length_of_rank.npy disagrees with doc_len.npy")
+        if not bool(np.all(np.isfinite(idf))):
+            raise ValueError("idf.npy holds a value that is not finite")
+        return cls(BM25Params(**meta["params"]), vocabulary, postings, doc_len, idf, mapped=mapped)

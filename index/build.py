@@ -5,7 +5,8 @@ hands back compact arrays (its chunk's sentences as one UTF-8 blob, its terms nu
 order of first appearance, the term ids of every sentence), so that little crosses between
 processes and the parent only renumbers each chunk's few thousand distinct terms; it then builds
 the BM25 arrays (`index.bm25`) and writes them. The previous generation stays current until the
-new one is complete (see `index.store`).
+new one is complete, and one build at a time writes into an index directory (see `index.store`);
+file names and dtypes are `index.layout`'s.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from index import layout
 from index.analysis import Analyzer, AnalyzerSettings
 from index.bm25 import BM25Index, BM25Params
 from index.ingest import read_sources
 from index.model import Article, Ingested, Skipped, counted
 from index.sentences import split_sentences
-from index.store import GenerationWriter
+from index.store import GenerationWriter, exclusive_writer
 
 # Below this many articles, worker start-up costs more than it saves.
 _PARALLEL_MIN_ARTICLES = 400
@@ -96,10 +98,17 @@ def build_index(
     *,
     progress: Progress | None = None,
 ) -> BuildReport:
-    """Read `sources` and write a new current index generation into `index_dir`."""
+    """Read `sources` and write a new current index generation into `index_dir`.
+
+    Raises:
+        index.store.BuildRunningError: Another build is writing into `index_dir`.
+    """
     started = time.perf_counter()
-    ingested = read_sources(sources)
-    return build_from_articles(ingested, index_dir, settings, progress=progress, started=started)
+    with exclusive_writer(index_dir):  # before reading: a second build fails at once
+        ingested = read_sources(sources)
+        return build_from_articles(
+            ingested, index_dir, settings, progress=progress, started=started
+        )
 
 
 def build_from_articles(
@@ -110,8 +119,23 @@ def build_from_articles(
     progress: Progress | None = None,
     started: float | None = None,
 ) -> BuildReport:
-    """Index already-read articles into a new current generation of `index_dir`."""
-    settings = settings or BuildSettings()
+    """Index already-read articles into a new current generation of `index_dir`.
+
+    Raises:
+        index.store.BuildRunningError: Another build is writing into `index_dir`.
+    """
+    with exclusive_writer(index_dir):
+        return _build(ingested, index_dir, settings or BuildSettings(), progress, started)
+
+
+def _build(
+    ingested: Ingested | Sequence[Article],
+    index_dir: Path,
+    settings: BuildSettings,
+    progress: Progress | None,
+    started: float | None,
+) -> BuildReport:
+    """Index articles into a new current generation (the writer lock held)."""
     started = time.perf_counter() if started is None else started
     if not isinstance(ingested, Ingested):
         ingested = Ingested(articles=list(ingested))
@@ -154,6 +178,7 @@ def build_from_articles(
             "manifest": [asdict(f) for f in ingested.files],
             "skipped": [asdict(s) for s in ingested.skipped],
             "duplicates": ingested.duplicates,
+            "files": layout.describe_files(writer.folder),
         }
         folder = writer.commit(header)
     return BuildReport(
@@ -300,11 +325,11 @@ def _write_sentences(
     counts = _concatenate(per_article, np.int32)
     article_first = np.zeros(len(counts) + 1, dtype=np.int32)
     np.cumsum(counts, out=article_first[1:])
-    with (folder / "sentences.bin").open("wb") as f:
+    with (folder / layout.SENTENCE_TEXTS).open("wb") as f:
         for text in texts:
             f.write(text)
-    np.save(folder / "sentence_offsets.npy", offsets)
-    np.save(folder / "article_first.npy", article_first)
+    layout.save_array(folder, "sentence_offsets", offsets)
+    layout.save_array(folder, "article_first", article_first)
 
 
 def _write_articles(folder: Path, articles: Sequence[Article]) -> None:
@@ -315,5 +340,5 @@ def _write_articles(folder: Path, articles: Sequence[Article]) -> None:
         lines.append((json.dumps(meta, ensure_ascii=False) + "\n").encode("utf-8"))
     offsets = np.zeros(len(lines) + 1, dtype=np.int64)
     np.cumsum([len(line) for line in lines], out=offsets[1:])
-    (folder / "articles.jsonl").write_bytes(b"".join(lines))
-    np.save(folder / "article_offsets.npy", offsets)
+    (folder / layout.ARTICLE_LINES).write_bytes(b"".join(lines))
+    layout.save_array(folder, "article_offsets", offsets)

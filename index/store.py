@@ -4,6 +4,11 @@ An index directory holds generations, each a complete index in its own folder, a
 file naming the generation to load. A build writes a new generation under a temporary name,
 flushes it to disk, renames it, then replaces `CURRENT` with `os.replace`. A process killed at any
 moment therefore leaves `CURRENT` naming a complete generation: the previous one, or the new one.
+
+One build writes into an index directory at a time: a writer holds an exclusive lock on the
+directory (`LOCK`, with `filelock`) from before it reads its sources until its generation is
+current and the stale ones are gone; a second build fails at once with `BuildRunningError`.
+Readers take no lock. What a generation holds is `index.layout`'s business.
 """
 
 from __future__ import annotations
@@ -13,12 +18,31 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-FORMAT_NAME = "newsbot-index"
-FORMAT_VERSION = 3
+from filelock import FileLock, Timeout
+
+from index.layout import FORMAT_NAME, FORMAT_VERSION, HEADER
+
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "BuildRunningError",
+    "GenerationWriter",
+    "IndexFormatError",
+    "IndexMissingError",
+    "StoreError",
+    "current_generation",
+    "exclusive_writer",
+    "read_header",
+    "remove_stale",
+]
+
 POINTER = "CURRENT"
+LOCK = "LOCK"
 _TMP_PREFIX = ".tmp-"
 _GEN_PREFIX = "gen-"
 
@@ -33,6 +57,31 @@ class IndexMissingError(StoreError):
 
 class IndexFormatError(StoreError):
     """The index was written by an incompatible newsbot, or is damaged."""
+
+
+class BuildRunningError(StoreError):
+    """Another build is writing into the index directory."""
+
+
+@contextmanager
+def exclusive_writer(index_dir: Path) -> Iterator[None]:
+    """Hold `index_dir`'s writer lock for the block (reentrant within a thread).
+
+    Raises:
+        BuildRunningError: Another process (or thread) holds it.
+    """
+    index_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(index_dir / LOCK, is_singleton=True)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise BuildRunningError(
+            f"another build is running in {index_dir}; try again when it has finished"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def current_generation(index_dir: Path) -> Path:
@@ -64,7 +113,7 @@ def read_header(folder: Path) -> dict[str, Any]:
         IndexFormatError: The header is missing, damaged, or of another format version.
     """
     try:
-        header = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+        header = json.loads((folder / HEADER).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise IndexFormatError(
             f"index at {folder} is damaged ({exc}); run `newsbot index` to rebuild it"
@@ -84,24 +133,34 @@ class GenerationWriter:
     """Write one new generation; `commit` makes it current, atomically.
 
     Use as a context manager: leaving the block without `commit` (an exception) removes the
-    partial folder, and the current generation stays what it was.
+    partial folder, and the current generation stays what it was. The writer lock is held from
+    `__init__` to the end of the block.
+
+    Raises:
+        BuildRunningError: Another build is writing into `index_dir`.
     """
 
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = index_dir
-        index_dir.mkdir(parents=True, exist_ok=True)
+        self._held = ExitStack()
+        self._held.enter_context(exclusive_writer(index_dir))
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         self.name = f"{_GEN_PREFIX}{stamp}-{uuid.uuid4().hex[:8]}"
         self.folder = index_dir / f"{_TMP_PREFIX}{self.name}"
-        self.folder.mkdir()
+        try:
+            self.folder.mkdir()
+        except OSError:
+            self._held.close()
+            raise
         self._committed = False
 
     def __enter__(self) -> GenerationWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if not self._committed:
-            shutil.rmtree(self.folder, ignore_errors=True)
+        with self._held:
+            if not self._committed:
+                shutil.rmtree(self.folder, ignore_errors=True)
 
     def commit(self, header: dict[str, Any]) -> Path:
         """Write the header, flush everything, and point `CURRENT` at this generation.
@@ -110,7 +169,7 @@ class GenerationWriter:
             The generation's final folder.
         """
         header = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **header}
-        (self.folder / "index.json").write_text(
+        (self.folder / HEADER).write_text(
             json.dumps(header, ensure_ascii=False, indent=1), encoding="utf-8"
         )
         for path in self.folder.iterdir():
@@ -130,7 +189,7 @@ class GenerationWriter:
 
 
 def remove_stale(index_dir: Path, keep: str) -> None:
-    """Delete generations and leftovers other than `keep`.
+    """Delete generations and leftovers other than `keep` (call with the writer lock held).
 
     Processes that still memory-map an old generation keep reading it: on POSIX a deleted file
     stays readable until its last mapping is closed.

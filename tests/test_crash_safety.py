@@ -90,4 +90,4 @@ def test_sigkill_during_builds_never_breaks_the_index(tmp_path: Path) -> None:
     assert news.n_articles == 1
     assert news.ask(SEED_QUESTION, k=1)[0].sentence == SEED_SENTENCE
     leftovers = sorted(p.name for p in index_dir.iterdir())
-    assert leftovers == ["CURRENT", news.folder.name]
+    assert leftovers == ["CURRENT", "LOCK", news.folder.name]

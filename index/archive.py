@@ -1,0 +1,128 @@
+"""The sentences and articles of an index generation: text, metadata, and where each belongs.
+
+The reading side of what `index.build` writes beside the BM25 arrays (file names in
+`index.layout`): a sentence is read by row from one UTF-8 blob, an article's metadata from one
+line of JSON, both memory-mapped, so loading costs nothing per sentence. Ranking lives elsewhere
+(`index.search`), as Pyserini keeps `LuceneIndexReader` apart from `LuceneSearcher`.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from index import layout
+from index.model import Article
+
+# Article metadata kept parsed, per archive: the newest-first listing reads every article once.
+_ARTICLE_CACHE = 4096
+
+
+class Archive:
+    """The indexed sentences and articles, by row; read-only, safe from several threads.
+
+    Attributes:
+        folder: The generation folder it reads.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        sentence_offsets: npt.NDArray[np.int64],
+        article_first: npt.NDArray[np.int32],
+        article_offsets: npt.NDArray[np.int64],
+        texts: mmap.mmap | bytes,
+        article_lines: mmap.mmap | bytes,
+    ) -> None:
+        self.folder = folder
+        self._sentence_offsets = sentence_offsets
+        self._article_first = article_first
+        self._article_offsets = article_offsets
+        self._texts = texts
+        self._article_lines = article_lines
+        self.article = lru_cache(maxsize=_ARTICLE_CACHE)(self._read_article)
+
+    @classmethod
+    def load(cls, folder: Path) -> Archive:
+        """Memory-map a generation's sentences and articles, checking that they fit together.
+
+        Raises:
+            ValueError: The files disagree with each other (see `index.layout`).
+            OSError: A file cannot be read.
+        """
+        sentence_offsets = layout.load_array(folder, "sentence_offsets")
+        article_first = layout.load_array(folder, "article_first")
+        article_offsets = layout.load_array(folder, "article_offsets")
+        texts = _map(folder / layout.SENTENCE_TEXTS)
+        lines = _map(folder / layout.ARTICLE_LINES)
+        n_articles = len(article_offsets) - 1
+        n_sentences = len(sentence_offsets) - 1
+        layout.check_offsets("sentence_offsets.npy", sentence_offsets, n_sentences, len(texts))
+        layout.check_offsets("article_offsets.npy", article_offsets, n_articles, len(lines))
+        layout.check_offsets("article_first.npy", article_first, n_articles, n_sentences)
+        return cls(folder, sentence_offsets, article_first, article_offsets, texts, lines)
+
+    @property
+    def n_sentences(self) -> int:
+        """Number of sentences."""
+        return len(self._sentence_offsets) - 1
+
+    @property
+    def n_articles(self) -> int:
+        """Number of articles."""
+        return len(self._article_offsets) - 1
+
+    def sentence(self, row: int) -> str:
+        """Return the text of sentence `row`."""
+        start, end = int(self._sentence_offsets[row]), int(self._sentence_offsets[row + 1])
+        return self._texts[start:end].decode("utf-8")
+
+    def article_of(self, row: int) -> int:
+        """Return the article row of sentence `row`."""
+        return int(np.searchsorted(self._article_first, row, side="right")) - 1
+
+    def article_rows(self, article: int) -> tuple[int, int]:
+        """Return the first and last sentence rows of `article`, inclusive."""
+        return int(self._article_first[article]), int(self._article_first[article + 1]) - 1
+
+    def _read_article(self, row: int) -> Article:
+        """Return the metadata of article `row` (its `text` is empty)."""
+        start, end = int(self._article_offsets[row]), int(self._article_offsets[row + 1])
+        meta: dict[str, Any] = json.loads(self._article_lines[start:end])
+        return Article(
+            id=meta["id"],
+            title=meta["title"],
+            text="",
+            source=meta.get("source"),
+            date=meta.get("date"),
+            url=meta.get("url"),
+            path=meta.get("path"),
+        )
+
+    @cached_property
+    def newest_first(self) -> list[int]:
+        """Article rows by date, newest first, undated last (computed once)."""
+        dates = [self.article(i).date for i in range(self.n_articles)]
+        return sorted(
+            range(self.n_articles),
+            key=lambda i: (dates[i] is not None, dates[i] or ""),
+            reverse=True,
+        )
+
+    def articles_newest_first(self, offset: int = 0, limit: int = 10) -> list[Article]:
+        """Return a page of articles, newest first (undated ones last)."""
+        return [self.article(i) for i in self.newest_first[offset : offset + limit]]
+
+
+def _map(path: Path) -> mmap.mmap | bytes:
+    """Memory-map a file read-only (an empty file maps to empty bytes)."""
+    if path.stat().st_size == 0:
+        return b""
+    with path.open("rb") as f:
+        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
