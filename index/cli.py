@@ -161,7 +161,12 @@ def index_sources(sources: Sequence[str], index_dir: Path, workers: int = 0) -> 
     for source in sources:
         if not is_url(source) and not Path(source).exists():
             raise UsageError(f"source not found: {source}")
-    report = build_index(sources, index_dir, BuildSettings(workers=workers), progress=_progress())
+    try:
+        report = build_index(
+            sources, index_dir, BuildSettings(workers=workers), progress=_progress()
+        )
+    except StoreError as exc:  # another build is running
+        raise UsageError(str(exc)) from None
     if report.articles == 0:
         reasons = "; ".join(str(s) for s in report.skipped[:3]) or "no readable articles"
         raise UsageError(f"no articles could be read from {', '.join(sources)} ({reasons})")
