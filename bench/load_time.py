@@ -1,0 +1,92 @@
+"""Time `NewsIndex.load` at 1M sentences, and each of its checks (issue #9.5).
+
+    python -m bench.load_time              # builds bench/out/load-index-1m from corpus-1m if needed
+    python -m bench.load_time --size 100k
+
+The index is built once from `bench.corpus`'s articles (a few minutes on two cores) and kept in
+bench/out. Each load runs with the files in the page cache (the bot loads an index it has just
+built, or one it served before); the first, cold load is reported apart. Prints the median and
+the largest of `--repeat` loads, and the median of each phase: the checksums of every file
+(`index.layout.verify_files`), the BM25 arrays with the kernel's invariants (`BM25Index.load`),
+and the sentences and articles (`Archive.load`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if __package__ in (None, ""):  # run as `python bench/load_time.py`
+    sys.path.insert(0, str(ROOT))
+
+from index import layout  # noqa: E402
+from index.archive import Archive  # noqa: E402
+from index.bm25 import BM25Index  # noqa: E402
+from index.search import NewsIndex  # noqa: E402
+from index.store import StoreError, current_generation, read_header  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+
+
+def ensure_index(size: str) -> Path:
+    """Return bench/out/load-index-<size>, built from the corpus's articles when missing or old."""
+    index_dir = OUT / f"load-index-{size}"
+    try:
+        NewsIndex.load(index_dir)
+        return index_dir
+    except StoreError:
+        pass
+    from bench import corpus
+    from index.build import build_from_articles
+
+    articles = corpus.load(size).articles()
+    report = build_from_articles(articles, index_dir)
+    print(f"built {index_dir}: {report.summary()}", file=sys.stderr)
+    return index_dir
+
+
+def timed(run: Callable[[], Any], repeat: int) -> list[float]:
+    """Return the wall time of each of `repeat` runs, in milliseconds."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", default="1m", choices=("100k", "1m"))
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    index_dir = ensure_index(args.size)
+    folder = current_generation(index_dir)
+    header = read_header(folder)
+    loads = timed(lambda: NewsIndex.load(index_dir), args.repeat)
+    news = NewsIndex.load(index_dir)
+    sizes = {p.name: p.stat().st_size for p in folder.iterdir()}
+    phases = {
+        "verify_files (size + CRC-32 of every file)": lambda: layout.verify_files(
+            folder, header["files"]
+        ),
+        "BM25Index.load (dtypes, lengths, kernel invariants)": lambda: BM25Index.load(folder),
+        "Archive.load (sentences, articles)": lambda: Archive.load(folder),
+    }
+    print(
+        f"{index_dir}: {news.n_sentences:,} sentences, {news.n_articles:,} articles, "
+        f"{sum(sizes.values()) / 1e6:.1f} MB in {len(sizes)} files"
+    )
+    print(f"NewsIndex.load: median {statistics.median(loads):.1f} ms, max {max(loads):.1f} ms")
+    for name, run in phases.items():
+        print(f"  {name}: median {statistics.median(timed(run, args.repeat)):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""One build at a time per index folder: a second one says so and exits 2 (issue #9.6).
+
+Before the lock, `newsbot index` from a shell while the bot ran `/reindex` could delete the other's
+generation (`remove_stale`), leaving `CURRENT` naming a deleted folder.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.newsroom import Newsroom
+from index.build import build_index
+from index.search import NewsIndex
+from index.store import BuildRunningError, GenerationWriter, current_generation
+from tests.conftest import ROOT, SEED_QUESTION, SEEDS
+from tests.test_crash_safety import write_corpus
+
+HOLD = """
+import sys, time
+from filelock import FileLock
+lock = FileLock(sys.argv[1], is_singleton=True)
+lock.acquire(timeout=0)
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def newsbot_index(index_dir: Path, *sources: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "index", "--json", "--index-dir", str(index_dir)]
+        + [str(s) for s in sources],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Path:
+    index_dir = tmp_path / "index"
+    build_index([SEEDS], index_dir)
+    return index_dir
+
+
+@pytest.fixture
+def held(built: Path) -> Iterator[Path]:
+    """The index folder, its writer lock held by another process."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(built / "LOCK")], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline() == "held\n"
+    yield built
+    holder.kill()
+    holder.wait(timeout=10)
+    holder.stdout.close()
+
+
+@pytest.mark.process
+def test_a_second_build_exits_2_with_one_line_and_the_index_stays(held: Path) -> None:
+    before = current_generation(held)
+    build = newsbot_index(held, SEEDS)
+    out, err = build.communicate(timeout=60)
+    assert build.returncode == 2
+    assert out == ""
+    assert (
+        err
+        == f"newsbot: error: another build is running in {held}; try again when it has finished\n"
+    )
+    assert current_generation(held) == before
+    assert NewsIndex.load(held).ask(SEED_QUESTION, 1)
+
+
+@pytest.mark.process
+def test_a_writer_in_this_process_is_refused_too(held: Path) -> None:
+    with pytest.raises(BuildRunningError, match="another build is running"):
+        GenerationWriter(held)
+    assert sorted(p.name for p in held.iterdir()) == [
+        "CURRENT",
+        "LOCK",
+        current_generation(held).name,
+    ]
+
+
+@pytest.mark.process
+async def test_reindex_while_a_shell_build_runs_fails_and_keeps_serving(held: Path) -> None:
+    newsroom = Newsroom([str(SEEDS)], held)
+    await newsroom.open()
+    serving = newsroom.generation
+    result = await newsroom.rebuild()
+    assert not result.ok
+    assert result.summary == f"another build is running in {held}; try again when it has finished"
+    assert newsroom.generation == serving
+    (answer,) = await newsroom.ask(SEED_QUESTION, 1)
+    assert "228.1" in answer.sentence
+
+
+@pytest.mark.process
+@pytest.mark.slow
+def test_two_builds_at_once_leave_a_loadable_current_generation(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    write_corpus(corpus, articles=1500)
+    index_dir = tmp_path / "index"
+    outcomes = []
+    for _ in range(3):
+        first = newsbot_index(index_dir, SEEDS, corpus)
+        time.sleep(0.5)  # the first one holds the lock by now: it is reading its sources
+        second = newsbot_index(index_dir, SEEDS)
+        _, second_err = second.communicate(timeout=120)
+        first.communicate(timeout=300)
+        outcomes.append((first.returncode, second.returncode))
+        assert "another build is running" in second_err
+        news = NewsIndex.load(index_dir)
+        assert news.n_articles == 1501
+        assert sorted(p.name for p in index_dir.iterdir()) == ["CURRENT", "LOCK", news.folder.name]
+    assert outcomes == [(0, 2)] * 3
