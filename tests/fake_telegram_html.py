@@ -1,4 +1,4 @@
-"""What Telegram accepts from a bot, as pure functions, for the fake server in `fake_telegram.py`.
+"""What Telegram accepts from a bot, as pure functions, for the fake server in `fake_telegram/`.
 
 Each check returns the value as Telegram would store it or raises `ApiError` with the API's own
 description, e.g. "Bad Request: can't parse entities: ...". Most of the file is the HTML parse mode.

@@ -279,6 +279,28 @@ async def test_flood_control_is_retry_after(
     }
 
 
+async def test_a_revoked_token_is_401_to_every_call_and_invalid_token_in_ptb(
+    telegram: FakeTelegram,
+) -> None:
+    bot = Bot(telegram.token, base_url=telegram.base_url)
+    telegram.reject_token()
+    with pytest.raises(InvalidToken, match="was rejected by the server"):
+        await bot.initialize()
+    async with aiohttp.ClientSession() as session:
+        url = f"{telegram.base_url}{telegram.token}/sendMessage"
+        async with session.post(url, json={"chat_id": 1, "text": "hi"}) as response:
+            assert response.status == 401
+            assert await response.json() == {
+                "ok": False,
+                "error_code": 401,
+                "description": "Unauthorized",
+            }
+    assert [(c.method, c.status) for c in telegram.calls] == [("getMe", 401), ("sendMessage", 401)]
+    telegram.clear_faults()
+    async with bot:
+        assert bot.username == "newsbot_test_bot"
+
+
 async def test_flood_share_is_seeded() -> None:
     async def statuses() -> list[int]:
         async with FakeTelegram(seed=7) as server:
