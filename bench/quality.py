@@ -57,6 +57,7 @@ class DevQuestion:
         gold: The sentence that answers it, or None when unanswerable.
         style: "lexical" (shares the sentence's words) or "paraphrase" (worded differently).
         answerable: Whether the indexed articles answer it.
+        kind: "lexical", "paraphrase", "headline", "absent" or "offtopic" (questions/README.md).
     """
 
     id: str
@@ -65,6 +66,7 @@ class DevQuestion:
     gold: str | None
     style: str
     answerable: bool
+    kind: str = ""
 
 
 @dataclass(frozen=True, slots=True)
