@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import errno
 import logging
+import os
+import socket
 import sys
 
 from dotenv import load_dotenv
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    LinkPreviewOptions,
+)
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -23,7 +33,14 @@ from telegram.ext import (
 from bot import handlers, logs
 from bot.delivery import PatientRateLimiter
 from bot.newsroom import Newsroom
-from bot.settings import Settings, SettingsError
+from bot.settings import (
+    API_URL_ENV,
+    TOKEN_ENV,
+    WEBHOOK_PORT_ENV,
+    Settings,
+    SettingsError,
+    WebhookSettings,
+)
 from bot.state import BotState
 
 log = logging.getLogger(__name__)
@@ -120,8 +137,28 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         )
 
 
+EXIT_SETTINGS = 2  # a setting missing or malformed, a token Telegram rejects, a busy port
+EXIT_UNREACHABLE = 1  # the Bot API cannot be reached or fails: worth trying again later
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "inline_query"]
+# What binding a port can fail with: taken, privileged, or an address this host does not have.
+_BIND_ERRORS = {errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL}
+
+
+class StartupError(Exception):
+    """The bot cannot start: a one-line reason without secrets, and the exit status."""
+
+    def __init__(self, reason: str, status: int) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run the bot from `newsbot run` arguments until interrupted; return the exit status."""
+    """Run the bot from `newsbot run` arguments until interrupted; return the exit status.
+
+    A failed start is one line on stderr, never a traceback (it would show the token): exit 2
+    for a setting (missing or malformed, a token Telegram rejects, a webhook port that cannot be
+    bound), 1 when the Bot API cannot be reached (network, `NEWSBOT_API_URL`, Telegram's 5xx).
+    """
     load_dotenv(override=False)
     try:
         settings = Settings.from_env(
@@ -134,22 +171,101 @@ def run(args: argparse.Namespace) -> int:
                 "port": args.port,
             },
         )
+        logs.protect(settings.token)
+        check_start(settings)
+        logs.configure()
+        _serve(build_application(settings), settings)
     except SettingsError as exc:
-        print(f"newsbot: error: {exc}", file=sys.stderr)
-        return 2
-    logs.configure()
-    application = build_application(settings)
-    if settings.webhook is None:
-        application.run_polling(
-            allowed_updates=["message", "edited_message", "callback_query", "inline_query"]
-        )
+        status, reason = EXIT_SETTINGS, str(exc)
+    except StartupError as exc:
+        status, reason = exc.status, str(exc)
     else:
-        hook = settings.webhook
-        application.run_webhook(
-            listen=hook.listen,
-            port=hook.port,
-            webhook_url=hook.url,
-            secret_token=hook.secret_token,
-            allowed_updates=["message", "edited_message", "callback_query", "inline_query"],
+        return 0
+    print(f"newsbot: error: {logs.redact(reason)}", file=sys.stderr)
+    return status
+
+
+def check_start(settings: Settings) -> None:
+    """Check that the webhook port is free and that Telegram accepts the token (one getMe).
+
+    Done before the Application starts, whose own start sets the webhook before binding its port
+    and retries and logs a traceback for each failure.
+
+    Raises:
+        StartupError: Naming what stopped the start.
+    """
+    if settings.webhook is not None:
+        _check_port(settings.webhook)
+    try:
+        asyncio.run(_ask_who_the_bot_is(settings))
+    except TelegramError as exc:
+        raise _startup_error(exc, settings) from None
+
+
+async def _ask_who_the_bot_is(settings: Settings) -> None:
+    """Call getMe once, without the Application's retries."""
+    async with Bot(settings.token, base_url=settings.api_url):  # entering calls getMe
+        pass
+
+
+def _check_port(hook: WebhookSettings) -> None:
+    """Bind the webhook's address and port for a moment, as the webhook server will."""
+    family = socket.AF_INET6 if ":" in hook.listen else socket.AF_INET
+    try:
+        with socket.create_server((hook.listen, hook.port), family=family):
+            pass
+    except OSError as exc:
+        raise _port_error(exc, hook) from None
+
+
+def _serve(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    """Poll or serve the webhook until interrupted; a failed start becomes a `StartupError`."""
+    hook = settings.webhook
+    try:
+        if hook is None:
+            application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        else:
+            application.run_webhook(
+                listen=hook.listen,
+                port=hook.port,
+                webhook_url=hook.url,
+                secret_token=hook.secret_token,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+    except TelegramError as exc:  # the API changed its mind since `check_start`
+        raise _startup_error(exc, settings) from None
+    except OSError as exc:  # the port was taken since `check_start`
+        if hook is None or not (isinstance(exc, socket.gaierror) or exc.errno in _BIND_ERRORS):
+            raise
+        raise _port_error(exc, hook) from None
+
+
+def _startup_error(exc: TelegramError, settings: Settings) -> StartupError:
+    """Say in one line, without the token, why the Bot API did not let the bot start."""
+    if isinstance(exc, InvalidToken):
+        return StartupError(
+            f"the Bot API at {settings.api_url} rejected {TOKEN_ENV}: it was revoked or "
+            "mistyped; get the current token from @BotFather",
+            EXIT_SETTINGS,
         )
-    return 0
+    if isinstance(exc, NetworkError):
+        return StartupError(
+            f"cannot reach the Bot API at {settings.api_url} ({exc.message}); check the network "
+            f"and {API_URL_ENV}, then try again",
+            EXIT_UNREACHABLE,
+        )
+    return StartupError(f"the Bot API refused to start the bot: {exc.message}", EXIT_UNREACHABLE)
+
+
+def _port_error(exc: OSError, hook: WebhookSettings) -> StartupError:
+    """Say in one line why the webhook cannot listen on its address and port."""
+    return StartupError(
+        f"cannot listen for the webhook on {hook.listen}:{hook.port} ({_why(exc)}); "
+        f"choose another --port or {WEBHOOK_PORT_ENV}, or stop what holds it",
+        EXIT_SETTINGS,
+    )
+
+
+def _why(exc: OSError) -> str:
+    """The system's words for `exc`, without the address `socket.create_server` appends."""
+    return os.strerror(exc.errno) if exc.errno and exc.errno > 0 else str(exc)
