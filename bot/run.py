@@ -14,7 +14,9 @@ def add_command(commands: argparse._SubParsersAction[Any]) -> None:
         description="Start the Telegram bot. Settings come from the environment (and a .env file): "
         "TELEGRAM_BOT_TOKEN (required), NEWSBOT_API_URL, NEWSBOT_ADMIN_IDS, NEWSBOT_SOURCES, "
         "NEWSBOT_INDEX_DIR, and for --webhook NEWSBOT_WEBHOOK_URL, NEWSBOT_WEBHOOK_SECRET, "
-        "NEWSBOT_WEBHOOK_LISTEN, NEWSBOT_WEBHOOK_PORT.",
+        "NEWSBOT_WEBHOOK_LISTEN, NEWSBOT_WEBHOOK_PORT. A bot that cannot start says why in one "
+        "line: exit status 2 for a setting (missing or malformed, a token Telegram rejects, a "
+        "webhook port that cannot be bound), 1 when the Bot API cannot be reached.",
     )
     run.add_argument("--webhook", action="store_true", help="receive updates by webhook")
     run.add_argument("--listen", default=None, help="webhook listen address (default 127.0.0.1)")
