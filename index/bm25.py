@@ -29,7 +29,7 @@ import numpy.typing as npt
 
 from index import layout
 from index.postings import ARRAYS, Postings, build_postings, length_ranks
-from index.topk import WORK, Buffers, top_k_maxscore
+from index.topk import WORK, Buffers, rarest_terms, top_k_maxscore
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int32]
@@ -226,11 +226,12 @@ class BM25Index:
     def top_k(self, terms: Sequence[str], k: int) -> tuple[IntArray, FloatArray]:
         """Return the `k` best sentences with a score above zero, best first.
 
-        Ties are broken by sentence row, ascending. Scores are exactly `scores(terms)`'s. Most
-        postings of common terms are skipped (see `index.topk`), unless a query term weighs
-        below zero.
+        Ties are broken by sentence row, ascending. Only the rarest `index.topk.MAX_QUERY_TERMS`
+        distinct terms are scored (`index.topk.rarest_terms`; every term of a shorter question),
+        and scores are exactly `scores(kept)`'s. Most postings of common terms are skipped (see
+        `index.topk`), unless a query term weighs below zero.
         """
-        term_ids = self.query_terms(terms)
+        term_ids = rarest_terms(self.postings, self.query_terms(terms))
         if not term_ids or k <= 0:
             return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float64)
         if min(self.idf[term_ids].tolist()) < 0:
@@ -238,8 +239,8 @@ class BM25Index:
         return top_k_maxscore(self.postings, self.idf, term_ids, k, self._buffers())
 
     def top_k_exhaustive(self, terms: Sequence[str], k: int) -> tuple[IntArray, FloatArray]:
-        """Return what `top_k` does, adding up every posting of every query term (for tests)."""
-        term_ids = self.query_terms(terms)
+        """Return what `top_k` does, adding up every posting of every kept term (for tests)."""
+        term_ids = rarest_terms(self.postings, self.query_terms(terms))
         if not term_ids or k <= 0:
             return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float64)
         return self._exhaustive(term_ids, k)

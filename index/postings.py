@@ -18,8 +18,7 @@ holds, for every block, the largest weight from that block to the end of the lis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -33,26 +32,12 @@ SHARD_BITS = 16
 # Postings per block of `bounds`.
 BLOCK = 64
 
-# Arrays of `Postings`, in the order the fields are declared (also their file names).
-ARRAYS = (
-    "offsets",
-    "ranks",
-    "dir_offsets",
-    "dir_shard",
-    "dir_start",
-    "codes",
-    "tf_norms",
-    "tf1_norms",
-    "length_of_rank",
-    "row_of_rank",
-    "blocks",
-    "bounds",
-)
 
-
-@dataclass(frozen=True, slots=True)
-class Postings:
+class Postings(NamedTuple):
     """All posting lists (see the module doc).
+
+    A named tuple of arrays, so that the numba kernel (`index.topk`) takes it whole as one
+    argument and reads its fields by name.
 
     Attributes:
         offsets: List `l` is positions `[offsets[l], offsets[l + 1])`; `2 * n_terms` lists.
@@ -104,6 +89,17 @@ class Postings:
             base = int(self.offsets[self.n_terms])
             norms = self.tf_norms[self.codes[start - base : end - base]]
         return np.asarray(idf * norms, dtype=np.float64)
+
+    def doc_freqs(self, terms: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Return the number of sentences holding each term id of `terms` (both its lists)."""
+        n, offsets = self.n_terms, self.offsets
+        once = offsets[terms + 1] - offsets[terms]
+        repeated = offsets[n + terms + 1] - offsets[n + terms]
+        return np.asarray(once + repeated, dtype=np.int64)
+
+
+# Arrays of `Postings`, in the order the fields are declared (also their file names).
+ARRAYS: tuple[str, ...] = Postings._fields
 
 
 def build_postings(
