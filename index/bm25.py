@@ -301,8 +301,8 @@ class BM25Index:
         """
         meta = json.loads((folder / layout.BM25_META).read_text(encoding="utf-8"))
         vocabulary: list[str] = meta["vocabulary"]
-        if not isinstance(vocabulary, list) or len(set(vocabulary)) != len(vocabulary):
-            raise ValueError(f"{layout.BM25_META} holds no vocabulary of distinct terms")
+        if not isinstance(vocabulary, list):
+            raise TypeError(f"{layout.BM25_META} holds no vocabulary")
         names = (*ARRAYS, "doc_len", "idf")
         mapped = {name: layout.load_array(folder, name, mmap=mmap) for name in names}
         postings = Postings(**{name: np.asarray(mapped[name]) for name in ARRAYS})
