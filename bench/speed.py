@@ -7,8 +7,9 @@
 Corpora and questions come from `bench.corpus` (cached in bench/out). Every engine indexes the
 same analyzed terms of the same sentences and is asked the same analyzed questions:
 
-- rank_bm25 `BM25Okapi` (the specification): `get_scores`, then the top 10, on a sample of the
-  questions (it scores every sentence for every term); saved and loaded with pickle;
+- rank_bm25 `BM25Okapi` (the specification): `get_scores`, then the top 10, on the first
+  `RANK_BM25_QUESTIONS` questions (it scores every sentence for every term); saved and loaded
+  with pickle;
 - bm25s, `method="atire", idf_method="robertson"` (rank_bm25's formula while its epsilon floor
   does not fire), saved with `save` and loaded with `load(mmap=True)`, queried with the numba
   backend (after a warm-up query) and with the numpy backend;
@@ -18,7 +19,8 @@ Each engine builds in one fresh process and serves in another: load the index, a
 question once untimed (warm-up: numba compiles or loads its cache, the mapped pages come in), then
 time three passes over the questions, one at a time, on one thread. Peak RSS is the largest
 resident set seen after loading and after each question, in the serving process (mapped index
-pages that were read count, as the kernel counts them). Results are compared with newsbot's.
+pages that were read count, as the kernel counts them). Results, rows and scores, are compared
+with newsbot's.
 newsbot's full build from raw articles (ingest, splitting, analysis, index, on every core) is
 timed too. Figures go to stdout (Markdown) and bench/out/speed.json.
 """
@@ -60,7 +62,9 @@ THREADS = {
     "MKL_NUM_THREADS": "1",
 }
 # rank_bm25 scores every sentence: ask it only this many questions.
-RANK_BM25_QUESTIONS = {"100k": 50, "1m": 12}
+RANK_BM25_QUESTIONS = {"100k": 100, "1m": 12}
+# Top 10: rows best first, and their scores.
+Ranking = tuple[list[int], list[float]]
 
 
 # ---------------------------------------------------------------- engines (run in workers)
@@ -96,39 +100,40 @@ def build_engine(engine: str, token_lists: list[list[str]], folder: Path) -> flo
     return seconds
 
 
-def load_engine(engine: str, folder: Path) -> Callable[[list[str]], list[int]]:
-    """Load `engine`'s index from `folder`; return a function: question terms -> top rows.
+def load_engine(engine: str, folder: Path) -> Callable[[list[str]], Ranking]:
+    """Load `engine`'s index from `folder`; return a function: question terms -> top rows, scores.
 
     The engine's modules are imported first (`import_engine`), outside the timed load.
     """
     if engine == "newsbot":
         index = BM25Index.load(folder)
 
-        def ask(terms: list[str]) -> list[int]:
-            rows: list[int] = index.top_k(terms, K)[0].tolist()
-            return rows
+        def ask(terms: list[str]) -> Ranking:
+            rows, scores = index.top_k(terms, K)
+            return rows.tolist(), scores.tolist()
 
         return ask
     if engine.startswith("bm25s"):
         backend = engine.removeprefix("bm25s-")
         retriever = bm25s.BM25.load(str(folder), mmap=True, backend=backend)
 
-        def ask(terms: list[str]) -> list[int]:
+        def ask(terms: list[str]) -> Ranking:
             docs, scores = retriever.retrieve([terms], k=K, show_progress=False, n_threads=0)
-            return [int(r) for r, s in zip(docs[0], scores[0], strict=True) if s > 0]
+            kept = scores[0] > 0
+            return docs[0][kept].tolist(), scores[0][kept].astype(np.float64).tolist()
 
         return ask
     if engine == "rank_bm25":
         with (folder / "bm25okapi.pickle").open("rb") as f:
             bm25 = pickle.load(f)
 
-        def ask(terms: list[str]) -> list[int]:
+        def ask(terms: list[str]) -> Ranking:
             scores = bm25.get_scores(terms)
             # Every row tied with the k-th score, then score descending, row ascending.
             kth = np.partition(scores, len(scores) - K)[len(scores) - K] if len(scores) > K else 0
             best = np.flatnonzero((scores >= kth) & (scores > 0))
-            order = np.lexsort((best, -scores[best]))[:K]
-            return best[order].tolist()
+            top = best[np.lexsort((best, -scores[best]))[:K]]
+            return top.tolist(), scores[top].tolist()
 
         return ask
     raise ValueError(engine)
@@ -317,12 +322,17 @@ def measure(size: str, out: Path, engines: Sequence[str], *, profile_it: bool) -
 
 
 def _compare(figures: dict[str, Any]) -> None:
-    """Record, for each engine, how its top 10 compares with newsbot's.
+    """Record, for each engine, how its top 10 compares with newsbot's, rows and scores.
 
-    `same_top10`: share of questions with the very same rows in the same order; `overlap`: mean
-    share of newsbot's rows that the engine also returns (bm25s scores in float32, so near-equal
-    scores tie and swap).
+    `same_top10`: share of questions with the very same rows in the same order; `same_scores`:
+    share with the same rows and every score within `index.check.TOLERANCE` (relative) of
+    newsbot's; `score_difference`: the largest relative difference between the two scores of a
+    row both return, over every question; `overlap`: mean share of newsbot's rows that the engine
+    also returns (bm25s scores in float32, so near-equal scores tie and swap).
     """
+    # Imported here, not at the top: the serving workers, whose memory is measured, run this file.
+    from index.check import TOLERANCE
+
     engines = figures["engines"]
     if "newsbot" not in engines:
         return
@@ -330,11 +340,37 @@ def _compare(figures: dict[str, Any]) -> None:
     for figures_of in engines.values():
         theirs = figures_of.pop("results")
         pairs = list(zip(ours, theirs, strict=False))
+        differences = [_score_difference(a, b) for a, b in pairs]
+        same_rows = [a[0] == b[0] for a, b in pairs]
         figures_of["compared"] = len(pairs)
-        figures_of["same_top10"] = sum(a == b for a, b in pairs) / len(pairs)
+        figures_of["same_top10"] = sum(same_rows) / len(pairs)
+        figures_of["same_scores"] = sum(
+            rows and d <= TOLERANCE for rows, d in zip(same_rows, differences, strict=True)
+        ) / len(pairs)
+        figures_of["score_difference"] = max(differences, default=0.0)
         figures_of["overlap"] = float(
-            np.mean([len(set(a) & set(b)) / len(a) if a else float(not b) for a, b in pairs])
+            np.mean(
+                [
+                    len(set(a[0]) & set(b[0])) / len(a[0]) if a[0] else float(not b[0])
+                    for a, b in pairs
+                ]
+            )
         )
+
+
+def _score_difference(ours: Sequence[Any], theirs: Sequence[Any]) -> float:
+    """Return the largest relative difference of the scores of the rows both rankings hold."""
+    from index.check import relative_difference
+
+    theirs_of = dict(zip(theirs[0], theirs[1], strict=True))
+    return max(
+        (
+            relative_difference(score, theirs_of[row])
+            for row, score in zip(ours[0], ours[1], strict=True)
+            if row in theirs_of
+        ),
+        default=0.0,
+    )
 
 
 def table(size: str, figures: dict[str, Any]) -> str:
@@ -345,15 +381,16 @@ def table(size: str, figures: dict[str, Any]) -> str:
         f"{figures['questions']} questions",
         "",
         "| engine | build s | load s | first query ms | p50 ms | p99 ms | peak RSS MB "
-        "| disk MB | same top 10 | overlap |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| disk MB | same top 10 | same rows and scores | largest score difference | overlap |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for engine, f in engines.items():
         asked = "" if f["compared"] == figures["questions"] else f" ({f['compared']} asked)"
         lines.append(
             f"| {engine} | {f['build_s']:.1f} | {f['load_s']:.3f} | {f['first_query_ms']:.0f} "
             f"| {f['p50_ms']:.3f} | {f['p99_ms']:.3f} | {f['peak_rss_mb']:.0f} "
-            f"| {f['disk_mb']:.0f} | {f['same_top10']:.1%}{asked} | {f['overlap']:.1%} |"
+            f"| {f['disk_mb']:.0f} | {f['same_top10']:.1%}{asked} | {f['same_scores']:.1%} "
+            f"| {f['score_difference']:.2g} | {f['overlap']:.1%} |"
         )
     ours = engines.get("newsbot")
     if ours:
