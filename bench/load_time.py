@@ -73,7 +73,7 @@ def main() -> None:
     news = NewsIndex.load(index_dir)
     sizes = {p.name: p.stat().st_size for p in folder.iterdir()}
     phases = {
-        "verify_files (size + CRC-32 of every file)": lambda: layout.verify_files(
+        "verify_files (size + xxHash64 of every file)": lambda: layout.verify_files(
             folder, header["files"]
         ),
         "BM25Index.load (dtypes, lengths, kernel invariants)": lambda: BM25Index.load(folder),

@@ -17,26 +17,27 @@ The writer (`index.build`, `index.bm25.BM25Index.save`) and the readers (`index.
 The top-k kernel (`index.topk`) is compiled without bounds checks, so a reader checks, before any
 question, that every array has its dtype and length and that the posting arrays hold the
 invariants the kernel relies on (`check_postings`), and that no file changed since the build
-(`verify_files`: size and CRC-32 of each file, written into the header). Every check raises
+(`verify_files`: size and xxHash64 of each file, written into the header). Every check raises
 `ValueError` naming what is wrong; `index.search.NewsIndex.load` turns it into
 `index.store.IndexFormatError`, on which the bot rebuilds.
 """
 
 from __future__ import annotations
 
-import zlib
+import mmap
 from collections.abc import Sized
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+import xxhash
 
 from index.postings import ARRAYS as POSTING_ARRAYS
 from index.postings import BLOCK, SHARD_BITS, Postings
 
 FORMAT_NAME = "newsbot-index"
-# 4: the header carries every file's size and CRC-32.
+# 4: the header carries every file's size and xxHash64.
 FORMAT_VERSION = 4
 
 HEADER = "index.json"
@@ -66,9 +67,6 @@ DTYPES: dict[str, tuple[type[np.generic], ...]] = {
     "article_offsets": (np.int64,),
 }
 assert set(POSTING_ARRAYS) <= set(DTYPES)
-
-# Bytes read at a time when checksumming (read, not mapped: the check adds nothing to RSS).
-_CHUNK = 1 << 22
 
 
 def array_path(folder: Path, name: str) -> Path:
@@ -105,9 +103,9 @@ def load_array(folder: Path, name: str, *, mmap: bool = True) -> npt.NDArray[Any
 
 
 def describe_files(folder: Path) -> dict[str, dict[str, int]]:
-    """Return the size and CRC-32 of every file of a generation but the header (for the header)."""
+    """Return the size and xxHash64 of each file of a generation but the header (for the header)."""
     return {
-        path.name: {"bytes": path.stat().st_size, "crc32": _crc32(path)}
+        path.name: {"bytes": path.stat().st_size, "xxh64": _digest(path)}
         for path in sorted(folder.iterdir())
         if path.name != HEADER
     }
@@ -128,19 +126,21 @@ def verify_files(folder: Path, expected: dict[str, dict[str, int]]) -> None:
         path = folder / name
         if path.stat().st_size != meta["bytes"]:
             raise ValueError(f"{name} has {path.stat().st_size:,} bytes, not {meta['bytes']:,}")
-        if _crc32(path) != meta["crc32"]:
+        if _digest(path) != meta["xxh64"]:
             raise ValueError(f"{name} does not match its checksum")
 
 
-def _crc32(path: Path) -> int:
-    """Return the CRC-32 of a file's bytes."""
-    crc = 0
-    buffer = bytearray(_CHUNK)
-    view = memoryview(buffer)
-    with path.open("rb", buffering=0) as f:
-        while n := f.readinto(buffer):
-            crc = zlib.crc32(view[:n], crc)
-    return crc
+def _digest(path: Path) -> int:
+    """Return the xxHash64 of a file's bytes, hashed from a memory map (no copy).
+
+    xxHash64 rather than CRC-32: 21 ms against 56 ms for 222 MB here, which keeps a 1M-sentence
+    load within 0.1 s (`python -m bench.load_time`).
+    """
+    with path.open("rb") as f:
+        if path.stat().st_size == 0:
+            return xxhash.xxh64_intdigest(b"")
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            return xxhash.xxh64_intdigest(view)
 
 
 # -- invariants --------------------------------------------------------------------------------

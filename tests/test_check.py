@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import numpy as np
 import pytest
 
 from bot.cli import main
+from index import layout
 from index.check import best_positive, questions, relative_difference
 from index.search import NewsIndex
 from index.store import current_generation
@@ -44,10 +44,7 @@ def damaged_copy(
     header = json.loads(header_path.read_text(encoding="utf-8"))
     for value in header.values():
         if isinstance(value, dict) and isinstance(value.get(path.name), dict):
-            value[path.name] = {
-                "bytes": path.stat().st_size,
-                "crc32": zlib.crc32(path.read_bytes()),
-            }
+            value[path.name] = layout.describe_files(generation)[path.name]
     header_path.write_text(json.dumps(header), encoding="utf-8")
     return copy
 
