@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `python bench/bot_load.py` as well as `python -m bench.bot_load`
     sys.path.insert(0, str(ROOT))
 
-from bot.handlers import SORRY  # noqa: E402
+from bot.texts import SORRY  # noqa: E402
 from tests.fake_telegram import FakeTelegram, FakeTelegramThread  # noqa: E402
 
 OUT = ROOT / "bench" / "out"

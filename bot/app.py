@@ -30,7 +30,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handlers, logs
+from bot import browsing, errors, logs, questions, reindex, welcome
+from bot.context import CONTEXT_TYPES
 from bot.delivery import PatientRateLimiter
 from bot.newsroom import Newsroom
 from bot.settings import (
@@ -72,6 +73,8 @@ def build_application(settings: Settings, newsroom: Newsroom | None = None) -> A
         .rate_limiter(PatientRateLimiter(max_retries=20))
         # Chats are served concurrently; `ChatTurns` keeps each chat's replies in order.
         .concurrent_updates(True)
+        # Handlers get a `NewsContext`: `context.state` is the typed `BotState`.
+        .context_types(CONTEXT_TYPES)
         .post_init(_post_init)
         .build()
     )
@@ -84,33 +87,34 @@ def build_application(settings: Settings, newsroom: Newsroom | None = None) -> A
 
 
 def _register(application: Application) -> None:  # type: ignore[type-arg]
-    """Register the handlers, most specific first."""
+    """Register the handlers, most specific first.
+
+    Questions (messages, /ask, inline queries) and buttons share one per-user pace; each module
+    holds one kind of update: `welcome`, `questions`, `browsing`, `reindex`, `errors`.
+    """
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
     new_message = filters.UpdateType.MESSAGE
-    application.add_handler(CommandHandler("start", handlers.start))
-    application.add_handler(CommandHandler("help", handlers.help_command))
-    application.add_handler(CommandHandler("sources", handlers.sources))
-    application.add_handler(CommandHandler("reindex", handlers.reindex))
-    application.add_handler(CommandHandler("ask", handlers.ask_command, filters=new_message))
+    text = filters.TEXT & ~filters.COMMAND
+    application.add_handler(CommandHandler("start", welcome.start_command))
+    application.add_handler(CommandHandler("help", welcome.help_command))
+    application.add_handler(CommandHandler("sources", browsing.sources_command))
+    # Edits too: a non-admin's edit into /reindex is refused like a new one.
+    application.add_handler(CommandHandler("reindex", reindex.reindex_command))
+    application.add_handler(CommandHandler("ask", questions.ask_command, filters=new_message))
     application.add_handler(
-        MessageHandler(filters.TEXT & ~filters.COMMAND & private & new_message, handlers.question)
+        MessageHandler(text & private & new_message, questions.private_question)
     )
+    # In groups only mentions of the bot and replies to it are questions; the handler decides.
+    application.add_handler(MessageHandler(text & groups & new_message, questions.group_message))
     application.add_handler(
-        MessageHandler(
-            filters.TEXT & ~filters.COMMAND & groups & new_message, handlers.group_message
-        )
+        MessageHandler(filters.COMMAND & private & new_message, errors.unknown_command)
     )
-    application.add_handler(
-        MessageHandler(filters.COMMAND & private & new_message, handlers.unknown_command)
-    )
-    application.add_handler(
-        MessageHandler(~filters.TEXT & private & new_message, handlers.non_text)
-    )
-    application.add_handler(CallbackQueryHandler(handlers.more, pattern=r"^more:"))
-    application.add_handler(CallbackQueryHandler(handlers.sources_page, pattern=r"^src:"))
-    application.add_handler(InlineQueryHandler(handlers.inline_query))
-    application.add_error_handler(handlers.on_error)
+    application.add_handler(MessageHandler(~filters.TEXT & private & new_message, errors.non_text))
+    # Every button, whatever its data: `bot.callbacks` decides what it is, or that it expired.
+    application.add_handler(CallbackQueryHandler(browsing.button))
+    application.add_handler(InlineQueryHandler(questions.inline_query))
+    application.add_error_handler(errors.on_error)
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]

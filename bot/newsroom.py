@@ -14,7 +14,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,6 +92,15 @@ class Newsroom:
         return await asyncio.to_thread(
             index.ask, question, k, offset=offset, min_coverage=min_coverage
         )
+
+    def matcher(self, question: str) -> Callable[[str], bool]:
+        """Return a predicate: does a word of a passage match one of `question`'s terms?"""
+        index = self.index
+        if index is None:
+            return lambda word: False
+        wanted = set(index.analyze(question).known)
+        analyzer = index.analyzer
+        return lambda word: any(term in wanted for term in analyzer.terms(word))
 
     async def rebuild(self) -> RebuildResult:
         """Build a new index in a child process, swap it in, and return how it went.

@@ -1,6 +1,7 @@
-"""Answers as Telegram HTML: escaped, highlighted, sourced, and always within 4096 characters.
+"""Every reply as Telegram HTML: escaped, highlighted, sourced, and always within 4096 characters.
 
-Telegram counts a message's length after parsing the HTML, in UTF-16 code units, so lengths here
+The bot's texts (`bot.texts`) are plain; this module is the only one that writes HTML. Telegram
+counts a message's length after parsing the HTML, in UTF-16 code units, so lengths here
 are measured on the visible text the same way.
 """
 
@@ -11,7 +12,9 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import date
 
-from index.model import Answer, Article
+from bot import texts
+from bot.newsroom import RebuildResult
+from index.model import Answer, Article, counted
 
 MESSAGE_LIMIT = 4096
 PASSAGE_LIMIT = 900
@@ -22,6 +25,25 @@ Matcher = Callable[[str], bool]
 
 # Words as a reader sees them; each is analyzed to decide whether it matched the question.
 _WORD = re.compile(r"\w+(?:[.,'’]\w+)*")
+
+
+class Html(str):
+    """A string that is already HTML: `fill` inserts it as it is."""
+
+
+def plain(text: str) -> str:
+    """Return plain `text` as HTML."""
+    return html.escape(text, quote=False)
+
+
+def fill(template: str, **values: str) -> str:
+    """Return a plain-text template as HTML, its fields filled (escaped unless `Html`)."""
+    return plain(template).format(
+        **{
+            name: value if isinstance(value, Html) else plain(value)
+            for name, value in values.items()
+        }
+    )
 
 
 def visible_length(text: str) -> int:
@@ -67,7 +89,7 @@ def format_date(value: str | None) -> str | None:
 
 def source_html(article: Article) -> str:
     """Return the source line: linked title, outlet, date."""
-    title = html.escape(shorten(article.title or "Untitled", TITLE_LIMIT), quote=False)
+    title = html.escape(shorten(article.title or texts.UNTITLED, TITLE_LIMIT), quote=False)
     if article.url and article.url.startswith(("http://", "https://")):
         title = f'<a href="{html.escape(article.url, quote=True)}">{title}</a>'
     parts = [title]
@@ -133,3 +155,54 @@ def fit(lines_html: str, limit: int = MESSAGE_LIMIT) -> str:
     if len(lines) == 1 and visible_length(html_text(lines[0])) > limit:
         return html.escape(shorten(html_text(lines[0]), limit), quote=False)
     return "\n".join([*lines, "…"])
+
+
+def start_html(first_name: str | None, n_articles: int, headlines: Sequence[str]) -> str:
+    """Return the greeting: how to ask, an example, and the newest headlines to ask about."""
+    greeting = fill(texts.GREETING, name=first_name or texts.GREETING_STRANGER)
+    if n_articles == 0:
+        return greeting + plain(texts.NO_INDEX)
+    newest = ""
+    if headlines:
+        lines = [plain(texts.NEWEST_HEADLINES)]
+        lines += [f"• {plain(shorten(title, 90))}" for title in headlines]
+        newest = "\n".join(lines) + "\n\n"
+    return greeting + fill(
+        texts.START,
+        example=Html(f"<i>{plain(texts.START_EXAMPLE)}</i>"),
+        articles=counted(n_articles, "indexed article"),
+        newest=Html(newest),
+    )
+
+
+def help_html(username: str) -> str:
+    """Return what the bot does and its commands."""
+    return fill(texts.HELP, username=username)
+
+
+def sources_html(
+    n_articles: int, n_sentences: int, created: str, articles: Sequence[Article]
+) -> str:
+    """Return a page of the /sources list: the index's size, then one article a line."""
+    header = fill(
+        texts.SOURCES_HEADER,
+        articles=Html(f"<b>{counted(n_articles, 'article')}</b>"),
+        sentences=counted(n_sentences, "sentence"),
+        created=created,
+    )
+    return "\n".join([header, *("• " + source_html(a).removeprefix("📰 ") for a in articles)])
+
+
+def rebuild_html(result: RebuildResult, still_serving: str) -> str:
+    """Return how a rebuild ended: counts and skipped items, or why it failed."""
+    if result.ok:
+        lines = [fill(texts.REBUILT, summary=result.summary)]
+        lines += [fill(texts.REBUILT_SKIPPED, item=shorten(i, 200)) for i in result.skipped[:10]]
+        if len(result.skipped) > 10:
+            lines.append(plain(texts.REBUILT_MORE_SKIPPED.format(count=len(result.skipped) - 10)))
+    else:
+        lines = [
+            fill(texts.REBUILD_FAILED, reason=shorten(result.summary, 500)),
+            fill(texts.STILL_SERVING, still=still_serving),
+        ]
+    return fit("\n".join(lines))

@@ -22,7 +22,7 @@ import pytest
 
 from bench.bot_load import Load, ask_at_rate, percentile, stamp_deliveries, wait_for_replies
 from bot.app import build_application
-from bot.handlers import NOTHING_FOUND, SORRY
+from bot.texts import NOTHING_FOUND, SORRY
 from bot.state import BotState
 from index.store import current_generation
 from tests.conftest import CORPUS, SEED_QUESTION, SEEDS

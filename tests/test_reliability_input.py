@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from bot.handlers import SORRY
+from bot.texts import SORRY
 from index.analysis import ENGLISH_STOPWORDS
 from index.build import build_index
 from tests.conftest import SEED_QUESTION, SEEDS

@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 from telegram.ext import ContextTypes
 
-from bot.handlers import SLOW_DOWN
 from bot.settings import Settings, SettingsError
+from bot.state import Cooldown
+from bot.texts import SLOW_DOWN
 from tests.conftest import SEED_QUESTION, SEEDS
 from tests.fake_telegram import FakeTelegram
 from tests.harness import ADMIN, USER, RunningBot, bot_settings, running_bot
@@ -119,6 +120,7 @@ async def send_altered(
 async def test_reindex_is_refused_to_everyone_but_numeric_admin_ids(
     bot: RunningBot, telegram: FakeTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:
+    bot.state.refusals = Cooldown(0.0)  # every attempt is refused aloud (test_admin: once a minute)
     telegram.add_chat(GROUP, SUPER)
     lookalike = 3003
     telegram.add_user(lookalike, username="newsbot_admin", first_name=str(ADMIN))

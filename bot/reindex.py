@@ -1,0 +1,68 @@
+"""/reindex: admins (by numeric user id) rebuild the index while the bot keeps answering."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Message, Update
+
+from bot import render, texts
+from bot.context import NewsContext
+from bot.newsroom import RebuildResult, RebuildRunningError
+from bot.state import BotState
+from index.model import counted
+
+log = logging.getLogger(__name__)
+
+
+def is_admin(state: BotState, update: Update) -> bool:
+    """Return whether the sender is an admin, by numeric user id (never by username)."""
+    user = update.effective_user
+    return user is not None and user.id in state.settings.admin_ids
+
+
+async def reindex_command(update: Update, context: NewsContext) -> None:
+    """Rebuild the index for an admin, answering from the old one meanwhile."""
+    message = update.effective_message
+    user, chat = update.effective_user, update.effective_chat
+    if message is None:
+        return
+    state = context.state
+    if not is_admin(state, update):
+        await _refuse(state, message, user.id if user else None, chat.id if chat else None)
+        return
+    if update.edited_message is not None:
+        return  # an edit of an earlier /reindex is not a new request
+    newsroom = state.newsroom
+    try:
+        rebuild = newsroom.start_rebuild()
+    except RebuildRunningError:
+        await message.reply_text(texts.REINDEX_RUNNING)
+        return
+    log.info("user %s started a rebuild", user.id if user else "unknown")
+    sources = counted(len(newsroom.sources), "source")
+    ack = await message.reply_text(render.fill(texts.REINDEX_STARTED, sources=sources))
+    context.application.create_task(_report_rebuild(state, rebuild, ack), update=update)
+
+
+async def _refuse(state: BotState, message: Message, user: int | None, chat: int | None) -> None:
+    """Tell a non-admin /reindex is not theirs, and log it: once a minute per user at most."""
+    if not state.refusals.ready(user if user is not None else 0):
+        return  # a refusal a minute is enough: more would let anyone make the bot talk and log
+    log.warning(
+        "refused /reindex from user %s in chat %s",
+        user if user is not None else "unknown",
+        chat if chat is not None else "unknown",
+    )
+    await message.reply_text(texts.REINDEX_REFUSED)
+
+
+async def _report_rebuild(
+    state: BotState, rebuild: asyncio.Future[RebuildResult], ack: Message
+) -> None:
+    """Wait for the rebuild and edit the acknowledgement into its summary."""
+    result = await rebuild
+    index = state.newsroom.index
+    still = counted(index.n_articles, "article") if index else texts.STILL_SERVING_NOTHING
+    await ack.edit_text(render.rebuild_html(result, still))

@@ -1,0 +1,73 @@
+"""Every text the bot shows users, defined once, as plain text.
+
+Texts are plain (no HTML): `bot.render` escapes them and fills their `{fields}`. Button labels
+are here too; what a button carries is `bot.callbacks`'s job.
+"""
+
+from __future__ import annotations
+
+# -- questions ---------------------------------------------------------------------------------
+
+NOTHING_FOUND = (
+    "I couldn't find that in the indexed news. Try other words, or see /sources for what I "
+    "have read."
+)
+NO_INDEX = "No news is indexed yet; an admin can run /reindex."
+SLOW_DOWN = "You're sending questions faster than I can read them. Please wait a few seconds."
+ASK_USAGE = "Usage: /ask <question>, e.g. /ask who won the election?"
+MENTION_WITHOUT_QUESTION = "Yes? Ask me a question about the news."
+CLOSEST_NOTE = "Weak matches: they share only some of your words and may not answer the question."
+UNTITLED = "Untitled"
+
+# -- welcome -----------------------------------------------------------------------------------
+
+GREETING = "Hi {name}! "
+GREETING_STRANGER = "there"
+START = (
+    "Ask me about the news in plain words, say {example}, and I'll reply with the best "
+    "passages from {articles}, with their sources.\n\n{newest}See /help for more."
+)
+START_EXAMPLE = "How much was trade between China and Russia?"
+NEWEST_HEADLINES = "Newest headlines, to ask about:"
+HELP = (
+    "I answer questions about the news with the best-matching passages from the articles I "
+    "have indexed, each with its source.\n\n"
+    "Just send me a question in plain words. In groups, use /ask <question>, mention me, "
+    "or reply to one of my messages. In any chat, type @{username} and a question.\n\n"
+    "/start: a greeting and example questions\n"
+    "/help: this message\n"
+    "/sources: what I have indexed\n"
+    "/ask <question>: ask in a group"
+)
+
+# -- browsing: pages of answers and of sources -------------------------------------------------
+
+CLOSEST_BUTTON = "Show the closest passages ›"
+MORE_BUTTON = "More ›"
+BACK_BUTTON = "‹ Back"
+NEWER_BUTTON = "‹ Newer"
+OLDER_BUTTON = "Older ›"
+SEARCH_EXPIRED = "This search has expired. Please ask again."
+SEARCH_REBUILT = "The news index was rebuilt since. Please ask again for fresh answers."
+NO_MORE = "No more answers."
+SOURCES_HEADER = "📚 {articles}, {sentences} (indexed {created})"
+SOURCES_REBUILT = "The index was rebuilt since. Send /sources again."
+SOURCES_EXPIRED = "This list has expired. Send /sources again."
+
+# -- admin -------------------------------------------------------------------------------------
+
+REINDEX_REFUSED = "Sorry, only the bot's admins can rebuild the index."
+REINDEX_RUNNING = "A rebuild is already running; I'll report here when it ends."
+REINDEX_STARTED = "⏳ Rebuilding the index from {sources}. I keep answering questions meanwhile."
+REBUILT = "✅ Index rebuilt: {summary}"
+REBUILT_SKIPPED = "• skipped {item}"
+REBUILT_MORE_SKIPPED = "…and {count:,} more skipped."
+REBUILD_FAILED = "❌ Rebuild failed: {reason}"
+STILL_SERVING = "Still serving the previous index ({still})."
+STILL_SERVING_NOTHING = "nothing"
+
+# -- errors and other input --------------------------------------------------------------------
+
+NOT_TEXT = "I can only read text. Send me a question in words, like: what happened in Ukraine?"
+UNKNOWN_COMMAND = "I don't know that command. See /help."
+SORRY = "Sorry, something went wrong on my side while answering. Please try again."
