@@ -33,6 +33,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -278,6 +279,39 @@ def resident_mb(pid: int) -> str:
     return f"{psutil.Process(pid).memory_info().rss / 2**20:.0f} MB"
 
 
+class ResidentPeak:
+    """The largest resident set of a process, sampled every `interval` seconds in a thread.
+
+    Use as a context manager around the load; `peak_mb` is 0 without psutil.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.2) -> None:
+        self.pid, self.interval, self.peak_mb = pid, interval, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="rss-peak", daemon=True)
+
+    def __enter__(self) -> ResidentPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        try:
+            import psutil
+        except ImportError:
+            return
+        try:
+            process = psutil.Process(self.pid)
+            while not self._stop.is_set():
+                self.peak_mb = max(self.peak_mb, process.memory_info().rss / 2**20)
+                self._stop.wait(self.interval)
+        except psutil.Error:  # the bot exited
+            return
+
+
 @dataclass
 class Rebuild:
     """When the admin's /reindex was sent and when its outcome was reported."""
@@ -394,8 +428,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         fake.server.add_chat(ADMIN)
         bot = start_bot(fake, args.index_dir, sources, log)
         try:
-            load = fake.run(run_load(fake.server, questions, args, rebuild, bot), timeout=None)
+            with ResidentPeak(bot.pid) as peak:
+                load = fake.run(run_load(fake.server, questions, args, rebuild, bot), timeout=None)
             notes.append(f"bot process RSS after the load: {resident_mb(bot.pid)}")
+            notes.append(f"bot process peak RSS during the load: {peak.peak_mb:.0f} MB")
         finally:
             bot.terminate()
             bot.wait(timeout=60)
