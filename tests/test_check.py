@@ -33,18 +33,16 @@ def damaged_copy(
 ) -> Path:
     """Copy an index folder and rewrite one array of its generation, as a faulty build would.
 
-    Where the header keeps each file's size and checksum, they are made to describe the damaged
-    file, so that loading accepts it and only the scores can tell.
+    The header's file sizes and checksums are written afresh, as the build writes them, so that
+    loading accepts the damaged generation and only the scores can tell.
     """
     shutil.copytree(index_dir, copy)
     generation = current_generation(copy)
     path = generation / f"{name}.npy"
     np.save(path, change(np.load(path)))
-    header_path = generation / "index.json"
+    header_path = generation / layout.HEADER
     header = json.loads(header_path.read_text(encoding="utf-8"))
-    for value in header.values():
-        if isinstance(value, dict) and isinstance(value.get(path.name), dict):
-            value[path.name] = layout.describe_files(generation)[path.name]
+    header["files"] = layout.describe_files(generation)
     header_path.write_text(json.dumps(header), encoding="utf-8")
     return copy
 
@@ -95,19 +93,26 @@ def test_damaged_weights_are_a_disagreement(
 def test_swapped_sentences_are_a_disagreement_on_rows(
     seed_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def swap_first_and_last(row_of_rank: np.ndarray) -> np.ndarray:
+    # Two sentences of the same length swap places in the rank order: every load check holds,
+    # but the index answers each one's postings with the other's row.
+    postings = NewsIndex.load(seed_index).bm25.postings
+    lengths = postings.length_of_rank.tolist()
+    rank = next(r for r in range(len(lengths) - 1) if 0 < lengths[r] == lengths[r + 1])
+    a, b = postings.row_of_rank[rank].item(), postings.row_of_rank[rank + 1].item()
+
+    def swap(row_of_rank: np.ndarray) -> np.ndarray:
         swapped = row_of_rank.copy()
-        swapped[[0, -1]] = swapped[[-1, 0]]
+        swapped[[rank, rank + 1]] = swapped[[rank + 1, rank]]
         return swapped
 
-    damaged = damaged_copy(seed_index, tmp_path / "damaged", "row_of_rank", swap_first_and_last)
-    news = NewsIndex.load(damaged)
-    longest = int(news.bm25.postings.row_of_rank[0])  # now answered for the shortest sentence
-    assert main(["check", "--index-dir", str(damaged), "--sample", "30"]) == 1
-    out = capsys.readouterr().out
-    assert not out.startswith("30 of 30")
-    rows_lines = [line for line in out.splitlines() if line.startswith("   newsbot rows")]
-    assert any(str(longest) in line for line in rows_lines)
+    damaged = damaged_copy(seed_index, tmp_path / "damaged", "row_of_rank", swap)
+    status, report = check_json(capsys, "--index-dir", str(damaged), "--sample", "30")
+    assert status == 1
+    disagreements = report["disagreements"]
+    assert isinstance(disagreements, list) and disagreements
+    for d in disagreements:
+        exchanged = [{a: b, b: a}.get(row, row) for row in d["newsbot"]["rows"]]
+        assert exchanged == d["rank_bm25"]["rows"]
 
 
 def test_a_missing_index_is_a_usage_error_and_is_not_built(
