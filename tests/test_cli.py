@@ -153,3 +153,21 @@ def test_console_script_runs_as_a_process(index_env: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["answers"][0]["sentence"] == SEED_SENTENCE
+
+
+def test_every_command_and_flag_is_in_the_readme() -> None:
+    from bot.cli import build_parser
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    usage = readme.split("## Using the command line", 1)[1].split("```", 2)[1]
+    commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert {"index", "ask", "run", "check"} <= set(commands)
+    for name, command in commands.items():
+        line = next(line for line in usage.splitlines() if line.startswith(f"newsbot {name} "))
+        flags = {
+            option
+            for action in command._actions
+            for option in action.option_strings
+            if option.startswith("--") and option != "--help"
+        }
+        assert {flag for flag in flags if flag not in line} == set(), name
