@@ -33,13 +33,12 @@ scored (`rarest_terms`, applied by `index.bm25.BM25Index.top_k`), so a 4,096-cha
 hundreds of distinct words costs what a question of `MAX_QUERY_TERMS` terms does, and a thread's
 `Buffers` never outgrow that size.
 
-The kernel is `_maxscore`, one small inlined function per phase; it takes the index's lists as
-one named tuple (`index.postings.Postings`) and the query's lists as another (`_Lists`).
+The kernel, `_maxscore`, takes the index's lists as one named tuple (`index.postings.Postings`).
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import numba
 import numpy as np
@@ -150,401 +149,261 @@ def top_k_maxscore(
     )
 
 
-class _Lists(NamedTuple):
-    """The query's lists in the walk, and a cursor in each.
-
-    List `2 u` is term `u`'s tf = 1 list, `2 u + 1` its tf >= 2 list (siblings: a sentence is in
-    one of them at most).
-    """
-
-    start: OffsetArray  # first position
-    end: OffsetArray  # one past the last position
-    pos: OffsetArray  # the cursor
-    seg: OffsetArray  # the cursor's directory entry
-    seg_end: OffsetArray  # one past the list's last directory entry
-    first_block: OffsetArray  # the list's first block in `bounds`
-    idf: FloatArray  # the term's idf
-    repeats: FloatArray  # the term's repeats in the query
-    bound: FloatArray  # most a posting from the cursor on adds, times `repeats`
-    essential: npt.NDArray[np.bool_]  # in this window
-    split: int  # first tf >= 2 position of the index (where `codes` starts)
-
-
-class _Window(NamedTuple):
-    """The work space of a window.
-
-    `contrib` (`WINDOW` x lists), `partial` and `scratch` are zeros between windows; `touched` is
-    a bitset of the window's ranks; `candidates` and `alive` hold offsets into the window.
-    """
-
-    contrib: FloatArray
-    partial: FloatArray
-    scratch: FloatArray
-    touched: npt.NDArray[np.uint64]
-    candidates: OffsetArray
-    alive: OffsetArray
-
-
 @numba.njit(cache=True, nogil=True)
 def _maxscore(postings, idf, terms, slots, k, contrib, partial, scratch, work):  # type: ignore[no-untyped-def]
-    """The MaxScore walk over the query's lists (see module doc), window after window.
+    """The MaxScore walk over the query's lists (see module doc), in the phases it numbers.
 
-    A sentence read in one list gets its sibling's bound taken off its partial sum while the
-    sibling is non-essential, and given back when the sibling's turn comes, without a lookup.
-    `contrib`, `partial` and `scratch` are all zeros, and are left so. `work` gets the counts of
-    `WORK`.
+    Term `u` (`terms[u]`) has two lists in the walk: `2 u` (tf = 1) and `2 u + 1` (tf >= 2),
+    siblings: a sentence is in one of them at most. A sentence read in one list gets its
+    sibling's bound taken off its partial sum while the sibling is non-essential, and given back
+    when the sibling's turn comes, without a lookup. `contrib` (`WINDOW` x lists), `partial` and
+    `scratch` (`WINDOW`) are all zeros, and are left so. `work` gets the counts of `WORK`.
+
+    One function whose arrays are local names, on purpose: split into inlined functions, one
+    per phase, taking the named tuples whole (the index's lists, the query's cursors, the
+    window's slots), it ran 1.7 to 2.2 times slower at 1M sentences, and still 1.5 times with
+    the arrays taken out once per phase, because numba counts a reference (two atomic
+    operations; 44% of the time under `perf`) each time an array is taken out of a tuple or
+    handed to an inlined function inside the walk; even a `_weight(...)` helper in the inner
+    loop cost 30%.
     """
+    offsets = postings.offsets
+    ranks = postings.ranks
+    dir_offsets = postings.dir_offsets
+    dir_shard = postings.dir_shard
+    dir_start = postings.dir_start
+    codes = postings.codes
+    tf_norms = postings.tf_norms
+    tf1_norms = postings.tf1_norms
+    length_of_rank = postings.length_of_rank
+    row_of_rank = postings.row_of_rank
+    blocks = postings.blocks
+    bounds = postings.bounds
     work[:] = 0
-    lists = _open_lists(postings, idf, terms, slots)
-    n_lists = len(lists.start)
+    n_all = (len(offsets) - 1) // 2
+    split = offsets[n_all]  # first tf >= 2 position
+    n_ranks = len(row_of_rank)
+    n_lists = 2 * len(terms)
+    starts = np.empty(n_lists, dtype=np.int64)
+    ends = np.empty(n_lists, dtype=np.int64)
+    seg = np.empty(n_lists, dtype=np.int64)  # a list's cursor's directory entry
+    seg_end = np.empty(n_lists, dtype=np.int64)  # end of a list's directory entries
+    first_block = np.empty(n_lists, dtype=np.int64)
+    idfs = np.empty(n_lists, dtype=np.float64)
+    counts = np.zeros(n_lists, dtype=np.float64)
+    for s in slots:
+        counts[2 * s] += 1.0
+        counts[2 * s + 1] += 1.0
+    for i in range(n_lists):
+        lst = terms[i // 2] + (i % 2) * n_all
+        starts[i] = offsets[lst]
+        ends[i] = offsets[lst + 1]
+        seg[i] = dir_offsets[lst]
+        seg_end[i] = dir_offsets[lst + 1]
+        first_block[i] = blocks[lst]
+        idfs[i] = idf[terms[i // 2]]
+    pos = starts.copy()
     order = np.arange(n_lists)  # lists by bound ascending: non-essential ones first
+    bound = np.zeros(n_lists, dtype=np.float64)
     reach = np.zeros(n_lists + 1, dtype=np.float64)  # reach[j]: most order[:j] can add
-    win = _Window(
-        contrib,
-        partial,
-        scratch,
-        np.zeros(WINDOW // 64, dtype=np.uint64),
-        np.empty(WINDOW, dtype=np.int64),
-        np.empty(WINDOW, dtype=np.int64),
-    )
+    essential_list = np.zeros(n_lists, dtype=np.bool_)
+    touched = np.zeros(WINDOW // 64, dtype=np.uint64)
+    candidates = np.empty(WINDOW, dtype=np.int64)
+    alive = np.empty(WINDOW, dtype=np.int64)
+    one = np.uint64(1)
     heap_scores = np.empty(k, dtype=np.float64)
     heap_rows = np.empty(k, dtype=np.int32)
     size = 0
     theta = 0.0
     end = 0  # ranks below it are done
     while True:
-        window, essential = _plan(postings, lists, order, reach, theta, end)
+        # Cursors catch up with the window; bounds from each cursor on; lists by bound.
+        for i in range(n_lists):
+            pos[i], seg[i] = _seek(
+                ranks, dir_shard, dir_start, seg_end[i], ends[i], pos[i], seg[i], end
+            )
+            bound[i] = 0.0
+            if pos[i] < ends[i]:
+                bound[i] = counts[i] * bounds[first_block[i] + (pos[i] - starts[i]) // BLOCK]
+        for j in range(1, n_lists):  # insertion sort: a handful of lists
+            t = order[j]
+            m = j
+            while m > 0 and bound[order[m - 1]] > bound[t]:
+                order[m] = order[m - 1]
+                m -= 1
+            order[m] = t
+        total = 0.0
+        for j in range(n_lists):
+            total += bound[order[j]]
+            reach[j + 1] = total * (1 + SLACK)
+        essential = 0
+        while essential < n_lists and reach[essential + 1] < theta:
+            essential += 1
+        window = _NO_RANK
+        for j in range(n_lists):
+            i = order[j]
+            essential_list[i] = j >= essential
+            if j >= essential and pos[i] < ends[i]:
+                rank = (np.int64(dir_shard[seg[i]]) << SHARD_BITS) + np.int64(ranks[pos[i]])
+                if rank < window:
+                    window = int(rank)
         if window == _NO_RANK:
             break
-        base = (window >> SHARD_BITS) << SHARD_BITS
+        shard = window >> SHARD_BITS
+        base = shard << SHARD_BITS
         end = min(window + WINDOW, base + (1 << SHARD_BITS))
         work[0] += 1
-        _read_essential(postings, lists, order, essential, window, end, win, work)
-        n_candidates, n_alive = _candidates(win, theta - reach[essential], work)
-        n_alive = _fill_non_essential(
-            postings, lists, order, reach, essential, theta, window, end, n_alive, win, work
-        )
+        # 1. Read the essential lists' postings in [window, end).
+        for j in range(essential, n_lists):
+            i = order[j]
+            p = pos[i]
+            if p >= ends[i] or dir_shard[seg[i]] != shard:
+                continue
+            stop = dir_start[seg[i] + 1] if seg[i] + 1 < seg_end[i] else ends[i]
+            rebate = 0.0 if essential_list[i ^ 1] else bound[i ^ 1] * (1 + SLACK)
+            while p < stop and base + np.int64(ranks[p]) < end:
+                rank = base + np.int64(ranks[p])
+                at = rank - window
+                touched[at >> 6] |= one << np.uint64(at & 63)
+                w = (
+                    idfs[i] * tf_norms[codes[p - split]]
+                    if i % 2
+                    else idfs[i] * tf1_norms[length_of_rank[rank]]
+                )
+                contrib[at, i] = w
+                partial[at] += counts[i] * w - rebate
+                p += 1
+            work[1] += p - pos[i]
+            pos[i] = p
+            if p == stop and p < ends[i]:
+                seg[i] += 1
+        # 2. Candidates by rank; alive while the non-essential lists can lift them to theta.
+        n_candidates = 0
+        n_alive = 0
+        floor = theta - reach[essential]
+        for word in range(WINDOW // 64):
+            bits = touched[word]
+            touched[word] = 0
+            while bits:
+                at = word * 64 + trailing_zeros(bits)
+                bits &= bits - one
+                candidates[n_candidates] = at
+                n_candidates += 1
+                alive[n_alive] = at
+                n_alive += partial[at] >= floor
+        work[2] += n_candidates
+        work[3] += n_alive
+        # 3. Non-essential lists, heaviest first: read each one's weights of the live
+        #    candidates (not found in its sibling), by scanning its postings in the window or
+        #    galloping to each.
+        for j in range(essential - 1, -1, -1):
+            if n_alive == 0:
+                break
+            i = order[j]
+            sibling = i ^ 1
+            given_back = bound[i] * (1 + SLACK)
+            density = (ends[i] - starts[i]) / n_ranks
+            if density * WINDOW <= _SCAN_PER_LOOKUP * n_alive:
+                pos[i], seg[i] = _seek(
+                    ranks, dir_shard, dir_start, seg_end[i], ends[i], pos[i], seg[i], window
+                )
+                p = pos[i]
+                if p < ends[i] and dir_shard[seg[i]] == shard:
+                    stop = dir_start[seg[i] + 1] if seg[i] + 1 < seg_end[i] else ends[i]
+                    while p < stop and base + np.int64(ranks[p]) < end:
+                        rank = base + np.int64(ranks[p])
+                        scratch[rank - window] = (
+                            idfs[i] * tf_norms[codes[p - split]]
+                            if i % 2
+                            else idfs[i] * tf1_norms[length_of_rank[rank]]
+                        )
+                        p += 1
+                    for c in range(n_alive):
+                        at = alive[c]
+                        contrib[at, i] = scratch[at]
+                    for q in range(pos[i], p):
+                        scratch[base + np.int64(ranks[q]) - window] = 0.0
+                    work[4] += p - pos[i]
+                    pos[i] = p
+                    if p == stop and p < ends[i]:
+                        seg[i] += 1
+            else:
+                for c in range(n_alive):
+                    at = alive[c]
+                    if essential_list[sibling] and contrib[at, sibling] > 0.0:
+                        continue
+                    work[5] += 1
+                    rank = window + at
+                    pos[i], seg[i] = _seek(
+                        ranks, dir_shard, dir_start, seg_end[i], ends[i], pos[i], seg[i], rank
+                    )
+                    p = pos[i]
+                    if (
+                        p < ends[i]
+                        and dir_shard[seg[i]] == shard
+                        and base + np.int64(ranks[p]) == rank
+                    ):
+                        contrib[at, i] = (
+                            idfs[i] * tf_norms[codes[p - split]]
+                            if i % 2
+                            else idfs[i] * tf1_norms[length_of_rank[rank]]
+                        )
+            floor = theta - reach[j]
+            kept = 0
+            for c in range(n_alive):
+                at = alive[c]
+                if essential_list[sibling] and contrib[at, sibling] > 0.0:
+                    partial[at] += given_back  # its rebate: this list never held it
+                else:
+                    partial[at] += counts[i] * contrib[at, i]
+                alive[kept] = at
+                kept += partial[at] >= floor
+            n_alive = kept
+        # 4. Exact scores of the survivors, in query order.
         work[6] += n_alive
-        size, theta = _score(
-            postings, slots, window, n_alive, win, heap_scores, heap_rows, size, theta
-        )
-        _clear(n_candidates, win)
+        for c in range(n_alive):
+            at = alive[c]
+            score = 0.0
+            for s in slots:
+                score += contrib[at, 2 * s] + contrib[at, 2 * s + 1]
+            if score <= 0.0:
+                continue
+            row = row_of_rank[window + at]
+            if size < k:
+                heap_scores[size] = score
+                heap_rows[size] = row
+                size += 1
+                _sift_up(heap_scores, heap_rows, size - 1)
+            elif _worse(heap_scores[0], heap_rows[0], score, row):
+                heap_scores[0] = score
+                heap_rows[0] = row
+                _sift_down(heap_scores, heap_rows, size)
+            if size == k:
+                theta = max(theta, heap_scores[0] * (1 - SLACK))
+        for c in range(n_candidates):
+            at = candidates[c]
+            partial[at] = 0.0
+            for i in range(n_lists):
+                contrib[at, i] = 0.0
     return _sorted(heap_scores[:size], heap_rows[:size])
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _open_lists(postings, idf, terms, slots):  # type: ignore[no-untyped-def]
-    """Return the query's lists, cursors at their starts."""
-    p = postings
-    n_all = (len(p.offsets) - 1) // 2
-    n_lists = 2 * len(terms)
-    start = np.empty(n_lists, dtype=np.int64)
-    end = np.empty(n_lists, dtype=np.int64)
-    seg = np.empty(n_lists, dtype=np.int64)
-    seg_end = np.empty(n_lists, dtype=np.int64)
-    first_block = np.empty(n_lists, dtype=np.int64)
-    idfs = np.empty(n_lists, dtype=np.float64)
-    repeats = np.zeros(n_lists, dtype=np.float64)
-    for s in slots:
-        repeats[2 * s] += 1.0
-        repeats[2 * s + 1] += 1.0
-    for i in range(n_lists):
-        lst = terms[i // 2] + (i % 2) * n_all
-        start[i] = p.offsets[lst]
-        end[i] = p.offsets[lst + 1]
-        seg[i] = p.dir_offsets[lst]
-        seg_end[i] = p.dir_offsets[lst + 1]
-        first_block[i] = p.blocks[lst]
-        idfs[i] = idf[terms[i // 2]]
-    return _Lists(
-        start,
-        end,
-        start.copy(),
-        seg,
-        seg_end,
-        first_block,
-        idfs,
-        repeats,
-        np.zeros(n_lists, dtype=np.float64),
-        np.zeros(n_lists, dtype=np.bool_),
-        p.offsets[n_all],
-    )
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _plan(postings, lists, order, reach, theta, end):  # type: ignore[no-untyped-def]
-    """Start a window: cursors catch up with `end`, bounds from each cursor on, lists by bound.
-
-    Returns the window's first rank (`_NO_RANK` when no essential list has postings left) and
-    how many lists, in `order`, are non-essential: those whose bounds sum below `theta`.
-    """
-    n_lists = len(lists.start)
-    for i in range(n_lists):
-        _seek(postings, lists, i, end)
-        lists.bound[i] = 0.0
-        if lists.pos[i] < lists.end[i]:
-            block = lists.first_block[i] + (lists.pos[i] - lists.start[i]) // BLOCK
-            lists.bound[i] = lists.repeats[i] * postings.bounds[block]
-    for j in range(1, n_lists):  # insertion sort: a handful of lists
-        t = order[j]
-        m = j
-        while m > 0 and lists.bound[order[m - 1]] > lists.bound[t]:
-            order[m] = order[m - 1]
-            m -= 1
-        order[m] = t
-    total = 0.0
-    for j in range(n_lists):
-        total += lists.bound[order[j]]
-        reach[j + 1] = total * (1 + SLACK)
-    essential = 0
-    while essential < n_lists and reach[essential + 1] < theta:
-        essential += 1
-    window = _NO_RANK
-    for j in range(n_lists):
-        i = order[j]
-        lists.essential[i] = j >= essential
-        if j >= essential and lists.pos[i] < lists.end[i]:
-            rank = _rank(postings, lists, i, lists.pos[i])
-            window = min(window, rank)
-    return window, essential
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _read_essential(postings, lists, order, essential, window, end, win, work):  # type: ignore[no-untyped-def]
-    """Phase 1: add the essential lists' postings in `[window, end)` into the window's slots."""
-    p = postings
-    shard = window >> SHARD_BITS
-    base = shard << SHARD_BITS
-    one = np.uint64(1)
-    for j in range(essential, len(lists.start)):
-        i = order[j]
-        q = lists.pos[i]
-        if q >= lists.end[i] or p.dir_shard[lists.seg[i]] != shard:
-            continue
-        stop = _entry_stop(p, lists, i)
-        sibling = i ^ 1
-        rebate = 0.0 if lists.essential[sibling] else lists.bound[sibling] * (1 + SLACK)
-        while q < stop and base + np.int64(p.ranks[q]) < end:
-            rank = base + np.int64(p.ranks[q])
-            at = rank - window
-            win.touched[at >> 6] |= one << np.uint64(at & 63)
-            w = _weight(p, lists, i, q, rank)
-            win.contrib[at, i] = w
-            win.partial[at] += lists.repeats[i] * w - rebate
-            q += 1
-        work[1] += q - lists.pos[i]
-        _advance(lists, i, q, stop)
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _candidates(win, floor, work):  # type: ignore[no-untyped-def]
-    """Phase 2: the touched sentences by rank, and those alive: partial sum at least `floor`.
-
-    Returns how many candidates and how many alive (`win.candidates`, `win.alive`); clears
-    `win.touched`.
-    """
-    one = np.uint64(1)
-    n_candidates = 0
-    n_alive = 0
-    for word in range(WINDOW // 64):
-        bits = win.touched[word]
-        win.touched[word] = 0
-        while bits:
-            at = word * 64 + trailing_zeros(bits)
-            bits &= bits - one
-            win.candidates[n_candidates] = at
-            n_candidates += 1
-            win.alive[n_alive] = at
-            n_alive += win.partial[at] >= floor
-    work[2] += n_candidates
-    work[3] += n_alive
-    return n_candidates, n_alive
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _fill_non_essential(  # type: ignore[no-untyped-def]
-    postings, lists, order, reach, essential, theta, window, end, n_alive, win, work
-):
-    """Phase 3: the non-essential lists, heaviest first, fill in the live candidates' weights.
-
-    Each list is scanned over the window when its postings there are few per live candidate,
-    else looked into at each; after each list, the candidates that can no longer reach `theta`
-    are dropped. Returns how many are alive.
-    """
-    n_ranks = len(postings.row_of_rank)
-    for j in range(essential - 1, -1, -1):
-        if n_alive == 0:
-            break
-        i = order[j]
-        density = (lists.end[i] - lists.start[i]) / n_ranks
-        if density * WINDOW <= _SCAN_PER_LOOKUP * n_alive:
-            _scan(postings, lists, i, window, end, n_alive, win, work)
-        else:
-            _look_up(postings, lists, i, window, n_alive, win, work)
-        n_alive = _keep_reachable(lists, i, theta - reach[j], n_alive, win)
-    return n_alive
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _scan(postings, lists, i, window, end, n_alive, win, work):  # type: ignore[no-untyped-def]
-    """Read list `i`'s weights of the live candidates by scanning its postings in the window."""
-    p = postings
-    shard = window >> SHARD_BITS
-    base = shard << SHARD_BITS
-    _seek(p, lists, i, window)
-    first = lists.pos[i]
-    if first >= lists.end[i] or p.dir_shard[lists.seg[i]] != shard:
-        return
-    stop = _entry_stop(p, lists, i)
-    q = first
-    while q < stop and base + np.int64(p.ranks[q]) < end:
-        rank = base + np.int64(p.ranks[q])
-        win.scratch[rank - window] = _weight(p, lists, i, q, rank)
-        q += 1
-    for c in range(n_alive):
-        at = win.alive[c]
-        win.contrib[at, i] = win.scratch[at]
-    for r in range(first, q):
-        win.scratch[base + np.int64(p.ranks[r]) - window] = 0.0
-    work[4] += q - first
-    _advance(lists, i, q, stop)
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _look_up(postings, lists, i, window, n_alive, win, work):  # type: ignore[no-untyped-def]
-    """Read list `i`'s weights of the live candidates (not found in its sibling) by galloping."""
-    p = postings
-    shard = window >> SHARD_BITS
-    base = shard << SHARD_BITS
-    sibling = i ^ 1
-    for c in range(n_alive):
-        at = win.alive[c]
-        if lists.essential[sibling] and win.contrib[at, sibling] > 0.0:
-            continue
-        work[5] += 1
-        rank = window + at
-        _seek(p, lists, i, rank)
-        q = lists.pos[i]
-        if (
-            q < lists.end[i]
-            and p.dir_shard[lists.seg[i]] == shard
-            and base + np.int64(p.ranks[q]) == rank
-        ):
-            win.contrib[at, i] = _weight(p, lists, i, q, rank)
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _keep_reachable(lists, i, floor, n_alive, win):  # type: ignore[no-untyped-def]
-    """Add list `i` into the live candidates' partial sums; keep those at least `floor`."""
-    sibling = i ^ 1
-    given_back = lists.bound[i] * (1 + SLACK)
-    kept = 0
-    for c in range(n_alive):
-        at = win.alive[c]
-        if lists.essential[sibling] and win.contrib[at, sibling] > 0.0:
-            win.partial[at] += given_back  # its rebate: this list never held it
-        else:
-            win.partial[at] += lists.repeats[i] * win.contrib[at, i]
-        win.alive[kept] = at
-        kept += win.partial[at] >= floor
-    return kept
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _score(postings, slots, window, n_alive, win, heap_scores, heap_rows, size, theta):  # type: ignore[no-untyped-def]
-    """Phase 4: score the survivors exactly, in query order, into the heap of the best k.
-
-    A term's weight is its tf = 1 weight plus its tf >= 2 weight, one of them zero, so the sum is
-    rank_bm25's. Returns the heap's size and the new `theta`.
-    """
-    k = len(heap_scores)
-    for c in range(n_alive):
-        at = win.alive[c]
-        score = 0.0
-        for s in slots:
-            score += win.contrib[at, 2 * s] + win.contrib[at, 2 * s + 1]
-        if score <= 0.0:
-            continue
-        row = postings.row_of_rank[window + at]
-        if size < k:
-            heap_scores[size] = score
-            heap_rows[size] = row
-            size += 1
-            _sift_up(heap_scores, heap_rows, size - 1)
-        elif _worse(heap_scores[0], heap_rows[0], score, row):
-            heap_scores[0] = score
-            heap_rows[0] = row
-            _sift_down(heap_scores, heap_rows, size)
-        if size == k:
-            theta = max(theta, heap_scores[0] * (1 - SLACK))
-    return size, theta
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _clear(n_candidates, win):  # type: ignore[no-untyped-def]
-    """Zero the window's slots of every candidate, for the next window."""
-    n_lists = win.contrib.shape[1]
-    for c in range(n_candidates):
-        at = win.candidates[c]
-        win.partial[at] = 0.0
-        for i in range(n_lists):
-            win.contrib[at, i] = 0.0
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _weight(postings, lists, i, q, rank):  # type: ignore[no-untyped-def]
-    """Return the weight of list `i`'s posting at position `q`, of rank `rank`.
-
-    rank_bm25's `idf * tf_norm(tf, |d|)`, bit for bit (`index.postings`).
-    """
-    if i % 2:
-        return lists.idf[i] * postings.tf_norms[postings.codes[q - lists.split]]
-    return lists.idf[i] * postings.tf1_norms[postings.length_of_rank[rank]]
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _rank(postings, lists, i, q):  # type: ignore[no-untyped-def]
-    """Return the rank of list `i`'s posting at position `q` (in its cursor's directory entry)."""
-    return (np.int64(postings.dir_shard[lists.seg[i]]) << SHARD_BITS) + np.int64(postings.ranks[q])
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _entry_stop(postings, lists, i):  # type: ignore[no-untyped-def]
-    """Return one past the last position of list `i`'s cursor's directory entry."""
-    seg = lists.seg[i]
-    return postings.dir_start[seg + 1] if seg + 1 < lists.seg_end[i] else lists.end[i]
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _advance(lists, i, q, stop):  # type: ignore[no-untyped-def]
-    """Move list `i`'s cursor to `q`, into the next directory entry when its entry ends there."""
-    lists.pos[i] = q
-    if q == stop and q < lists.end[i]:
-        lists.seg[i] += 1
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _seek(postings, lists, i, rank):  # type: ignore[no-untyped-def]
-    """Move list `i`'s cursor to the list's first rank at least `rank` (else its end)."""
-    p = postings
+def _seek(ranks, dir_shard, dir_start, seg_end, end, pos, seg, rank):  # type: ignore[no-untyped-def]
+    """Move a cursor (position, directory entry) to its list's first rank at least `rank`."""
     shard = rank >> SHARD_BITS
     low = rank & 0xFFFF
-    pos = lists.pos[i]
-    seg = lists.seg[i]
-    end = lists.end[i]
     while pos < end:
-        stop = p.dir_start[seg + 1] if seg + 1 < lists.seg_end[i] else end
-        if p.dir_shard[seg] > shard:
-            break
-        if p.dir_shard[seg] == shard:
-            found = _gallop(p.ranks, pos, stop, low)
-            if found < stop:
-                pos = found
-                break
+        stop = dir_start[seg + 1] if seg + 1 < seg_end else end
+        if dir_shard[seg] > shard:
+            return pos, seg
+        if dir_shard[seg] == shard:
+            p = _gallop(ranks, pos, stop, low)
+            if p < stop:
+                return p, seg
         pos = stop
         seg += 1
-    lists.pos[i] = pos
-    lists.seg[i] = seg
+    return end, seg
 
 
 @numba.njit(cache=True, nogil=True)
