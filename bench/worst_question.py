@@ -7,7 +7,9 @@ Telegram carries at most 4,096 characters in a message, and every message in a p
 question. Each kind below is a question of 4,096 characters (several seeded variants of each):
 
 - typical: the questions of `bench.speed` (1 to 9 terms), for reference;
-- distinct common words: words whose terms are in the most sentences, each once;
+- the commonest words: the 4, 8, 12, 16, 24, 32 and 64 words whose terms are in the most
+  sentences, each once (short, but the costliest questions per term);
+- distinct common words: 4,096 characters of words drawn from the 2,000 commonest, each once;
 - distinct rare words: words whose terms are in 1 to 10 sentences, each once;
 - one common term repeated: one of the commonest words, over and over;
 - every stopword: the analyzer's stopwords, round and round (analyzed to nothing);
@@ -53,6 +55,7 @@ K = 10
 REPEATS = 5
 VARIANTS = 10
 TYPICAL = 200  # of the speed bench's questions
+COMMONEST = (4, 8, 12, 16, 24, 32, 64)
 _WORD = re.compile(r"[A-Za-z]+")
 
 
@@ -105,6 +108,7 @@ def question_kinds(
     typical = [str(q["question"]) for q in corpus.questions[:TYPICAL]]
     return {
         "typical": typical,
+        "the commonest words": [" ".join(common[:n]) for n in COMMONEST],
         "distinct common words": variants(common),
         "distinct rare words": variants(rare),
         "one common term repeated": [fill([w]) for w in common[:VARIANTS]],
@@ -162,7 +166,7 @@ def table(size: str, figures: dict[str, Any]) -> str:
         f"**{size}**: {figures['sentences']:,} sentences; top {K}; median of {REPEATS} runs per "
         "question; p50 / max over the questions of a kind",
         "",
-        "| kind | questions | chars | distinct terms p50 / max | analyze ms | top_k ms "
+        "| kind | questions | chars max | distinct terms p50 / max | analyze ms | top_k ms "
         "| total ms | kernel buffers MB |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
