@@ -158,8 +158,10 @@ def make(out: Path = OUT, workers: int = 0) -> None:
 def _code() -> str:
     """Return a hash of the code that turns articles into sentences and terms."""
     digest = hashlib.sha256(str(CORPUS_VERSION).encode())
-    for name in ("formats.py", "ingest.py", "sentences.py", "analysis.py"):
-        digest.update((ROOT / "index" / name).read_bytes())
+    index = ROOT / "index"
+    formats = sorted((index / "formats").glob("*.py"))
+    for path in [*formats, *(index / n for n in ("ingest.py", "sentences.py", "analysis.py"))]:
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
