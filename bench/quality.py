@@ -137,7 +137,7 @@ def build_dev_index(
 
 def ask(index: NewsIndex, question: DevQuestion, min_coverage: float, k: int = 3) -> Outcome:
     """Ask one question and find the rank of its gold sentence among the answers."""
-    answers = tuple(index.ask(question.question, k=k, min_coverage=min_coverage))
+    answers = index.ask(question.question, k=k, min_coverage=min_coverage).answers
     hit_rank = strict_rank = 0
     if question.gold is not None:
         gold = normalize(question.gold)

@@ -16,8 +16,7 @@ from bot import callbacks, render, texts
 from bot.callbacks import AnswersPage, SourcesPage
 from bot.context import NewsContext
 from bot.state import AskedQuestion, BotState
-from index.model import Answer
-from index.search import MIN_COVERAGE
+from index.model import Findings
 
 log = logging.getLogger(__name__)
 
@@ -26,16 +25,16 @@ SOURCES_PER_PAGE = 8
 
 
 def answers_page(
-    state: BotState, qid: int, asked: AskedQuestion, answers: list[Answer], offset: int
+    state: BotState, qid: int, asked: AskedQuestion, found: Findings, offset: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """Render a page of answers (asked with one extra to know whether there are more)."""
-    weak = asked.min_coverage < MIN_COVERAGE
+    answers = found.answers
     body, shown = render.answers_html(
         asked.text,
-        answers[:ANSWERS_PER_PAGE],
+        list(answers[:ANSWERS_PER_PAGE]),
         state.newsroom.matcher(asked.text),
         first_number=offset + 1,
-        note=texts.CLOSEST_NOTE if weak else None,
+        note=texts.CLOSEST_NOTE if found.weak else None,
     )
     buttons = []
     if offset > 0:
@@ -117,15 +116,15 @@ async def _turn_answers(query: CallbackQuery, state: BotState, target: AnswersPa
     if asked.generation != newsroom.generation:
         await _expire(query, texts.SEARCH_REBUILT)
         return
-    answers = await newsroom.ask(
+    found = await newsroom.ask(
         asked.text, ANSWERS_PER_PAGE + 1, offset=target.offset, min_coverage=asked.min_coverage
     )
-    if not answers:
+    if not found.answers:
         await query.answer(texts.NO_MORE)
         await _drop_buttons(query.message)
         return
     await query.answer()
-    body, markup = answers_page(state, target.question_id, asked, answers, target.offset)
+    body, markup = answers_page(state, target.question_id, asked, found, target.offset)
     await query.edit_message_text(body, reply_markup=markup)
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.model import Answer, counted
+from index.model import Findings, counted
 from index.search import MIN_COVERAGE, NewsIndex
 from index.store import IndexMissingError, StoreError
 
@@ -81,14 +81,14 @@ class Newsroom:
 
     async def ask(
         self, question: str, k: int, offset: int = 0, *, min_coverage: float = MIN_COVERAGE
-    ) -> list[Answer]:
-        """Answer from the current index in a worker thread; [] when no index is loaded.
+    ) -> Findings:
+        """Answer from the current index in a worker thread; nothing when no index is loaded.
 
         `min_coverage` is `NewsIndex.ask`'s floor: below the product's, weak matches too.
         """
         index = self.index
         if index is None:
-            return []
+            return Findings((), min_coverage)
         return await asyncio.to_thread(
             index.ask, question, k, offset=offset, min_coverage=min_coverage
         )

@@ -13,6 +13,7 @@ from telegram import InlineQueryResultArticle, InputTextMessageContent, MessageE
 from bot import browsing, render, texts
 from bot.context import NewsContext
 from bot.state import AskedQuestion
+from index.model import Answer
 from index.search import WEAK_COVERAGE
 
 INLINE_RESULTS = 5
@@ -92,16 +93,15 @@ async def answer(update: Update, context: NewsContext, text: str) -> None:
         if newsroom.index is None:
             await message.reply_text(texts.NO_INDEX)
             return
-        answers = await newsroom.ask(text, browsing.ANSWERS_PER_PAGE + 1)
-        if answers:
+        found = await newsroom.ask(text, browsing.ANSWERS_PER_PAGE + 1)
+        if found.answers:
             asked = AskedQuestion(text, chat.id, newsroom.generation)
             qid = state.questions.add(asked)
-            body, markup = browsing.answers_page(state, qid, asked, answers, offset=0)
+            body, markup = browsing.answers_page(state, qid, asked, found, offset=0)
             await message.reply_text(body, reply_markup=markup)
             return
-        closest = await newsroom.ask(text, 1, min_coverage=WEAK_COVERAGE)
         markup = None
-        if closest:
+        if found.closest_exist:
             asked = AskedQuestion(text, chat.id, newsroom.generation, WEAK_COVERAGE)
             markup = browsing.closest_keyboard(state.questions.add(asked))
         await message.reply_text(texts.NOTHING_FOUND, reply_markup=markup)
@@ -117,16 +117,18 @@ async def inline_query(update: Update, context: NewsContext) -> None:
     if verdict == "drop":
         return
     text = query.query.strip()
-    answers = await state.newsroom.ask(text, INLINE_RESULTS) if text and verdict == "answer" else []
+    answers: tuple[Answer, ...] = ()
+    if text and verdict == "answer":
+        answers = (await state.newsroom.ask(text, INLINE_RESULTS)).answers
     is_match = state.newsroom.matcher(text)
     results = []
-    for found in answers:
-        body, _ = render.answers_html(text, [found], is_match)
+    for answer in answers:
+        body, _ = render.answers_html(text, [answer], is_match)
         results.append(
             InlineQueryResultArticle(
                 id=uuid4().hex,
-                title=render.shorten(found.article.title or texts.UNTITLED, 100),
-                description=render.shorten(found.sentence, 200),
+                title=render.shorten(answer.article.title or texts.UNTITLED, 100),
+                description=render.shorten(answer.sentence, 200),
                 input_message_content=InputTextMessageContent(body),
             )
         )

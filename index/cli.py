@@ -223,14 +223,13 @@ def run_ask(args: argparse.Namespace) -> int:
         else [args.question]
     )
     for question in questions:
-        answers = news.ask(question, k=args.k, min_coverage=args.min_coverage)
+        found = news.ask(question, k=args.k, min_coverage=args.min_coverage)
         if args.json:
-            payload = {"question": question, "answers": [a.to_json() for a in answers]}
+            payload = {"question": question, "answers": [a.to_json() for a in found.answers]}
             print(json.dumps(payload, ensure_ascii=False), flush=True)
         else:
-            print_answers(question, answers, sys.stdout, several=args.question == "-")
-            weak = args.min_coverage > WEAK_COVERAGE
-            if not answers and weak and news.ask(question, k=1, min_coverage=WEAK_COVERAGE):
+            print_answers(question, list(found.answers), sys.stdout, several=args.question == "-")
+            if found.closest_exist:
                 print(f"(Weak matches exist: add --min-coverage {WEAK_COVERAGE} to see them.)")
     return EXIT_OK
 

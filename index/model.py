@@ -121,6 +121,27 @@ class Answer:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Findings:
+    """What the index found for a question: the answers, and what the front-ends say about them.
+
+    The rules (which answers are strong enough, whether weaker ones are worth offering) are
+    decided once, by `index.search.NewsIndex.ask`; the CLI and the bot only render them.
+
+    Attributes:
+        answers: The passages, best first (empty when nothing reached `floor`).
+        floor: The share of the question's ideal score the best answer had to reach.
+        weak: The answers were asked below the product's floor: the closest passages, labelled
+            as weak matches.
+        closest_exist: No answer reached `floor`, but weaker matches exist: offer them.
+    """
+
+    answers: tuple[Answer, ...]
+    floor: float
+    weak: bool = False
+    closest_exist: bool = False
+
+
 def counted(n: int, noun: str) -> str:
     """Return '1 article' or '2,000 articles' (nouns that take an s)."""
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

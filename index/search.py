@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ from index import layout, passages
 from index.analysis import Analyzer, AnalyzerSettings
 from index.archive import Archive
 from index.bm25 import BM25Index
-from index.model import Answer, Article, Hit
+from index.model import Answer, Article, Findings, Hit
 from index.store import IndexFormatError, current_generation, read_header
 
 # A question is answered only when its best sentence scores at least this share of the question's
@@ -150,23 +150,33 @@ class NewsIndex:
         offset: int = 0,
         context: int = 1,
         min_coverage: float = MIN_COVERAGE,
-    ) -> list[Answer]:
+    ) -> Findings:
         """Answer a question with up to `k` passages, skipping the first `offset` answers.
 
-        Returns an empty list when no question term is indexed or when the best sentence does
-        not reach `min_coverage` of the question's ideal score; further answers must reach half
-        of it.
+        Nothing is answered when no question term is indexed or when the best sentence does not
+        reach `min_coverage` of the question's ideal score; further answers must reach half of
+        it. When nothing reaches the floor but the best sentence reaches `WEAK_COVERAGE`, the
+        findings say that closer passages exist, to be offered as weak matches.
         """
+        found = Findings((), min_coverage, weak=min_coverage < MIN_COVERAGE)
         q = self.analyze(question)
         if not q.known or k <= 0:
-            return []
+            return found
         ideal = self.ideal_score(q)
         wanted = offset + k
-        depth = max(4 * wanted, 20)
-        hits = self.search(q, depth)
-        if not hits or hits[0].score < min_coverage * ideal:
-            return []
+        hits = self.search(q, max(4 * wanted, 20))
+        if not hits:
+            return found
+        if hits[0].score < min_coverage * ideal:
+            closest = min_coverage > WEAK_COVERAGE and hits[0].score >= WEAK_COVERAGE * ideal
+            return replace(found, closest_exist=closest)
         hits = [h for h in hits if h.score >= min_coverage / 2 * ideal]
+        return replace(found, answers=tuple(self._passages(q, hits, offset, wanted, context)))
+
+    def _passages(
+        self, q: Question, hits: list[Hit], offset: int, wanted: int, context: int
+    ) -> list[Answer]:
+        """Turn ranked hits into answers `offset` to `wanted`: each best sentence in context."""
         archive = self.archive
         spans = passages.assemble(
             [(h.sentence, h.score) for h in hits],
@@ -177,16 +187,15 @@ class NewsIndex:
             limit=wanted,
             context=context,
         )
-        answers = []
-        for span in spans[offset:wanted]:
-            rows = range(span.first, span.last + 1)
-            answers.append(
-                Answer(
-                    sentence=archive.sentence(span.best),
-                    passage=passages.join([archive.sentence(r) for r in rows]),
-                    score=span.score,
-                    article=archive.article(span.article),
-                    terms=q.known,
-                )
+        return [
+            Answer(
+                sentence=archive.sentence(span.best),
+                passage=passages.join(
+                    [archive.sentence(r) for r in range(span.first, span.last + 1)]
+                ),
+                score=span.score,
+                article=archive.article(span.article),
+                terms=q.known,
             )
-        return answers
+            for span in spans[offset:wanted]
+        ]

@@ -75,7 +75,7 @@ def test_a_second_build_exits_2_with_one_line_and_the_index_stays(held: Path) ->
         == f"newsbot: error: another build is running in {held}; try again when it has finished\n"
     )
     assert current_generation(held) == before
-    assert NewsIndex.load(held).ask(SEED_QUESTION, 1)
+    assert NewsIndex.load(held).ask(SEED_QUESTION, 1).answers
 
 
 @pytest.mark.process
@@ -98,7 +98,7 @@ async def test_reindex_while_a_shell_build_runs_fails_and_keeps_serving(held: Pa
     assert not result.ok
     assert result.summary == f"another build is running in {held}; try again when it has finished"
     assert newsroom.generation == serving
-    (answer,) = await newsroom.ask(SEED_QUESTION, 1)
+    (answer,) = (await newsroom.ask(SEED_QUESTION, 1)).answers
     assert "228.1" in answer.sentence
 
 

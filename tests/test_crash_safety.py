@@ -81,13 +81,13 @@ def test_sigkill_during_builds_never_breaks_the_index(tmp_path: Path) -> None:
 
         news = NewsIndex.load(index_dir)  # the previous (or the new, complete) generation
         assert (news.n_articles, news.n_sentences) == expected
-        assert news.ask(SEED_QUESTION, k=5)
+        assert news.ask(SEED_QUESTION, k=5).answers
         assert news.sentence(news.n_sentences - 1)  # the last sentence is readable
 
     assert outcomes["killed"] >= 20, outcomes
     assert start_build([SEEDS], index_dir).wait(timeout=120) == 0
     news = NewsIndex.load(index_dir)
     assert news.n_articles == 1
-    assert news.ask(SEED_QUESTION, k=1)[0].sentence == SEED_SENTENCE
+    assert news.ask(SEED_QUESTION, k=1).answers[0].sentence == SEED_SENTENCE
     leftovers = sorted(p.name for p in index_dir.iterdir())
     assert leftovers == ["CURRENT", "LOCK", news.folder.name]

@@ -71,7 +71,7 @@ def test_the_list_names_every_file_a_build_writes(built: Path) -> None:
 
 
 def test_the_intact_copy_loads_and_answers(seed_copy: Path) -> None:
-    (answer,) = NewsIndex.load(seed_copy).ask(SEED_QUESTION, 1)
+    (answer,) = NewsIndex.load(seed_copy).ask(SEED_QUESTION, 1).answers
     assert "228.1" in answer.sentence
 
 

@@ -86,7 +86,7 @@ def sectioned(tmp_path_factory: pytest.TempPathFactory) -> NewsIndex:
 
 
 def test_a_heading_beside_the_hit_is_left_out_of_its_context(sectioned: NewsIndex) -> None:
-    (answer,) = sectioned.ask("How much cargo did Rotterdam handle?", 1)
+    (answer,) = sectioned.ask("How much cargo did Rotterdam handle?", 1).answers
     assert answer.sentence.startswith("The port of Rotterdam")
     assert answer.passage == (
         "The port of Rotterdam handled 438 million tonnes of cargo last year. "
@@ -95,6 +95,6 @@ def test_a_heading_beside_the_hit_is_left_out_of_its_context(sectioned: NewsInde
 
 
 def test_a_heading_that_is_the_hit_is_set_off_by_a_dash(sectioned: NewsIndex) -> None:
-    (answer,) = sectioned.ask("fishing", 1)
+    (answer,) = sectioned.ask("fishing", 1).answers
     assert answer.sentence == "Fishing"
     assert answer.passage == "Fishing — The herring quota was cut for the third year running."

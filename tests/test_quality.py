@@ -71,7 +71,7 @@ def test_dev_questions_are_well_formed(questions: list[DevQuestion]) -> None:
 
 
 def test_seed_question_is_answered_with_the_seed_sentence(dev_index: NewsIndex) -> None:
-    answers = dev_index.ask(SEED_QUESTION)
+    answers = dev_index.ask(SEED_QUESTION).answers
     assert answers
     assert answers[0].sentence == SEED_SENTENCE
 

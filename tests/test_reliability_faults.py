@@ -22,8 +22,8 @@ import pytest
 
 from bench.bot_load import Load, ask_at_rate, percentile, stamp_deliveries, wait_for_replies
 from bot.app import build_application
-from bot.texts import NOTHING_FOUND, SORRY
 from bot.state import BotState
+from bot.texts import NOTHING_FOUND, SORRY
 from index.store import current_generation
 from tests.conftest import CORPUS, SEED_QUESTION, SEEDS
 from tests.fake_telegram import FakeTelegram, Message
@@ -181,7 +181,7 @@ async def test_a_damaged_index_is_rebuilt_at_start_up(
         assert app.post_init is not None
         await app.post_init(app)  # loads the index, or rebuilds it when it cannot
         state: BotState = app.bot_data["state"]
-        (answer,) = await state.newsroom.ask(SEED_QUESTION, 1)
+        (answer,) = (await state.newsroom.ask(SEED_QUESTION, 1)).answers
         assert "228.1" in answer.sentence
     finally:
         await app.shutdown()
