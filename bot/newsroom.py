@@ -18,7 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.model import Findings, counted
+from index.build import BuildReport
+from index.model import Findings
 from index.search import MIN_COVERAGE, NewsIndex
 from index.store import IndexMissingError, StoreError
 
@@ -54,7 +55,6 @@ class Newsroom:
         self.index_dir = index_dir
         self.index: NewsIndex | None = None
         self._task: asyncio.Task[RebuildResult] | None = None
-        self.rebuild_started: float | None = None
 
     @property
     def generation(self) -> str:
@@ -118,9 +118,7 @@ class Newsroom:
         """
         if self._task is not None and not self._task.done():
             raise RebuildRunningError
-        self.rebuild_started = time.monotonic()
         self._task = asyncio.get_running_loop().create_task(self._run_build())
-        self._task.add_done_callback(lambda _: setattr(self, "rebuild_started", None))
         return self._task
 
     async def _run_build(self) -> RebuildResult:
@@ -141,21 +139,14 @@ class Newsroom:
             reason = reason.removeprefix("newsbot: error: ")
             log.error("rebuild failed after %.1f s: %s", seconds, reason)
             return RebuildResult(False, reason, seconds=seconds)
-        report = json.loads(out.decode("utf-8").strip().splitlines()[-1])
+        report = BuildReport.from_json(json.loads(out.decode("utf-8").strip().splitlines()[-1]))
         try:
             self.index = await asyncio.to_thread(_load_warm, self.index_dir)
         except StoreError as exc:
             return RebuildResult(False, f"the new index does not load: {exc}", seconds=seconds)
-        skipped = tuple(
-            f"{s['where']}{':' + str(s['line']) if s['line'] else ''}: {s['reason']}"
-            for s in report["skipped"]
-        )
-        summary = (
-            f"{counted(report['articles'], 'article')}, "
-            f"{counted(report['sentences'], 'sentence')}, {len(skipped):,} skipped, {seconds:.1f} s"
-        )
+        summary = report.summary()
         log.info("rebuilt the index: %s", summary)
-        return RebuildResult(True, summary, skipped, seconds)
+        return RebuildResult(True, summary, tuple(map(str, report.skipped)), seconds)
 
 
 def _load_warm(index_dir: Path) -> NewsIndex:

@@ -81,6 +81,18 @@ class BuildReport:
             "seconds": round(self.seconds, 3),
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BuildReport:
+        """Read a report back from `to_json`'s shape (the bot reads its child build's report)."""
+        return cls(
+            folder=Path(data["index"]),
+            articles=int(data["articles"]),
+            sentences=int(data["sentences"]),
+            skipped=tuple(Skipped(s["where"], s["line"], s["reason"]) for s in data["skipped"]),
+            duplicates=int(data["duplicates"]),
+            seconds=float(data["seconds"]),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class BuildSettings:
