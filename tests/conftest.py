@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,20 @@ SEED_SENTENCE = (
     "Trade volumes between China and Russia have seen significant growth, reaching an "
     "impressive $228.1 billion in 2025."
 )
+
+
+def start_newsbot_index(
+    index_dir: Path, sources: Sequence[Path], output: int = subprocess.PIPE
+) -> subprocess.Popen[str]:
+    """Start `newsbot index --json` on `sources` as a separate process, as a shell would."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "index", "--json", "--index-dir", str(index_dir)]
+        + [str(s) for s in sources],
+        cwd=ROOT,
+        stdout=output,
+        stderr=output,
+        text=True,
+    )
 
 
 @pytest.fixture

@@ -15,10 +15,9 @@ from pathlib import Path
 import pytest
 
 from bot.newsroom import Newsroom
-from index.build import build_index
 from index.search import NewsIndex
 from index.store import BuildRunningError, GenerationWriter, current_generation
-from tests.conftest import ROOT, SEED_QUESTION, SEEDS
+from tests.conftest import SEED_QUESTION, SEEDS, start_newsbot_index
 from tests.test_crash_safety import write_corpus
 
 HOLD = """
@@ -31,33 +30,15 @@ time.sleep(60)
 """
 
 
-def newsbot_index(index_dir: Path, *sources: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "index", "--json", "--index-dir", str(index_dir)]
-        + [str(s) for s in sources],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 @pytest.fixture
-def built(tmp_path: Path) -> Path:
-    index_dir = tmp_path / "index"
-    build_index([SEEDS], index_dir)
-    return index_dir
-
-
-@pytest.fixture
-def held(built: Path) -> Iterator[Path]:
+def held(seed_index: Path) -> Iterator[Path]:
     """The index folder, its writer lock held by another process."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(built / "LOCK")], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLD, str(seed_index / "LOCK")], stdout=subprocess.PIPE, text=True
     )
     assert holder.stdout is not None
     assert holder.stdout.readline() == "held\n"
-    yield built
+    yield seed_index
     holder.kill()
     holder.wait(timeout=10)
     holder.stdout.close()
@@ -66,7 +47,7 @@ def held(built: Path) -> Iterator[Path]:
 @pytest.mark.process
 def test_a_second_build_exits_2_with_one_line_and_the_index_stays(held: Path) -> None:
     before = current_generation(held)
-    build = newsbot_index(held, SEEDS)
+    build = start_newsbot_index(held, [SEEDS])
     out, err = build.communicate(timeout=60)
     assert build.returncode == 2
     assert out == ""
@@ -110,9 +91,9 @@ def test_two_builds_at_once_leave_a_loadable_current_generation(tmp_path: Path) 
     index_dir = tmp_path / "index"
     outcomes = []
     for _ in range(3):
-        first = newsbot_index(index_dir, SEEDS, corpus)
+        first = start_newsbot_index(index_dir, [SEEDS, corpus])
         time.sleep(0.5)  # the first one holds the lock by now: it is reading its sources
-        second = newsbot_index(index_dir, SEEDS)
+        second = start_newsbot_index(index_dir, [SEEDS])
         _, second_err = second.communicate(timeout=120)
         first.communicate(timeout=300)
         outcomes.append((first.returncode, second.returncode))

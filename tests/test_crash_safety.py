@@ -7,12 +7,11 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from index.search import NewsIndex
-from tests.conftest import ROOT, SEED_QUESTION, SEED_SENTENCE, SEEDS
+from tests.conftest import SEED_QUESTION, SEED_SENTENCE, SEEDS, start_newsbot_index
 
 KILLS = 24
 
@@ -31,17 +30,11 @@ def write_corpus(path: Path, articles: int) -> None:
             out.write(json.dumps({"id": f"a{n}", "title": f"Article {n}", "text": body}) + "\n")
 
 
-def start_build(sources: list[Path], index_dir: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "index", "--json", "--index-dir", str(index_dir)]
-        + [str(s) for s in sources],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def start_build(sources: list[Path], index_dir: Path) -> subprocess.Popen[str]:
+    return start_newsbot_index(index_dir, sources, subprocess.DEVNULL)
 
 
-def wait_for_write(index_dir: Path, process: subprocess.Popen[bytes], limit: float) -> None:
+def wait_for_write(index_dir: Path, process: subprocess.Popen[str], limit: float) -> None:
     """Wait until the build has started writing a new generation (or has ended)."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline and process.poll() is None:
