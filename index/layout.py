@@ -13,6 +13,8 @@ The writer (`index.build`, `index.bm25.BM25Index.save`) and the readers (`index.
     article_first.npy      first sentence row of each article, and the number of sentences
     articles.jsonl         article metadata, one JSON object a line
     article_offsets.npy    byte offset of each line of articles.jsonl, and the end
+    vector_codes.npy ... vector_keys.npy
+                           sentence vectors, when the encoder was available (`index.vectors`)
 
 The top-k kernel (`index.topk`) is compiled without bounds checks, so a reader checks, before any
 question, that every array has its dtype and length and that the posting arrays hold the
@@ -65,6 +67,11 @@ DTYPES: dict[str, tuple[type[np.generic], ...]] = {
     "sentence_offsets": (np.int64,),
     "article_first": (np.int32,),
     "article_offsets": (np.int64,),
+    # Sentence vectors (`index.vectors`), optional: a generation has all four or none.
+    "vector_codes": (np.int8,),
+    "vector_scales": (np.float32,),
+    "vector_signs": (np.uint64,),
+    "vector_keys": (np.uint64,),
 }
 assert set(POSTING_ARRAYS) <= set(DTYPES)
 
