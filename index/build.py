@@ -4,9 +4,12 @@ Splitting and analysis run in worker processes (one per core) on chunks of artic
 hands back compact arrays (its chunk's sentences as one UTF-8 blob, its terms numbered locally in
 order of first appearance, the term ids of every sentence), so that little crosses between
 processes and the parent only renumbers each chunk's few thousand distinct terms; it then builds
-the BM25 arrays (`index.bm25`) and writes them. The previous generation stays current until the
-new one is complete, and one build at a time writes into an index directory (see `index.store`);
-file names and dtypes are `index.layout`'s.
+the BM25 arrays (`index.bm25`) and writes them. Each sentence is then embedded (its
+`index.vectors.embedding_text`) by the packaged encoder on every core (onnxruntime's own threads),
+except those whose text the current generation has already embedded: their vectors are copied,
+found by content key. Without the model the generation holds no vectors and BM25 answers alone.
+The previous generation stays current until the new one is complete, and one build at a time
+writes into an index directory (see `index.store`); file names and dtypes are `index.layout`'s.
 """
 
 from __future__ import annotations
@@ -25,19 +28,25 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index import layout
+from index import layout, store
 from index.analysis import Analyzer, AnalyzerSettings
 from index.bm25 import BM25Index, BM25Params
+from index.embedding import MINILM_INT8, QuantizedVectors, SentenceEncoder, load_encoder, quantize
 from index.ingest import read_sources
 from index.model import Article, Ingested, Skipped, counted
 from index.sentences import split_sentences
 from index.store import GenerationWriter, exclusive_writer
+from index.vectors import SentenceVectors, content_keys, embedding_text, model_name
 
 # Below this many articles, worker start-up costs more than it saves.
 _PARALLEL_MIN_ARTICLES = 400
 _CHUNK_ARTICLES = 200
+# Texts given to the encoder at a time: it batches them by length, and progress moves by this.
+_EMBED_BLOCK = 2048
 
 Progress = Callable[[int], None]
+# Given how many sentences will be embedded, returns the progress callback of that phase.
+EmbeddingProgress = Callable[[int], Progress]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +60,9 @@ class BuildReport:
         skipped: Files, lines and entries that could not be read, with reasons.
         duplicates: Articles dropped as repeats of another (same id or same text).
         seconds: Wall time of the whole build.
+        embedded: Sentences the encoder embedded.
+        reused: Sentences whose vector was copied from the previous generation (same text).
+        vectors: Whether the generation holds sentence vectors.
     """
 
     folder: Path
@@ -59,13 +71,16 @@ class BuildReport:
     skipped: tuple[Skipped, ...] = ()
     duplicates: int = 0
     seconds: float = 0.0
+    embedded: int = 0
+    reused: int = 0
+    vectors: bool = False
 
     def summary(self) -> str:
         """Return the one-line summary the CLI and the bot show."""
         return (
             f"{counted(self.articles, 'article')}, {counted(self.sentences, 'sentence')}, "
             f"{len(self.skipped):,} skipped, {self.duplicates:,} duplicates, "
-            f"{self.seconds:.1f} s"
+            f"{self.embedded:,} embedded, {self.reused:,} reused, {self.seconds:.1f} s"
         )
 
     def to_json(self) -> dict[str, object]:
@@ -79,6 +94,9 @@ class BuildReport:
             ],
             "duplicates": self.duplicates,
             "seconds": round(self.seconds, 3),
+            "embedded": self.embedded,
+            "reused": self.reused,
+            "vectors": self.vectors,
         }
 
     @classmethod
@@ -101,6 +119,7 @@ class BuildSettings:
     params: BM25Params = field(default_factory=BM25Params)
     analyzer: AnalyzerSettings = field(default_factory=AnalyzerSettings)
     workers: int = 0  # 0: one per core
+    semantic: bool = True  # embed sentences, when the model is available
 
 
 def build_index(
@@ -109,8 +128,16 @@ def build_index(
     settings: BuildSettings | None = None,
     *,
     progress: Progress | None = None,
+    embedding_progress: EmbeddingProgress | None = None,
 ) -> BuildReport:
     """Read `sources` and write a new current index generation into `index_dir`.
+
+    Args:
+        sources: Files, folders and feed URLs.
+        index_dir: The index directory.
+        settings: How to build.
+        progress: Told how many articles each analyzed chunk held.
+        embedding_progress: Called once with the number of sentences to embed, if any.
 
     Raises:
         index.store.BuildRunningError: Another build is writing into `index_dir`.
@@ -119,7 +146,12 @@ def build_index(
     with exclusive_writer(index_dir):  # before reading: a second build fails at once
         ingested = read_sources(sources)
         return build_from_articles(
-            ingested, index_dir, settings, progress=progress, started=started
+            ingested,
+            index_dir,
+            settings,
+            progress=progress,
+            embedding_progress=embedding_progress,
+            started=started,
         )
 
 
@@ -129,6 +161,7 @@ def build_from_articles(
     settings: BuildSettings | None = None,
     *,
     progress: Progress | None = None,
+    embedding_progress: EmbeddingProgress | None = None,
     started: float | None = None,
 ) -> BuildReport:
     """Index already-read articles into a new current generation of `index_dir`.
@@ -137,7 +170,14 @@ def build_from_articles(
         index.store.BuildRunningError: Another build is writing into `index_dir`.
     """
     with exclusive_writer(index_dir):
-        return _build(ingested, index_dir, settings or BuildSettings(), progress, started)
+        return _build(
+            ingested,
+            index_dir,
+            settings or BuildSettings(),
+            progress,
+            embedding_progress,
+            started,
+        )
 
 
 def _build(
@@ -145,6 +185,7 @@ def _build(
     index_dir: Path,
     settings: BuildSettings,
     progress: Progress | None,
+    embedding_progress: EmbeddingProgress | None,
     started: float | None,
 ) -> BuildReport:
     """Index articles into a new current generation (the writer lock held)."""
@@ -178,10 +219,20 @@ def _build(
         list(vocabulary), _concatenate(token_ids, np.int32), doc_len, settings.params
     )
     n_sentences = len(doc_len)
+    embedding = Embedding(None, 0, 0)
+    if settings.semantic:
+        embedding = embed_sentences(
+            _embedding_texts(articles, texts, text_offsets, per_article),
+            previous=_previous_vectors(index_dir),
+            threads=settings.workers or os.cpu_count() or 1,
+            progress=embedding_progress,
+        )
     with GenerationWriter(index_dir) as writer:
         bm25.save(writer.folder)
         _write_sentences(writer.folder, texts, text_offsets, per_article)
         _write_articles(writer.folder, articles)
+        if embedding.vectors is not None:
+            embedding.vectors.save(writer.folder)
         header = {
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "params": asdict(settings.params),
@@ -192,6 +243,8 @@ def _build(
             "duplicates": ingested.duplicates,
             "files": layout.describe_files(writer.folder),
         }
+        if embedding.vectors is not None:
+            header["vectors"] = embedding.vectors.header()
         folder = writer.commit(header)
     return BuildReport(
         folder=folder,
@@ -200,7 +253,106 @@ def _build(
         skipped=tuple(ingested.skipped),
         duplicates=ingested.duplicates,
         seconds=time.perf_counter() - started,
+        embedded=embedding.embedded,
+        reused=embedding.reused,
+        vectors=embedding.vectors is not None,
     )
+
+
+# -- sentence vectors --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Embedding:
+    """The sentence vectors of a build, and how they were obtained.
+
+    Attributes:
+        vectors: One per sentence, by row; None when the encoder is unavailable.
+        embedded: Sentences the encoder embedded.
+        reused: Sentences whose vector came from the previous generation.
+    """
+
+    vectors: SentenceVectors | None
+    embedded: int
+    reused: int
+
+
+def embed_sentences(
+    texts: list[str],
+    previous: SentenceVectors | None = None,
+    *,
+    threads: int = 1,
+    progress: EmbeddingProgress | None = None,
+    encoder: SentenceEncoder | None = None,
+) -> Embedding:
+    """Give each text a vector: the previous generation's for a text it holds, else the model's.
+
+    Args:
+        texts: What the model reads for each sentence (`index.vectors.embedding_text`), by row.
+        previous: The current generation's vectors, reused where their content key matches
+            (only if the same model computed them).
+        threads: onnxruntime threads for embedding (2 threads embed 1.7x faster than 1 here;
+            docs/semantic.md).
+        progress: Called with the number of texts to embed, if any; returns the callback told
+            how many are done.
+        encoder: Embed with this encoder instead of loading one.
+    """
+    keys = content_keys(texts)
+    n = len(texts)
+    codes = np.zeros((n, MINILM_INT8.dimension), dtype=np.int8)
+    scales = np.zeros(n, dtype=np.float32)
+    reused = np.zeros(n, dtype=bool)
+    if previous is not None and previous.model == model_name() and previous.n_rows:
+        order = np.argsort(previous.keys, kind="stable")
+        sorted_keys = previous.keys[order]
+        at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+        reused = sorted_keys[at] == keys
+        source = order[at[reused]]
+        codes[reused] = previous.codes[source]
+        scales[reused] = previous.scales[source]
+    missing = np.flatnonzero(~reused)
+    if len(missing):
+        encoder = encoder or load_encoder(threads=threads)
+        if encoder is None:  # load_encoder has logged why
+            return Embedding(None, 0, 0)
+        done = progress(len(missing)) if progress is not None else None
+        for start in range(0, len(missing), _EMBED_BLOCK):
+            rows = missing[start : start + _EMBED_BLOCK]
+            stored = quantize(encoder.encode([texts[r] for r in rows]))
+            codes[rows], scales[rows] = stored.codes, stored.scales
+            if done is not None:
+                done(len(rows))
+    vectors = SentenceVectors.from_quantized(QuantizedVectors(codes, scales), keys)
+    return Embedding(vectors, embedded=len(missing), reused=n - len(missing))
+
+
+def _embedding_texts(
+    articles: Sequence[Article],
+    texts: list[bytes],
+    text_offsets: list[npt.NDArray[np.int64]],
+    per_article: list[npt.NDArray[np.int32]],
+) -> list[str]:
+    """Return what the model reads for each sentence, by row (`index.vectors.embedding_text`)."""
+    sentences = [
+        blob[a:b].decode("utf-8")
+        for blob, offsets in zip(texts, text_offsets, strict=True)
+        for a, b in itertools.pairwise(offsets.tolist())
+    ]
+    counts = _concatenate(per_article, np.int32).tolist()
+    titles = itertools.chain.from_iterable(
+        itertools.repeat(a.title, n) for a, n in zip(articles, counts, strict=True)
+    )
+    return [embedding_text(t, s) for t, s in zip(titles, sentences, strict=True)]
+
+
+def _previous_vectors(index_dir: Path) -> SentenceVectors | None:
+    """Return the current generation's vectors if it has intact ones, else None."""
+    try:
+        folder = store.current_generation(index_dir)
+        layout.verify_files(folder, store.read_header(folder)["files"])
+        return SentenceVectors.load(folder)
+    except (store.StoreError, OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from index import layout, passages
 from index.analysis import Analyzer, AnalyzerSettings
 from index.archive import Archive
 from index.bm25 import BM25Index
+from index.embedding import SentenceEncoder
 from index.model import Answer, Article, Findings, Hit
 from index.store import IndexFormatError, current_generation, read_header
+from index.vectors import SentenceVectors, shared_encoder
+from index.vectors import embed_question as encode_question
 
 # A question is answered only when its best sentence scores at least this share of the question's
 # ideal score: the sum, over the question's terms, of each term's idf (what a sentence of average
@@ -54,20 +60,32 @@ class NewsIndex:
     """
 
     def __init__(
-        self, folder: Path, header: dict[str, Any], bm25: BM25Index, archive: Archive
+        self,
+        folder: Path,
+        header: dict[str, Any],
+        bm25: BM25Index,
+        archive: Archive,
+        vectors: SentenceVectors | None = None,
+        encoder: SentenceEncoder | None = None,
     ) -> None:
         self.folder = folder
         self.header = header
         self.analyzer = Analyzer(AnalyzerSettings(**header["analyzer"]))
         self.bm25 = bm25
         self.archive = archive
+        self.vectors = vectors
+        self.encoder = encoder
         n = bm25.n_docs
         # What an absent term would weigh (df = 0): the ideal score's share for unknown words.
         self._unknown_idf = math.log(n + 0.5) - math.log(0.5) if n else 0.0
 
     @classmethod
-    def load(cls, index_dir: Path) -> NewsIndex:
+    def load(cls, index_dir: Path, *, semantic: bool = True) -> NewsIndex:
         """Load the current generation of `index_dir`, checking every file first.
+
+        With `semantic`, the generation's sentence vectors and the process's encoder are attached
+        (`index.vectors.shared_encoder`: loaded once per process). A generation without vectors,
+        or a model that cannot load (logged once), leaves BM25 alone to answer.
 
         Raises:
             index.store.IndexMissingError: Nothing was built there yet.
@@ -85,12 +103,22 @@ class NewsIndex:
             layout.check_count(
                 "articles (article_offsets.npy)", archive.n_articles, counts["articles"]
             )
-            index = cls(folder, header, bm25, archive)
+            vectors = SentenceVectors.load(folder) if semantic else None
+            if vectors is not None:
+                layout.check_count("sentences (vector_scales.npy)", vectors.n_rows, bm25.n_docs)
+            encoder = shared_encoder() if vectors is not None else None
+            index = cls(folder, header, bm25, archive, vectors, encoder)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexFormatError(
                 f"index at {folder} is damaged ({exc}); run `newsbot index` to rebuild it"
             ) from None
         return index
+
+    def embed_question(self, text: str) -> npt.NDArray[np.float32] | None:
+        """Return a question's unit float32 vector; None without an encoder or vectors."""
+        if self.encoder is None or self.vectors is None:
+            return None
+        return encode_question(self.encoder, text)
 
     @property
     def n_sentences(self) -> int:

@@ -138,7 +138,7 @@ def sign_bits(codes: npt.NDArray[Any]) -> npt.NDArray[np.uint64]:
 
 
 @intrinsic
-def _popcount(typingctx: Any, word: Any) -> Any:
+def _ctpop(typingctx: Any, word: Any) -> Any:
     """Number of set bits of a uint64 (LLVM's `ctpop`: one instruction on x86-64 with POPCNT)."""
     signature = types.uint64(types.uint64)
 
@@ -146,6 +146,9 @@ def _popcount(typingctx: Any, word: Any) -> Any:
         return builder.ctpop(args[0])
 
     return signature, codegen
+
+
+_popcount: Any = _ctpop
 
 
 @numba.njit(cache=True, nogil=True)

@@ -45,6 +45,10 @@ GENERATION_FILES = (
     "sentences.bin",
     "tf1_norms.npy",
     "tf_norms.npy",
+    "vector_codes.npy",
+    "vector_keys.npy",
+    "vector_scales.npy",
+    "vector_signs.npy",
 )
 
 
