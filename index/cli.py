@@ -24,7 +24,7 @@ from index.check import (
     K,
     check_index,
 )
-from index.config import default_index_dir, default_sources, is_url
+from index.config import SEMANTIC_ENV, default_index_dir, default_sources, is_url, semantic_enabled
 from index.model import Answer
 from index.search import MIN_COVERAGE, WEAK_COVERAGE, NewsIndex
 from index.store import IndexMissingError, StoreError
@@ -79,6 +79,11 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
         metavar="X",
         help="answer only when the best sentence matches this idf-weighted share of the "
         f"question (default: {MIN_COVERAGE}; 0 answers whenever a word matches)",
+    )
+    ask.add_argument(
+        "--lexical-only",
+        action="store_true",
+        help=f"rank by BM25 alone, without sentence vectors (also: {SEMANTIC_ENV}=off)",
     )
     _add_index_dir(ask)
     ask.set_defaults(handler=run_ask)
@@ -161,21 +166,24 @@ def index_sources(sources: Sequence[str], index_dir: Path, workers: int = 0) -> 
     for source in sources:
         if not is_url(source) and not Path(source).exists():
             raise UsageError(f"source not found: {source}")
+    bars = PhaseBars() if sys.stderr.isatty() else None
     try:
         report = build_index(
-            sources, index_dir, BuildSettings(workers=workers), progress=_progress()
+            sources,
+            index_dir,
+            BuildSettings(workers=workers),
+            progress=bars("articles", None) if bars else None,
+            embedding_progress=(lambda total: bars("sentences embedded", total)) if bars else None,
         )
     except StoreError as exc:  # another build is running
         raise UsageError(str(exc)) from None
+    finally:
+        if bars:
+            bars.close()
     if report.articles == 0:
         reasons = "; ".join(str(s) for s in report.skipped[:3]) or "no readable articles"
         raise UsageError(f"no articles could be read from {', '.join(sources)} ({reasons})")
     return report
-
-
-def _progress() -> ProgressBar | None:
-    """Return a progress callback on an interactive terminal, else None."""
-    return ProgressBar() if sys.stderr.isatty() else None
 
 
 class ProgressBar:
@@ -201,7 +209,7 @@ class PhaseBars:
     def __init__(self) -> None:
         self._bar: ProgressBar | None = None
 
-    def __call__(self, unit: str, total: int) -> ProgressBar:
+    def __call__(self, unit: str, total: int | None) -> ProgressBar:
         """Close the previous phase's bar and return a new one counting `total` `unit`."""
         self.close()
         self._bar = ProgressBar(unit, total)
@@ -216,14 +224,17 @@ class PhaseBars:
 
 def run_ask(args: argparse.Namespace) -> int:
     """Answer one question, or one per stdin line for `-`."""
-    news = open_index(args.index_dir)
+    lexical_only = args.lexical_only or not semantic_enabled()
+    news = open_index(args.index_dir, semantic=not lexical_only)
     questions: Iterable[str] = (
         (line.strip() for line in sys.stdin if line.strip())
         if args.question == "-"
         else [args.question]
     )
     for question in questions:
-        found = news.ask(question, k=args.k, min_coverage=args.min_coverage)
+        found = news.ask(
+            question, k=args.k, min_coverage=args.min_coverage, lexical_only=lexical_only
+        )
         if args.json:
             payload = {"question": question, "answers": [a.to_json() for a in found.answers]}
             print(json.dumps(payload, ensure_ascii=False), flush=True)
@@ -269,8 +280,10 @@ def print_check(report: CheckReport, out: TextIO) -> None:
         print(f"... and {len(report.disagreements()) - len(shown):,} more", file=out)
 
 
-def open_index(index_dir: Path | None) -> NewsIndex:
+def open_index(index_dir: Path | None, *, semantic: bool = True) -> NewsIndex:
     """Load the index; build it from the default sources first when there is none yet.
+
+    Without `semantic`, the sentence vectors and the model are not loaded: BM25 alone answers.
 
     Raises:
         UsageError: An explicit `--index-dir` does not exist, or the index is unusable.
@@ -279,13 +292,13 @@ def open_index(index_dir: Path | None) -> NewsIndex:
         raise UsageError(f"index folder not found: {index_dir}")
     folder = index_dir or default_index_dir()
     try:
-        return NewsIndex.load(folder)
+        return NewsIndex.load(folder, semantic=semantic)
     except IndexMissingError:
         sources = default_sources()
         print(f"No index yet; building it from {', '.join(sources)} ...", file=sys.stderr)
         report = index_sources(sources, folder)
         print(f"Indexed {report.summary()}", file=sys.stderr)
-        return NewsIndex.load(folder)
+        return NewsIndex.load(folder, semantic=semantic)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
 
