@@ -330,7 +330,7 @@ class _FeedFetcher:
             if time.monotonic() > deadline:
                 raise httpx.TimeoutException("feed took too long")
             with self._client.stream("GET", url) as response:
-                if response.is_redirect:
+                if response.has_redirect_location:  # not is_redirect: a 3xx may lack Location
                     url = urllib.parse.urljoin(str(response.url), response.headers["location"])
                     continue
                 if response.status_code != 200:

@@ -528,6 +528,11 @@ class FeedServer:
                 if self.path == "/missing":
                     self.send_error(404)
                     return
+                if self.path == "/moved-nowhere":  # a 3xx without Location
+                    self.send_response(302)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if self.path == "/slow":
                     stop.wait(5)
                 self.send_response(200)
@@ -629,6 +634,14 @@ def test_feed_fetching_has_a_time_limit_a_size_cap_and_http_only(feeds: FeedServ
         "only http(s) feed URLs are read",
     ]
     assert reasons[9].startswith("fetch failed (ConnectError: ")
+
+
+def test_a_redirect_without_location_is_skipped_not_a_crash(feeds: FeedServer) -> None:
+    # Regression: httpx's is_redirect is true for every 3xx, and reading the missing Location
+    # header raised KeyError: 'location' out of read_sources.
+    result = read_sources([f"{feeds.url}/moved-nowhere", f"{feeds.url}/feed"])
+    assert result.skipped[0].reason == "HTTP status 302"
+    assert len(result.articles) == 2  # the next source is read as usual
 
 
 # -- real corpora ----------------------------------------------------------------------------

@@ -1,0 +1,55 @@
+"""The newest headlines, on a topic or on everything (the bot's /latest).
+
+Without a topic: the newest articles of the index. With one: articles holding a sentence that
+matches the topic as a question would be answered (BM25, at least `MIN_COVERAGE` of the topic's
+ideal score, `index.search`), newest first. Newest means by `Article.date` as stored (ISO
+8601 strings compare in time order), undated articles last, as `/sources` lists them; articles of
+one date keep their best sentence's rank.
+"""
+
+from __future__ import annotations
+
+from index.model import Article
+from index.search import MIN_COVERAGE, NewsIndex
+
+LATEST_LIMIT = 10
+# BM25 candidates read for a topic: the newest matching articles are among the best-scoring
+# sentences only if enough of them are read.
+TOPIC_CANDIDATES = 500
+
+
+def latest(
+    index: NewsIndex,
+    topic: str = "",
+    limit: int = LATEST_LIMIT,
+    *,
+    candidates: int = TOPIC_CANDIDATES,
+    min_coverage: float = MIN_COVERAGE,
+) -> list[Article]:
+    """Return up to `limit` articles, newest first, matching `topic` when one is given.
+
+    Args:
+        index: The index to read.
+        topic: Words to match; blank lists the newest articles of the whole index.
+        limit: Most articles returned.
+        candidates: Best-scoring sentences read for a topic.
+        min_coverage: Share of the topic's ideal score a sentence must reach to count.
+    """
+    if not topic.strip():
+        return index.articles_newest_first(0, limit)
+    question = index.analyze(topic)
+    if not question.known:
+        return []
+    floor = min_coverage * index.ideal_score(question)
+    rows: dict[int, None] = {}  # article rows in rank order, each once
+    for hit in index.search(question, candidates):
+        if hit.score < floor:
+            break  # hits come best first
+        rows.setdefault(index.article_of(hit.sentence))
+    articles = [index.article(row) for row in rows]  # in rank order: the sort below is stable
+    return sorted(articles, key=newest_first_key, reverse=True)[:limit]
+
+
+def newest_first_key(article: Article) -> tuple[bool, str]:
+    """Sort key, with `reverse=True`: dated articles newest first, then the undated."""
+    return (article.date is not None, article.date or "")
