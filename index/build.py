@@ -60,7 +60,7 @@ class BuildReport:
         skipped: Files, lines and entries that could not be read, with reasons.
         duplicates: Articles dropped as repeats of another (same id or same text).
         seconds: Wall time of the whole build.
-        embedded: Sentences the encoder embedded.
+        embedded: Distinct sentence texts the encoder embedded (a repeated text once).
         reused: Sentences whose vector was copied from the previous generation (same text).
         vectors: Whether the generation holds sentence vectors.
     """
@@ -268,7 +268,7 @@ class Embedding:
 
     Attributes:
         vectors: One per sentence, by row; None when the encoder is unavailable.
-        embedded: Sentences the encoder embedded.
+        embedded: Distinct texts the encoder embedded.
         reused: Sentences whose vector came from the previous generation.
     """
 
@@ -311,19 +311,23 @@ def embed_sentences(
         codes[reused] = previous.codes[source]
         scales[reused] = previous.scales[source]
     missing = np.flatnonzero(~reused)
-    if len(missing):
+    # A text repeated within the build (boilerplate, a wire story filed twice) is embedded once.
+    _, first, copies = np.unique(keys[missing], return_index=True, return_inverse=True)
+    embedded = missing[first]
+    if len(embedded):
         encoder = encoder or load_encoder(threads=threads)
         if encoder is None:  # load_encoder has logged why
             return Embedding(None, 0, 0)
-        done = progress(len(missing)) if progress is not None else None
-        for start in range(0, len(missing), _EMBED_BLOCK):
-            rows = missing[start : start + _EMBED_BLOCK]
+        done = progress(len(embedded)) if progress is not None else None
+        for start in range(0, len(embedded), _EMBED_BLOCK):
+            rows = embedded[start : start + _EMBED_BLOCK]
             stored = quantize(encoder.encode([texts[r] for r in rows]))
             codes[rows], scales[rows] = stored.codes, stored.scales
             if done is not None:
                 done(len(rows))
+        codes[missing], scales[missing] = codes[embedded[copies]], scales[embedded[copies]]
     vectors = SentenceVectors.from_quantized(QuantizedVectors(codes, scales), keys)
-    return Embedding(vectors, embedded=len(missing), reused=n - len(missing))
+    return Embedding(vectors, embedded=len(embedded), reused=n - len(missing))
 
 
 def _embedding_texts(

@@ -113,6 +113,19 @@ def test_a_rebuild_after_a_title_change_embeds_that_articles_sentences_again(
     assert (report.embedded, report.reused) == (2, 8)
 
 
+def test_a_text_repeated_within_a_build_is_embedded_once(tmp_path: Path) -> None:
+    path = tmp_path / "bulletins.jsonl"
+    with path.open("w") as out:
+        for i in range(4):
+            text = f"Calm seas along the coast. Light winds on day {i}."
+            out.write(json.dumps({"id": f"b{i}", "title": "Bulletin", "text": text}) + "\n")
+    report = build_index([path], tmp_path / "index")
+    assert (report.sentences, report.embedded, report.reused) == (8, 5, 0)
+    news = NewsIndex.load(tmp_path / "index")
+    assert news.vectors is not None
+    assert np.array_equal(news.vectors.codes[0], news.vectors.codes[6])
+
+
 def test_without_semantic_settings_no_vectors_are_written(tmp_path: Path) -> None:
     report = build_index([wire(tmp_path, 3)], tmp_path / "index", BuildSettings(semantic=False))
     assert (report.vectors, report.embedded) == (False, 0)
