@@ -1,19 +1,24 @@
-"""Answer quality on the development questions: Hit@1, Hit@3, and handling of unanswerable ones.
+"""Answer quality on the evaluation questions: Hit@1, Hit@3, and handling of unanswerable ones.
 
 Builds an index (in a temporary folder) from the Wikinews articles of
-`../shared/corpus/wikinews-gum/articles.jsonl` plus the project's `seeds/`, asks each question of
-`bench/questions/dev.jsonl` with `NewsIndex.ask(question, k=3)`, and reports:
+`../shared/corpus/wikinews-gum/articles.jsonl`, the project's `seeds/` and the Reuters-21578
+stories the questions name (all of Reuters with `--reuters`), gives it sentence vectors (the
+build's own when it made them, else embedded here with `index.vectors.embedding_text`), asks each
+question of `bench/questions/<split>.jsonl` with `NewsIndex.ask(question, k=3)`, and reports per
+kind (lexical, paraphrase, headline, absent, offtopic):
 
 - Hit@1 / Hit@3: the first answer / one of the first three answers shows the gold sentence
   (whitespace normalized) in its passage *as the bot shows it*: cut to the bot's
   `PASSAGE_LIMIT` by the bot's own `shorten` (`bot/render.py`), so a gold sentence the cut hides
   is a miss;
 - strict Hit@1 / Hit@3: the same, but the answer's best `sentence` must equal the gold sentence;
-- empty: share of answerable questions that wrongly get no answer;
-- rejected: share of unanswerable questions that rightly get no answer.
+- refused: share of questions that get no answer (the "closest passages" button may still be
+  offered): wrong for answerable kinds, right for absent and off-topic ones.
 
-    python bench/quality.py                               # the product's MIN_COVERAGE
-    python bench/quality.py --min-coverage 0 0.2 0.3 0.4  # sweep the floor
+    python bench/quality.py                               # dev split, the product's ranking
+    python bench/quality.py --split test                  # the frozen split: report, never tune
+    python bench/quality.py --lexical-only --min-coverage 0 0.2 0.3 0.4  # sweep BM25's floor
+    python bench/quality.py --sweep                       # fusion rules and floors, dev only
     python bench/quality.py --misses                      # list what was missed
     python bench/quality.py --reuters                     # with 19k Reuters distractor articles
 """
@@ -21,12 +26,15 @@ Builds an index (in a temporary folder) from the Wikinews articles of
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as `python bench/quality.py`
@@ -34,16 +42,20 @@ if __package__ in (None, ""):  # run as `python bench/quality.py`
 
 from bot.render import PASSAGE_LIMIT, shorten  # noqa: E402
 from index.build import BuildSettings, build_from_articles  # noqa: E402
+from index.fusion import Fusion  # noqa: E402
 from index.ingest import read_sources  # noqa: E402
-from index.model import Answer  # noqa: E402
-from index.search import MIN_COVERAGE, NewsIndex  # noqa: E402
+from index.model import Answer, Findings, Ingested  # noqa: E402
+from index.search import FUSION, MIN_COVERAGE, WEAK_COVERAGE, NewsIndex  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 WIKINEWS = CORPUS / "wikinews-gum" / "articles.jsonl"
 REUTERS = CORPUS / "reuters21578" / "articles.jsonl"
 SEEDS = ROOT / "seeds"
 QUESTIONS = ROOT / "bench" / "questions" / "dev.jsonl"
+SPLITS = {split: ROOT / "bench" / "questions" / f"{split}.jsonl" for split in ("dev", "test")}
 STYLES = ("lexical", "paraphrase")
+ANSWERABLE_KINDS = ("lexical", "paraphrase", "headline")
+UNANSWERABLE_KINDS = ("absent", "offtopic")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +91,14 @@ class Outcome:
         hit_rank: 1-based rank of the first answer whose shown passage holds the gold sentence,
             or 0.
         strict_rank: 1-based rank of the first answer whose best sentence is the gold, or 0.
+        findings: Everything `NewsIndex.ask` returned (the evidence of its decision too).
     """
 
     question: DevQuestion
     answers: tuple[Answer, ...]
     hit_rank: int
     strict_rank: int
+    findings: Findings | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,20 +138,69 @@ def load_questions(path: Path = QUESTIONS) -> list[DevQuestion]:
         return [DevQuestion(**json.loads(line)) for line in f if line.strip()]
 
 
-def build_dev_index(
-    index_dir: Path, settings: BuildSettings | None = None, *, distractors: bool = False
-) -> NewsIndex:
-    """Index the Wikinews articles and the seeds (plus Reuters-21578) and load the result."""
-    sources = [WIKINEWS, SEEDS, *([REUTERS] if distractors else [])]
+def read_articles(questions: Sequence[DevQuestion] = (), *, distractors: bool = False) -> Ingested:
+    """Read the Wikinews articles, the seeds and the Reuters stories `questions` name.
+
+    With `distractors`, all of Reuters-21578 (19k articles) instead of the named stories.
+    """
     # Reuters is 26 MB; its ~2.5k title-only items are skipped by the reader.
-    ingested = read_sources(sources, max_bytes=100_000_000)
+    ingested = read_sources([WIKINEWS, SEEDS], max_bytes=100_000_000)
+    named = {q.article_id for q in questions if (q.article_id or "").startswith("reuters")}
+    if distractors or named:
+        reuters = read_sources([REUTERS], max_bytes=100_000_000).articles
+        ingested.articles += [a for a in reuters if distractors or a.id in named]
+    return ingested
+
+
+def build_dev_index(
+    index_dir: Path,
+    settings: BuildSettings | None = None,
+    *,
+    distractors: bool = False,
+    questions: Sequence[DevQuestion] = (),
+) -> NewsIndex:
+    """Index what `read_articles` reads and load the result."""
+    ingested = read_articles(questions, distractors=distractors)
     build_from_articles(ingested, index_dir, settings or BuildSettings())
     return NewsIndex.load(index_dir)
 
 
-def ask(index: NewsIndex, question: DevQuestion, min_coverage: float, k: int = 3) -> Outcome:
+def attach_vectors(index: NewsIndex) -> bool:
+    """Give `index` sentence vectors and an encoder when its build made none; False: no model.
+
+    Embeds each sentence as the build would (`index.vectors.embedding_text`) and keeps the
+    vectors in memory (`SentenceVectors.from_vectors`).
+    """
+    from index.vectors import SentenceVectors, embedding_text, shared_encoder
+
+    encoder = shared_encoder()
+    if encoder is None:
+        return False
+    if getattr(index, "vectors", None) is None:
+        texts = [
+            embedding_text(index.article(index.article_of(row)).title, index.sentence(row))
+            for row in range(index.n_sentences)
+        ]
+        vectors = np.asarray(encoder.encode(texts, batch_size=32), dtype=np.float32)
+        index.vectors = SentenceVectors.from_vectors(vectors)
+    index.encoder = encoder
+    return True
+
+
+def ask(
+    index: NewsIndex,
+    question: DevQuestion,
+    min_coverage: float,
+    k: int = 3,
+    *,
+    lexical_only: bool = False,
+    fusion: Fusion = FUSION,
+) -> Outcome:
     """Ask one question and find the rank of its gold sentence among the answers."""
-    answers = index.ask(question.question, k=k, min_coverage=min_coverage).answers
+    found = index.ask(
+        question.question, k=k, min_coverage=min_coverage, lexical_only=lexical_only, fusion=fusion
+    )
+    answers = found.answers
     hit_rank = strict_rank = 0
     if question.gold is not None:
         gold = normalize(question.gold)
@@ -145,7 +208,7 @@ def ask(index: NewsIndex, question: DevQuestion, min_coverage: float, k: int = 3
         strict_rank = next(
             (i for i, a in enumerate(answers, 1) if normalize(a.sentence) == gold), 0
         )
-    return Outcome(question, answers, hit_rank, strict_rank)
+    return Outcome(question, answers, hit_rank, strict_rank, found)
 
 
 def score(outcomes: Sequence[Outcome]) -> Scores:
@@ -172,10 +235,80 @@ def rejected(outcomes: Sequence[Outcome]) -> float:
 
 
 def evaluate(
-    index: NewsIndex, questions: Sequence[DevQuestion], min_coverage: float
+    index: NewsIndex,
+    questions: Sequence[DevQuestion],
+    min_coverage: float,
+    *,
+    lexical_only: bool = False,
+    fusion: Fusion = FUSION,
 ) -> list[Outcome]:
     """Ask every question with answers floored at `min_coverage`."""
-    return [ask(index, q, min_coverage) for q in questions]
+    return [
+        ask(index, q, min_coverage, lexical_only=lexical_only, fusion=fusion) for q in questions
+    ]
+
+
+def refused(outcomes: Sequence[Outcome]) -> float:
+    """Return the share of `outcomes` with no answer."""
+    return sum(not o.answers for o in outcomes) / len(outcomes) if outcomes else float("nan")
+
+
+def of_kind(outcomes: Sequence[Outcome], *kinds: str) -> list[Outcome]:
+    """Return the outcomes of questions of the given kinds."""
+    return [o for o in outcomes if o.question.kind in kinds]
+
+
+def summary(outcomes: Sequence[Outcome]) -> dict[str, float]:
+    """The issue's measures: Hit@1/Hit@3 (answerable), paraphrased Hit@3, refusal by kind."""
+    answerable = of_kind(outcomes, *ANSWERABLE_KINDS)
+    s = score(answerable)
+    return {
+        "hit1": s.hit1,
+        "hit3": s.hit3,
+        "paraphrase_hit3": score(of_kind(outcomes, "paraphrase")).hit3,
+        "answerable_refused": refused(answerable),
+        "offtopic_refused": refused(of_kind(outcomes, "offtopic")),
+        "absent_refused": refused(of_kind(outcomes, "absent")),
+    }
+
+
+def kind_rows(label: str, outcomes: Sequence[Outcome]) -> list[str]:
+    """Markdown rows, one per kind and one for all answerable questions."""
+    rows = []
+    groups = [(kind, of_kind(outcomes, kind)) for kind in ANSWERABLE_KINDS]
+    groups.append(("answerable", of_kind(outcomes, *ANSWERABLE_KINDS)))
+    for name, group in groups:
+        s = score(group)
+        rows.append(
+            f"| {label} | {name} | {s.n} | {s.hit1:.1%} | {s.hit3:.1%} | {s.strict1:.1%} "
+            f"| {s.strict3:.1%} | {s.empty:.1%} |"
+        )
+    for kind in UNANSWERABLE_KINDS:
+        group = of_kind(outcomes, kind)
+        rows.append(f"| {label} | {kind} | {len(group)} | | | | | {refused(group):.1%} |")
+    return rows
+
+
+KIND_HEADER = (
+    "| ranking | kind | n | Hit@1 | Hit@3 | strict Hit@1 | strict Hit@3 | refused |\n"
+    "|---|---|---|---|---|---|---|---|"
+)
+
+
+def summary_row(label: str, outcomes: Sequence[Outcome]) -> str:
+    """One Markdown row of the issue's measures."""
+    m = summary(outcomes)
+    return (
+        f"| {label} | {m['hit1']:.3f} / {m['hit3']:.3f} | {m['paraphrase_hit3']:.3f} "
+        f"| {m['answerable_refused']:.1%} | {m['offtopic_refused']:.1%} "
+        f"| {m['absent_refused']:.1%} |"
+    )
+
+
+SUMMARY_HEADER = (
+    "| ranking | Hit@1 / Hit@3 | paraphrase Hit@3 | answerable refused | off-topic refused "
+    "| absent refused |\n|---|---|---|---|---|---|"
+)
 
 
 def table_rows(min_coverage: float, outcomes: Sequence[Outcome]) -> list[str]:
@@ -222,13 +355,84 @@ def misses(outcomes: Sequence[Outcome]) -> list[str]:
     lines = []
     for o in outcomes:
         q = o.question
+        f = o.findings
+        evidence = (
+            f" (cos {f.best_similarity:.2f}, rarest word found: {f.rarest_term_found})"
+            if f is not None and f.best_similarity is not None
+            else ""
+        )
         if q.answerable and not o.hit_rank:
             got = o.answers[0].sentence[:90] if o.answers else "(no answer)"
-            lines.append(f"- {q.id} [{q.style}] {q.question}\n    got: {got}")
+            lines.append(f"- {q.id} [{q.kind}] {q.question}{evidence}\n    got: {got}")
         elif not q.answerable and o.answers:
             a = o.answers[0]
-            lines.append(f"- {q.id} [unanswerable] {q.question}\n    got: {a.sentence[:90]}")
+            lines.append(f"- {q.id} [{q.kind}] {q.question}{evidence}\n    got: {a.sentence[:90]}")
     return lines
+
+
+# The fusion rules compared on dev, fixed before measuring (index/fusion.py).
+RULES = {
+    "rrf k=60": Fusion(rule="rrf", rrf_k=60.0),
+    "convex w=0.3": Fusion(rule="convex", weight=0.3),
+    "convex w=0.5": Fusion(rule="convex", weight=0.5),
+    "convex w=0.7": Fusion(rule="convex", weight=0.7),
+    "dense-first tie=0.02": Fusion(rule="dense_first", tie=0.02),
+}
+FLOORS = (0.3, 0.35, 0.4, 0.45, 0.5)
+UNMATCHED_FLOORS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 1.0)
+RESCUES = (MIN_COVERAGE, float("inf"))
+
+
+def sweep_rules(index: NewsIndex, questions: Sequence[DevQuestion]) -> dict[str, list[Outcome]]:
+    """Rank with each rule of `RULES`, ungated (the closest passages): ranking quality alone."""
+    print("| rule (ungated) | Hit@1 / Hit@3 | lexical Hit@3 | paraphrase Hit@3 | headline Hit@3 |")
+    print("|---|---|---|---|---|")
+    ranked = {}
+    for name, fusion in RULES.items():
+        outcomes = evaluate(index, questions, WEAK_COVERAGE, fusion=fusion)
+        ranked[name] = outcomes
+        a = score(of_kind(outcomes, *ANSWERABLE_KINDS))
+        kinds = " | ".join(f"{score(of_kind(outcomes, k)).hit3:.3f}" for k in ANSWERABLE_KINDS)
+        print(f"| {name} | {a.hit1:.3f} / {a.hit3:.3f} | {kinds} |")
+    return ranked
+
+
+def sweep_floors(outcomes: Sequence[Outcome]) -> None:
+    """Apply `index.fusion.is_answered` over a grid of floors to ungated outcomes' evidence."""
+    from index.fusion import is_answered
+
+    print(
+        "\n| BM25 rescue | min similarity | unmatched floor | Hit@3 | answerable refused "
+        "| off-topic refused | absent refused |\n|---|---|---|---|---|---|---|"
+    )
+    print("(BM25 rescue: a best sentence at this coverage answers whatever the cosines; inf: off)")
+    for rescue, floor, unmatched in itertools.product(RESCUES, FLOORS, UNMATCHED_FLOORS):
+        if unmatched < floor:
+            continue
+        fusion = replace(FUSION, min_similarity=floor, min_similarity_unmatched=unmatched)
+
+        def answered(o: Outcome, fusion: Fusion = fusion, rescue: float = rescue) -> bool:
+            f = o.findings
+            assert f is not None and f.best_similarity is not None
+            return bool(o.answers) and is_answered(
+                f.best_similarity,
+                f.best_coverage or 0.0,
+                bool(f.rarest_term_found),
+                rescue,
+                fusion,
+            )
+
+        def refusal(kinds: tuple[str, ...]) -> float:
+            group = of_kind(outcomes, *kinds)
+            return sum(not answered(o) for o in group) / len(group)
+
+        answerable = of_kind(outcomes, *ANSWERABLE_KINDS)
+        hit3 = sum(answered(o) and 1 <= o.hit_rank <= 3 for o in answerable) / len(answerable)
+        print(
+            f"| {rescue:g} | {floor:g} | {unmatched:g} | {hit3:.3f} "
+            f"| {refusal(ANSWERABLE_KINDS):.1%} | {refusal(('offtopic',)):.1%} "
+            f"| {refusal(('absent',)):.1%} |"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -240,39 +444,67 @@ def main(argv: list[str] | None = None) -> int:
         default=[MIN_COVERAGE],
         help=f"answer floor(s) as a share of the ideal score (product: {MIN_COVERAGE})",
     )
-    parser.add_argument("--questions", type=Path, default=QUESTIONS)
+    parser.add_argument("--split", choices=sorted(SPLITS), default="dev")
+    parser.add_argument("--questions", type=Path, help="another question file than the split's")
+    parser.add_argument("--lexical-only", action="store_true", help="BM25 alone, as before")
+    parser.add_argument(
+        "--sweep", action="store_true", help="compare fusion rules and decision floors (dev only)"
+    )
     parser.add_argument("--misses", action="store_true", help="list missed questions")
     parser.add_argument(
         "--reuters",
         action="store_true",
-        help="also index Reuters-21578 (19k articles) as distractors",
+        help="also index all of Reuters-21578 (19k articles) as distractors",
     )
     args = parser.parse_args(argv)
     if not WIKINEWS.is_file():
         print(f"Wikinews corpus not found at {WIKINEWS}", file=sys.stderr)
         return 2
-    questions = load_questions(args.questions)
+    path = args.questions or SPLITS[args.split]
+    if args.sweep and path.name == "test.jsonl":
+        print("test.jsonl is frozen: sweep on dev", file=sys.stderr)
+        return 2
+    questions = load_questions(path)
     with tempfile.TemporaryDirectory(prefix="newsbot-quality-") as tmp:
-        index = build_dev_index(Path(tmp) / "index", distractors=args.reuters)
+        index = build_dev_index(Path(tmp) / "index", distractors=args.reuters, questions=questions)
+        semantic = not args.lexical_only and attach_vectors(index)
         print(
             f"Index: {index.n_articles} articles, {index.n_sentences:,} sentences; "
-            f"{len(questions)} questions ({args.questions.name}), k=3\n"
+            f"{len(questions)} questions ({path.name}), k=3, "
+            f"{'BM25 + sentence vectors' if semantic else 'BM25 alone'}\n"
         )
-        print(TABLE_HEADER)
-        missed, sweep = [], []
+        if args.sweep and semantic:
+            ranked = sweep_rules(index, questions)
+            sweep_floors(ranked[chosen_rule()])
+            print()
+        runs: list[tuple[str, list[Outcome]]] = []
+        if semantic:
+            runs.append(("BM25 + vectors (product)", evaluate(index, questions, MIN_COVERAGE)))
         for min_coverage in args.min_coverage:
-            outcomes = evaluate(index, questions, min_coverage)
-            print("\n".join(table_rows(min_coverage, outcomes)))
-            missed.append((min_coverage, misses(outcomes)))
-            sweep.append(sweep_row(min_coverage, outcomes))
-    if len(sweep) > 1:
-        print(f"\n{SWEEP_HEADER}")
-        print("\n".join(sweep))
+            outcomes = evaluate(index, questions, min_coverage, lexical_only=True)
+            runs.append((f"BM25 alone, min coverage {min_coverage:g}", outcomes))
+    print(SUMMARY_HEADER)
+    print("\n".join(summary_row(label, outcomes) for label, outcomes in runs))
+    print(f"\n{KIND_HEADER}")
+    print("\n".join(row for label, outcomes in runs for row in kind_rows(label, outcomes)))
     if args.misses:
-        for min_coverage, lines in missed:
-            print(f"\nMisses at min coverage {min_coverage:g}:")
-            print("\n".join(lines) or "(none)")
+        for label, outcomes in runs:
+            print(f"\nMisses, {label}:")
+            print("\n".join(misses(outcomes)) or "(none)")
     return 0
+
+
+def chosen_rule() -> str:
+    """The name in `RULES` of the product's ranking rule (`index.search.FUSION`)."""
+    for name, fusion in RULES.items():
+        if (fusion.rule, fusion.weight, fusion.rrf_k, fusion.tie) == (
+            FUSION.rule,
+            FUSION.weight,
+            FUSION.rrf_k,
+            FUSION.tie,
+        ):
+            return name
+    return next(iter(RULES))
 
 
 if __name__ == "__main__":

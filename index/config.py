@@ -15,6 +15,10 @@ import platformdirs
 
 SOURCES_ENV = "NEWSBOT_SOURCES"
 INDEX_DIR_ENV = "NEWSBOT_INDEX_DIR"
+SEMANTIC_ENV = "NEWSBOT_SEMANTIC"
+# Values of NEWSBOT_SEMANTIC that turn the semantic layer off (case-insensitive); anything else,
+# or nothing, leaves it on.
+SEMANTIC_OFF = frozenset({"off", "0", "false", "no"})
 DEFAULT_SOURCES = ("./seeds",)
 
 # A scheme (RFC 3986: a letter, then letters, digits, '+', '-', '.') and '://' at the start.
@@ -47,6 +51,18 @@ def default_index_dir(env: Mapping[str, str] | None = None) -> Path:
     if raw:
         return Path(raw).expanduser()
     return Path(platformdirs.user_data_dir("newsbot", appauthor=False)) / "index"
+
+
+def semantic_enabled(env: Mapping[str, str] | None = None) -> bool:
+    """Return False when `$NEWSBOT_SEMANTIC` is off/0/false/no: answers from BM25 alone.
+
+    The one place this setting is read: `newsbot ask` and the bot (bot/newsroom.py) both ask here.
+
+    Args:
+        env: The environment to read; `os.environ` when None.
+    """
+    env = os.environ if env is None else env
+    return env.get(SEMANTIC_ENV, "").strip().lower() not in SEMANTIC_OFF
 
 
 def is_url(source: str) -> bool:

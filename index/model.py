@@ -92,9 +92,11 @@ class Answer:
     Attributes:
         sentence: The best-matching sentence of the passage.
         passage: The sentence with its neighbours, in article order.
-        score: BM25 score of the best-matching sentence.
+        score: BM25 score of the best-matching sentence (rank_bm25's number; also `bm25`).
         article: The article the passage comes from (its `text` is left empty).
         terms: Analyzed query terms, for highlighting.
+        similarity: Cosine of the best sentence's vector with the question's, or None when the
+            answer was ranked by BM25 alone.
     """
 
     sentence: str
@@ -102,6 +104,12 @@ class Answer:
     score: float
     article: Article
     terms: tuple[str, ...] = ()
+    similarity: float | None = None
+
+    @property
+    def bm25(self) -> float:
+        """rank_bm25 BM25Okapi score of the best sentence (0 when no question word matches it)."""
+        return self.score
 
     def to_json(self) -> dict[str, object]:
         """Return the answer in the CLI's stable JSON shape."""
@@ -110,6 +118,8 @@ class Answer:
             "sentence": self.sentence,
             "passage": self.passage,
             "score": self.score,
+            "bm25": self.bm25,
+            "similarity": self.similarity,
             "article": {
                 "id": a.id,
                 "title": a.title,
@@ -134,12 +144,24 @@ class Findings:
         weak: The answers were asked below the product's floor: the closest passages, labelled
             as weak matches.
         closest_exist: No answer reached `floor`, but weaker matches exist: offer them.
+        semantic: The answers were ranked and judged with sentence vectors as well as BM25
+            (`index.fusion`); False when BM25 alone served them.
+        best_similarity: The highest cosine of any candidate sentence with the question (None:
+            BM25 alone); the evidence `index.fusion.is_answered` weighed.
+        best_coverage: The highest BM25 coverage of the question's ideal score among the
+            candidates (None: BM25 alone, whose `floor` says the same).
+        rarest_term_found: Whether the question's rarest word occurs in the best answer's
+            article (None: BM25 alone).
     """
 
     answers: tuple[Answer, ...]
     floor: float
     weak: bool = False
     closest_exist: bool = False
+    semantic: bool = False
+    best_similarity: float | None = None
+    best_coverage: float | None = None
+    rarest_term_found: bool | None = None
 
 
 def counted(n: int, noun: str) -> str:

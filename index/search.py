@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -13,10 +15,12 @@ import numpy.typing as npt
 from index import layout, passages
 from index.analysis import Analyzer, AnalyzerSettings
 from index.archive import Archive
-from index.bm25 import BM25Index
+from index.bm25 import BM25Index, term_weights
 from index.embedding import SentenceEncoder
+from index.fusion import Candidate, Fusion, apart, coverage, fuse, is_answered
 from index.model import Answer, Article, Findings, Hit
 from index.store import IndexFormatError, current_generation, read_header
+from index.topk import rarest_terms
 from index.vectors import SentenceVectors, shared_encoder
 from index.vectors import embed_question as encode_question
 
@@ -28,6 +32,9 @@ MIN_COVERAGE = 0.5
 # The floor for "the closest passages anyway", offered below MIN_COVERAGE: on the development
 # questions it keeps every right answer of the unfloored ranking, paraphrases included.
 WEAK_COVERAGE = 0.2
+# How BM25 and the sentence vectors are fused, and the floors of the semantic "nothing relevant"
+# decision: chosen on the development questions (docs/quality.md, docs/relevance.md).
+FUSION = Fusion(rule="rrf", min_similarity=0.45, min_similarity_unmatched=0.45)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,12 +164,18 @@ class NewsIndex:
         return Question(text, terms, known)
 
     def ideal_score(self, question: Question) -> float:
-        """Return the score of an average-length sentence holding each question term once."""
-        terms = self.bm25.terms
-        return sum(
-            float(self.bm25.idf[terms[t]]) if t in terms else self._unknown_idf
-            for t in question.terms
-        )
+        """Return the score of an average-length sentence holding each scored question term once.
+
+        The terms are those BM25 actually scores: every unknown term (at the idf of a term no
+        sentence holds), and of the known ones only the `index.topk.MAX_QUERY_TERMS` rarest
+        distinct terms (`index.topk.rarest_terms`), repeats kept. Counting the dropped common
+        terms would hold a long, headline-like question to a share of its ideal that no sentence
+        can reach.
+        """
+        bm25 = self.bm25
+        scored = rarest_terms(bm25.postings, bm25.query_terms(question.terms))
+        unknown = sum(1 for t in question.terms if t not in bm25.terms)
+        return unknown * self._unknown_idf + sum(float(bm25.idf[t]) for t in scored)
 
     def search(self, question: str | Question, k: int = 10) -> list[Hit]:
         """Return the `k` best-scoring sentences (score above zero), best first."""
@@ -178,14 +191,32 @@ class NewsIndex:
         offset: int = 0,
         context: int = 1,
         min_coverage: float = MIN_COVERAGE,
+        lexical_only: bool = False,
+        fusion: Fusion = FUSION,
     ) -> Findings:
         """Answer a question with up to `k` passages, skipping the first `offset` answers.
 
-        Nothing is answered when no question term is indexed or when the best sentence does not
-        reach `min_coverage` of the question's ideal score; further answers must reach half of
-        it. When nothing reaches the floor but the best sentence reaches `WEAK_COVERAGE`, the
-        findings say that closer passages exist, to be offered as weak matches.
+        With sentence vectors and an encoder (and not `lexical_only`), candidates from BM25 and
+        from the vectors are ranked by `fusion` and the question is answered when
+        `index.fusion.is_answered` says so; otherwise BM25 alone decides by coverage (below).
+        Either way, `min_coverage` below `MIN_COVERAGE` asks for the closest passages: answers
+        labelled weak, with no floor but the weak one.
+
+        BM25 alone: nothing is answered when no question term is indexed or when the best
+        sentence does not reach `min_coverage` of the question's ideal score; further answers
+        must reach half of it. When nothing reaches the floor but the best sentence reaches
+        `WEAK_COVERAGE`, the findings say that closer passages exist, to be offered as weak
+        matches.
         """
+        query = None if lexical_only or k <= 0 else self.embed_question(question)
+        if query is None or self.vectors is None:
+            return self._ask_lexical(question, k, offset, context, min_coverage)
+        return self._ask_semantic(question, query, k, offset, context, min_coverage, fusion)
+
+    def _ask_lexical(
+        self, question: str, k: int, offset: int, context: int, min_coverage: float
+    ) -> Findings:
+        """BM25 alone: `ask` gated by coverage of the ideal score (docs/relevance.md)."""
         found = Findings((), min_coverage, weak=min_coverage < MIN_COVERAGE)
         q = self.analyze(question)
         if not q.known or k <= 0:
@@ -201,10 +232,135 @@ class NewsIndex:
         hits = [h for h in hits if h.score >= min_coverage / 2 * ideal]
         return replace(found, answers=tuple(self._passages(q, hits, offset, wanted, context)))
 
+    def _ask_semantic(
+        self,
+        question: str,
+        query: npt.NDArray[np.float32],
+        k: int,
+        offset: int,
+        context: int,
+        min_coverage: float,
+        fusion: Fusion,
+    ) -> Findings:
+        """BM25 and sentence vectors: fused ranking, and the decision of `index.fusion`."""
+        weak = min_coverage < MIN_COVERAGE
+        found = Findings((), min_coverage, weak=weak, semantic=True)
+        q = self.analyze(question)
+        ideal = self.ideal_score(q)
+        wanted = offset + k
+        candidates = self._candidates(q, query, max(fusion.depth, 4 * wanted))
+        if not candidates:
+            return found
+        ranked = fuse(candidates, ideal, fusion)
+        best_bm25 = max(c.bm25 for c in candidates)
+        best_similarity = max(c.similarity for c in candidates)
+        matched = self._rarest_term_in_article(q, self.archive.article_of(ranked[0].row))
+        best_coverage = coverage(best_bm25, ideal)
+        found = replace(
+            found,
+            best_similarity=best_similarity,
+            best_coverage=best_coverage,
+            rarest_term_found=matched,
+        )
+        if weak:
+            if best_similarity < fusion.weak_similarity and not ranked[0].bm25:
+                return found
+            shown = ranked
+        elif not is_answered(best_similarity, best_coverage, matched, min_coverage, fusion):
+            return replace(found, closest_exist=best_similarity >= fusion.weak_similarity)
+        else:
+            # Further answers must look on-topic by themselves, by cosine or by BM25.
+            shown = [
+                c
+                for c in ranked
+                if c.similarity >= fusion.min_similarity
+                or coverage(c.bm25, ideal) >= min_coverage / 2
+            ]
+        similarity = {c.row: c.similarity for c in candidates}
+        bm25 = {c.row: c.bm25 for c in candidates}
+        rows = apart([c.row for c in shown], self.archive.article_of, context)
+        hits = [Hit(row, bm25[row]) for row in rows]
+        answers = self._passages(q, hits, offset, wanted, context, similarity)
+        return replace(found, answers=tuple(answers))
+
+    def _candidates(
+        self, q: Question, query: npt.NDArray[np.float32], depth: int
+    ) -> list[Candidate]:
+        """The union of BM25's and the vectors' best `depth` sentences, with both scores each."""
+        assert self.vectors is not None
+        bm25_rows, bm25_scores = self.bm25.top_k(q.known, depth)
+        dense_rows, _ = self.vectors.top_k(query, depth)
+        scores = dict(zip(bm25_rows.tolist(), bm25_scores.tolist(), strict=True))
+        rows = list(dict.fromkeys([*bm25_rows.tolist(), *dense_rows.tolist()]))
+        if not rows:
+            return []
+        cosines = self.vectors.similarities(query, np.asarray(rows, dtype=np.int64))
+        term_ids = rarest_terms(self.bm25.postings, self.bm25.query_terms(q.known))
+        return [
+            Candidate(row, scores[row] if row in scores else self._bm25_of(row, term_ids), float(c))
+            for row, c in zip(rows, cosines.tolist(), strict=True)
+        ]
+
+    def _bm25_of(self, row: int, term_ids: list[int]) -> float:
+        """Return rank_bm25's score of sentence `row` for the scored query terms `term_ids`.
+
+        For sentences the vectors found but BM25's top did not hold; summed term by term in query
+        order with `index.bm25.term_weights`, as rank_bm25's `get_scores` does.
+        """
+        bm25 = self.bm25
+        if not term_ids:
+            return 0.0
+        counts = Counter(self.analyzer.terms(self.archive.sentence(row)))
+        doc_len = np.asarray([bm25.doc_len[row]])
+        total = 0.0
+        for term in term_ids:
+            tf = counts.get(bm25.vocabulary[term], 0)
+            if tf:
+                weight = term_weights(
+                    np.asarray([tf]),
+                    doc_len,
+                    self._avgdl,
+                    float(bm25.idf[term]),
+                    bm25.params.k1,
+                    bm25.params.b,
+                )
+                total += float(weight[0])
+        return total
+
+    @functools.cached_property
+    def _avgdl(self) -> float:
+        """The mean sentence length in terms, as the build computed it for BM25."""
+        total = int(self.bm25.doc_len.sum())
+        return total / self.bm25.n_docs if total else 1.0
+
+    def _rarest_term_in_article(self, q: Question, article: int) -> bool:
+        """Whether the question's rarest term (highest idf; unknown ones rarest) is in `article`."""
+        if not q.terms:
+            return True
+        terms = self.bm25.terms
+        rarest = max(
+            q.terms, key=lambda t: float(self.bm25.idf[terms[t]]) if t in terms else math.inf
+        )
+        if rarest not in terms:
+            return False
+        first, last = self.archive.article_rows(article)
+        return any(
+            rarest in self.analyzer.terms(self.archive.sentence(r)) for r in range(first, last + 1)
+        )
+
     def _passages(
-        self, q: Question, hits: list[Hit], offset: int, wanted: int, context: int
+        self,
+        q: Question,
+        hits: list[Hit],
+        offset: int,
+        wanted: int,
+        context: int,
+        similarity: dict[int, float] | None = None,
     ) -> list[Answer]:
-        """Turn ranked hits into answers `offset` to `wanted`: each best sentence in context."""
+        """Turn ranked hits into answers `offset` to `wanted`: each best sentence in context.
+
+        `similarity` maps each hit's row to its cosine with the question (None: BM25 alone).
+        """
         archive = self.archive
         spans = passages.assemble(
             [(h.sentence, h.score) for h in hits],
@@ -224,6 +380,7 @@ class NewsIndex:
                 score=span.score,
                 article=archive.article(span.article),
                 terms=q.known,
+                similarity=similarity[span.best] if similarity is not None else None,
             )
             for span in spans[offset:wanted]
         ]

@@ -104,7 +104,7 @@ async def test_a_weak_match_is_offered_behind_a_button_and_labelled(
     bot: RunningBot, telegram: FakeTelegram
 ) -> None:
     # Shares only "Taiwan" with the seed's sentence: below the floor, above the closest floor.
-    reply = await ask(telegram, USER, "What did Beijing say about Taiwan independence?")
+    reply = await ask(telegram, USER, "Will Taiwan hold a referendum?")
     assert reply.text == NOTHING_FOUND
     await telegram.send_callback_query(USER, reply.message_id, buttons(reply)[CLOSEST_BUTTON])
     await telegram.wait_until(lambda: reply.history, what="the closest passages")

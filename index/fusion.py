@@ -1,0 +1,179 @@
+"""Fusing exact BM25 with sentence-vector similarity, and deciding whether the news answers at all.
+
+Small pure functions over the candidates of one question: the union of BM25's best sentences and
+the sentence vectors' nearest ones (`NewsIndex.ask` gathers them). Each candidate carries its
+rank_bm25 score and its cosine with the question; nothing here reads an index.
+
+Three fusion rules were chosen before measuring and compared on the development questions
+(`bench/quality.py --split dev --fusion ...`, docs/quality.md):
+
+- `rrf`: reciprocal rank fusion (Cormack, Clarke and Büttcher, SIGIR 2009),
+  `1 / (k + rank_bm25) + 1 / (k + rank_dense)`, with their k = 60;
+- `convex`: `weight * cosine + (1 - weight) * min(coverage, 1)`, coverage being the BM25 score
+  over the question's ideal score (docs/relevance.md), so both terms lie in about [0, 1];
+- `dense_first`: cosine first, BM25 coverage only to break near-ties (cosines within `tie`).
+
+The decision (`is_answered`) uses the best cosine against the off-topic floor, and the model-free
+"the question's rarest word appears nowhere in the best article" signal against a higher floor.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+Rule = Literal["rrf", "convex", "dense_first"]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One sentence that may answer a question.
+
+    Attributes:
+        row: Sentence row in the index.
+        bm25: rank_bm25 BM25Okapi score of the sentence for the question (0 when no term matches).
+        similarity: Cosine of the sentence's vector with the question's.
+    """
+
+    row: int
+    bm25: float
+    similarity: float
+
+
+@dataclass(frozen=True, slots=True)
+class Fusion:
+    """How candidates are ranked and when a question counts as answered.
+
+    Attributes:
+        rule: Which fused score orders the candidates (see the module docstring).
+        weight: `convex`'s weight of the cosine (the rest goes to BM25 coverage).
+        rrf_k: `rrf`'s constant k.
+        tie: `dense_first`'s cosine difference below which BM25 coverage decides.
+        min_similarity: Best cosine below which the question is off-topic: no answer.
+        min_similarity_unmatched: Best cosine the question needs when its rarest word appears
+            nowhere in the best answer's article (the fact may be absent).
+        weak_similarity: Best cosine from which, when unanswered, the closest passages are
+            still offered as weak matches.
+        depth: Candidates taken from each of BM25 and the vectors.
+    """
+
+    rule: Rule = "convex"
+    weight: float = 0.5
+    rrf_k: float = 60.0
+    tie: float = 0.02
+    min_similarity: float = 0.4
+    min_similarity_unmatched: float = 0.55
+    weak_similarity: float = 0.25
+    depth: int = 30
+
+
+def coverage(bm25: float, ideal: float) -> float:
+    """Return `bm25 / ideal`: the idf-weighted share of the question a sentence matches.
+
+    `ideal` is the question's ideal score (docs/relevance.md); 0 when it is not positive.
+    """
+    return bm25 / ideal if ideal > 0 else 0.0
+
+
+def ranks(values: Sequence[float]) -> list[int]:
+    """Return each value's 1-based rank, highest first; ties share the better rank."""
+    ordered = sorted(values, reverse=True)
+    first: dict[float, int] = {}
+    for position, value in enumerate(ordered, 1):
+        first.setdefault(value, position)
+    return [first[v] for v in values]
+
+
+def rrf_scores(candidates: Sequence[Candidate], k: float) -> list[float]:
+    """Return `1 / (k + rank by bm25) + 1 / (k + rank by cosine)` for each candidate.
+
+    A candidate with no BM25 match (score 0) gets no BM25 share: it was found by its vector alone.
+    """
+    by_bm25 = ranks([c.bm25 for c in candidates])
+    by_cosine = ranks([c.similarity for c in candidates])
+    return [
+        (1 / (k + rb) if c.bm25 > 0 else 0.0) + 1 / (k + rd)
+        for c, rb, rd in zip(candidates, by_bm25, by_cosine, strict=True)
+    ]
+
+
+def convex_score(similarity: float, covered: float, weight: float) -> float:
+    """Return `weight * similarity + (1 - weight) * min(covered, 1)`.
+
+    Coverage is capped at 1: a short sentence repeating a rare term can exceed it, and should not
+    outweigh the cosine for that.
+    """
+    return weight * similarity + (1 - weight) * min(covered, 1.0)
+
+
+def dense_first_key(similarity: float, covered: float, tie: float) -> tuple[int, float]:
+    """Return a sort key: the cosine in steps of `tie`, then the BM25 coverage."""
+    return (math.floor(similarity / tie), covered)
+
+
+def fuse(candidates: Sequence[Candidate], ideal: float, fusion: Fusion) -> list[Candidate]:
+    """Return the candidates ordered best first by `fusion.rule`; ties by row, ascending."""
+    keyed: list[tuple[tuple[float, ...], Candidate]]
+    if fusion.rule == "rrf":
+        fused = rrf_scores(candidates, fusion.rrf_k)
+        keyed = [((f,), c) for f, c in zip(fused, candidates, strict=True)]
+    elif fusion.rule == "convex":
+        keyed = [
+            ((convex_score(c.similarity, coverage(c.bm25, ideal), fusion.weight),), c)
+            for c in candidates
+        ]
+    else:
+        keyed = [
+            (dense_first_key(c.similarity, coverage(c.bm25, ideal), fusion.tie), c)
+            for c in candidates
+        ]
+    keyed.sort(key=lambda kc: (tuple(-x for x in kc[0]), kc[1].row))
+    return [c for _, c in keyed]
+
+
+def is_answered(
+    best_similarity: float,
+    best_coverage: float,
+    rarest_word_matched: bool,
+    min_coverage: float,
+    fusion: Fusion,
+) -> bool:
+    """Decide whether the news answers the question at all.
+
+    Args:
+        best_similarity: The highest cosine of any candidate with the question.
+        best_coverage: The highest BM25 coverage of any candidate (`coverage`).
+        rarest_word_matched: Whether the question's rarest word (highest idf; a word the index
+            never saw counts as rarest) occurs in the article of the best answer.
+        min_coverage: BM25's own floor (docs/relevance.md): a sentence matching that share of
+            the question answers it, whatever the cosines say.
+        fusion: The cosine floors.
+
+    Returns:
+        True when BM25 alone would answer; otherwise False below `min_similarity` (off-topic),
+        or below `min_similarity_unmatched` when the rarest word is unmatched (the asked fact is
+        likely absent), True above.
+    """
+    if best_coverage >= min_coverage:
+        return True
+    if best_similarity < fusion.min_similarity:
+        return False
+    return rarest_word_matched or best_similarity >= fusion.min_similarity_unmatched
+
+
+def apart(rows: Sequence[int], article_of: Callable[[int], int], gap: int) -> list[int]:
+    """Return `rows` (best first) without those within `gap` rows of a better one in its article.
+
+    Passages merge hits whose windows touch; a fused ranking holds many sentences of the best
+    article (the vectors find its neighbours too), and merged they grow past what the bot shows
+    (900 characters), hiding the best sentence. Keeping hits apart keeps each passage its best
+    sentence with its neighbours. With one neighbour a side, windows touch within `gap` = 3.
+    """
+    kept: list[int] = []
+    for row in rows:
+        article = article_of(row)
+        if all(article_of(k) != article or abs(k - row) > gap for k in kept):
+            kept.append(row)
+    return kept
