@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.build import BuildReport
+from index.config import semantic_enabled
 from index.model import Findings
 from index.search import MIN_COVERAGE, NewsIndex
 from index.store import IndexMissingError, StoreError
@@ -50,9 +51,20 @@ class RebuildRunningError(Exception):
 class Newsroom:
     """Holds the current `NewsIndex` and rebuilds it on demand."""
 
-    def __init__(self, sources: Sequence[str], index_dir: Path) -> None:
+    def __init__(
+        self, sources: Sequence[str], index_dir: Path, *, semantic: bool | None = None
+    ) -> None:
+        """Serve `index_dir`, built from `sources`.
+
+        Args:
+            sources: What a rebuild reads.
+            index_dir: The index folder.
+            semantic: Whether to load sentence vectors and the model; None: `NEWSBOT_SEMANTIC`
+                (`index.config.semantic_enabled`).
+        """
         self.sources = tuple(sources)
         self.index_dir = index_dir
+        self.semantic = semantic_enabled() if semantic is None else semantic
         self.index: NewsIndex | None = None
         self._task: asyncio.Task[RebuildResult] | None = None
 
@@ -69,7 +81,7 @@ class Newsroom:
     async def open(self) -> None:
         """Load the index; build it first when there is none. Failures are logged, not raised."""
         try:
-            self.index = await asyncio.to_thread(_load_warm, self.index_dir)
+            self.index = await asyncio.to_thread(_load_warm, self.index_dir, self.semantic)
             return
         except IndexMissingError:
             log.info("no index in %s yet; building it from %s", self.index_dir, self.sources)
@@ -141,7 +153,7 @@ class Newsroom:
             return RebuildResult(False, reason, seconds=seconds)
         report = BuildReport.from_json(json.loads(out.decode("utf-8").strip().splitlines()[-1]))
         try:
-            self.index = await asyncio.to_thread(_load_warm, self.index_dir)
+            self.index = await asyncio.to_thread(_load_warm, self.index_dir, self.semantic)
         except StoreError as exc:
             return RebuildResult(False, f"the new index does not load: {exc}", seconds=seconds)
         summary = report.summary()
@@ -149,8 +161,8 @@ class Newsroom:
         return RebuildResult(True, summary, tuple(map(str, report.skipped)), seconds)
 
 
-def _load_warm(index_dir: Path) -> NewsIndex:
+def _load_warm(index_dir: Path, semantic: bool) -> NewsIndex:
     """Load an index and run one search, so the first user never waits for JIT compilation."""
-    index = NewsIndex.load(index_dir)
+    index = NewsIndex.load(index_dir, semantic=semantic)
     index.search("news", 1)
     return index
