@@ -41,7 +41,9 @@ def need(path: Path) -> Path:
 @pytest.fixture(scope="module")
 def dev_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NewsIndex]:
     need(CORPUS / "wikinews-gum" / "articles.jsonl")
-    yield build_dev_index(tmp_path_factory.mktemp("dev") / "index", BuildSettings(workers=1))
+    # BM25 alone: these floors are the lexical ranking's (the semantic layer: docs/quality.md).
+    settings = BuildSettings(workers=1, semantic=False)
+    yield build_dev_index(tmp_path_factory.mktemp("dev") / "index", settings)
 
 
 @pytest.fixture(scope="module")
