@@ -30,10 +30,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot import browsing, errors, logs, questions, reindex, welcome
+from bot import browsing, errors, feeds, latest, logs, questions, reindex, welcome
 from bot.context import CONTEXT_TYPES
 from bot.delivery import PatientRateLimiter
 from bot.newsroom import Newsroom
+from bot.refresh import Refresher
 from bot.settings import (
     API_URL_ENV,
     TOKEN_ENV,
@@ -50,9 +51,14 @@ PUBLIC_COMMANDS = [
     BotCommand("start", "Greeting and example questions"),
     BotCommand("help", "What I do and how to ask"),
     BotCommand("sources", "What news I have indexed"),
+    BotCommand("latest", "The newest headlines, on a topic if you name one"),
     BotCommand("ask", "Ask a question (in groups)"),
 ]
-ADMIN_COMMANDS = [*PUBLIC_COMMANDS, BotCommand("reindex", "Rebuild the index from the sources")]
+ADMIN_COMMANDS = [
+    *PUBLIC_COMMANDS,
+    BotCommand("reindex", "Rebuild the index from the sources"),
+    BotCommand("feeds", "Each source's health and next check"),
+]
 
 
 def build_application(settings: Settings, newsroom: Newsroom | None = None) -> Application:  # type: ignore[type-arg]
@@ -76,6 +82,7 @@ def build_application(settings: Settings, newsroom: Newsroom | None = None) -> A
         # Handlers get a `NewsContext`: `context.state` is the typed `BotState`.
         .context_types(CONTEXT_TYPES)
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .build()
     )
     application.bot_data["state"] = BotState(
@@ -101,6 +108,8 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("sources", browsing.sources_command))
     # Edits too: a non-admin's edit into /reindex is refused like a new one.
     application.add_handler(CommandHandler("reindex", reindex.reindex_command))
+    application.add_handler(CommandHandler("feeds", feeds.feeds_command))
+    application.add_handler(CommandHandler("latest", latest.latest_command, filters=new_message))
     application.add_handler(CommandHandler("ask", questions.ask_command, filters=new_message))
     application.add_handler(
         MessageHandler(text & private & new_message, questions.private_question)
@@ -118,9 +127,15 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
-    """Load (or build) the index and set the command menus."""
+    """Load (or build) the index, set the command menus and start the scheduled refresh."""
     state: BotState = application.bot_data["state"]
     await state.newsroom.open()
+    policy = state.settings.refresh
+    if policy is not None:
+        # After open(): the first check compares the sources with the index just loaded.
+        notify = feeds.admin_notifier(application.bot, state.settings.admin_ids)
+        state.refresher = Refresher(state.newsroom, policy, notify)
+        state.refresher.start()
     bot = application.bot
     await bot.set_my_commands(PUBLIC_COMMANDS, scope=BotCommandScopeDefault())
     for admin in sorted(state.settings.admin_ids):
@@ -139,6 +154,13 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
             index.n_sentences,
             bot.username,
         )
+
+
+async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
+    """Stop the scheduled refresh (a rebuild it started runs to its end in its own process)."""
+    state: BotState = application.bot_data["state"]
+    if state.refresher is not None:
+        await state.refresher.stop()
 
 
 EXIT_SETTINGS = 2  # a setting missing or malformed, a token Telegram rejects, a busy port

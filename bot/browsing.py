@@ -56,11 +56,13 @@ def sources_page(state: BotState, page: int) -> tuple[str, InlineKeyboardMarkup 
     if index is None or index.n_articles == 0:
         return texts.NO_INDEX, None
     first = page * SOURCES_PER_PAGE
+    newest = index.articles_newest_first(0, 1)
     body = render.sources_html(
         index.n_articles,
         index.n_sentences,
         str(index.header.get("created", "unknown")),
         index.articles_newest_first(first, SOURCES_PER_PAGE),
+        render.freshness_html(newest[0].date if newest else None, state.newsroom.refreshed_at),
     )
     generation = state.newsroom.generation
     buttons = []

@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from index.build import BuildReport
@@ -66,6 +67,9 @@ class Newsroom:
         self.index_dir = index_dir
         self.semantic = semantic_enabled() if semantic is None else semantic
         self.index: NewsIndex | None = None
+        # The last refresh: when the sources were last found to match the index (a build's
+        # end, or a scheduled check that found nothing new). None when nothing is loaded.
+        self.refreshed_at: datetime | None = None
         self._task: asyncio.Task[RebuildResult] | None = None
 
     @property
@@ -78,10 +82,16 @@ class Newsroom:
         """Whether a rebuild is running."""
         return self._task is not None and not self._task.done()
 
+    @property
+    def running_rebuild(self) -> asyncio.Task[RebuildResult] | None:
+        """The rebuild running now, if any (whoever started it)."""
+        return self._task if self.rebuilding else None
+
     async def open(self) -> None:
         """Load the index; build it first when there is none. Failures are logged, not raised."""
         try:
             self.index = await asyncio.to_thread(_load_warm, self.index_dir, self.semantic)
+            self.refreshed_at = _created(self.index)
             return
         except IndexMissingError:
             log.info("no index in %s yet; building it from %s", self.index_dir, self.sources)
@@ -156,6 +166,7 @@ class Newsroom:
             self.index = await asyncio.to_thread(_load_warm, self.index_dir, self.semantic)
         except StoreError as exc:
             return RebuildResult(False, f"the new index does not load: {exc}", seconds=seconds)
+        self.refreshed_at = datetime.now(UTC)
         summary = report.summary()
         log.info("rebuilt the index: %s", summary)
         return RebuildResult(True, summary, tuple(map(str, report.skipped)), seconds)
@@ -166,3 +177,12 @@ def _load_warm(index_dir: Path, semantic: bool) -> NewsIndex:
     index = NewsIndex.load(index_dir, semantic=semantic)
     index.search("news", 1)
     return index
+
+
+def _created(index: NewsIndex) -> datetime | None:
+    """Return when a generation was built (its header's `created`), or None if unreadable."""
+    try:
+        created = datetime.strptime(str(index.header.get("created")), "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return None
+    return created.replace(tzinfo=UTC)

@@ -30,7 +30,7 @@ async def reindex_command(update: Update, context: NewsContext) -> None:
         return
     state = context.state
     if not is_admin(state, update):
-        await _refuse(state, message, user.id if user else None, chat.id if chat else None)
+        await refuse(state, message, user.id if user else None, chat.id if chat else None)
         return
     if update.edited_message is not None:
         return  # an edit of an earlier /reindex is not a new request
@@ -46,16 +46,27 @@ async def reindex_command(update: Update, context: NewsContext) -> None:
     context.application.create_task(_report_rebuild(state, rebuild, ack), update=update)
 
 
-async def _refuse(state: BotState, message: Message, user: int | None, chat: int | None) -> None:
-    """Tell a non-admin /reindex is not theirs, and log it: once a minute per user at most."""
+async def refuse(
+    state: BotState,
+    message: Message,
+    user: int | None,
+    chat: int | None,
+    command: str = "/reindex",
+    text: str = texts.REINDEX_REFUSED,
+) -> None:
+    """Tell a non-admin an admin command is not theirs, and log it: once a minute per user at most.
+
+    The minute is shared by every admin command, so that trying them all gets one answer.
+    """
     if not state.refusals.ready(user if user is not None else 0):
         return  # a refusal a minute is enough: more would let anyone make the bot talk and log
     log.warning(
-        "refused /reindex from user %s in chat %s",
+        "refused %s from user %s in chat %s",
+        command,
         user if user is not None else "unknown",
         chat if chat is not None else "unknown",
     )
-    await message.reply_text(texts.REINDEX_REFUSED)
+    await message.reply_text(text)
 
 
 async def _report_rebuild(

@@ -10,10 +10,12 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 
 from bot import texts
 from bot.newsroom import RebuildResult
+from bot.refresh import SourceStatus
+from index.feedpoll import FeedEvent
 from index.model import Answer, Article, counted
 
 MESSAGE_LIMIT = 4096
@@ -157,8 +159,29 @@ def fit(lines_html: str, limit: int = MESSAGE_LIMIT) -> str:
     return "\n".join([*lines, "…"])
 
 
-def start_html(first_name: str | None, n_articles: int, headlines: Sequence[str]) -> str:
-    """Return the greeting: how to ask, an example, and the newest headlines to ask about."""
+def format_time(moment: datetime | None, never: str = texts.FEED_NEVER) -> str:
+    """Return '12 Feb 2026 14:05 UTC' for an aware datetime, `never` for None."""
+    if moment is None:
+        return never
+    return moment.astimezone(UTC).strftime("%-d %b %Y %H:%M UTC")
+
+
+def freshness_html(newest: str | None, refreshed: datetime | None) -> str:
+    """Return how fresh the index is: its newest article's date and the last refresh."""
+    return fill(
+        texts.FRESHNESS,
+        newest=format_date(newest) or texts.FRESHNESS_UNDATED,
+        refreshed=format_time(refreshed, texts.FRESHNESS_NEVER),
+    )
+
+
+def start_html(
+    first_name: str | None, n_articles: int, headlines: Sequence[str], freshness: str = ""
+) -> str:
+    """Return the greeting: how to ask, an example, and the newest headlines to ask about.
+
+    `freshness` (HTML, see `freshness_html`) goes under the headlines.
+    """
     greeting = fill(texts.GREETING, name=first_name or texts.GREETING_STRANGER)
     if n_articles == 0:
         return greeting + plain(texts.NO_INDEX)
@@ -167,6 +190,8 @@ def start_html(first_name: str | None, n_articles: int, headlines: Sequence[str]
         lines = [plain(texts.NEWEST_HEADLINES)]
         lines += [f"• {plain(shorten(title, 90))}" for title in headlines]
         newest = "\n".join(lines) + "\n\n"
+    if freshness:
+        newest += freshness + "\n\n"
     return greeting + fill(
         texts.START,
         example=Html(f"<i>{plain(texts.START_EXAMPLE)}</i>"),
@@ -181,16 +206,100 @@ def help_html(username: str) -> str:
 
 
 def sources_html(
-    n_articles: int, n_sentences: int, created: str, articles: Sequence[Article]
+    n_articles: int,
+    n_sentences: int,
+    created: str,
+    articles: Sequence[Article],
+    freshness: str = "",
 ) -> str:
-    """Return a page of the /sources list: the index's size, then one article a line."""
+    """Return a page of the /sources list: the index's size, freshness, one article a line."""
     header = fill(
         texts.SOURCES_HEADER,
         articles=Html(f"<b>{counted(n_articles, 'article')}</b>"),
         sentences=counted(n_sentences, "sentence"),
         created=created,
     )
-    return "\n".join([header, *("• " + source_html(a).removeprefix("📰 ") for a in articles)])
+    lines = [header, freshness] if freshness else [header]
+    return "\n".join([*lines, *("• " + source_html(a).removeprefix("📰 ") for a in articles)])
+
+
+def latest_html(topic: str, articles: Sequence[Article]) -> str:
+    """Return the newest headlines (on `topic` when given), one linked source line each."""
+    shown = shorten(topic, QUESTION_LIMIT)
+    if not articles:
+        return fill(texts.LATEST_NOTHING, topic=Html(f"<i>{plain(shown)}</i>"))
+    header = (
+        fill(texts.LATEST_TOPIC_HEADER, topic=Html(f"<i>{plain(shown)}</i>"))
+        if topic
+        else plain(texts.LATEST_HEADER)
+    )
+    return fit("\n".join([header, *("• " + source_html(a).removeprefix("📰 ") for a in articles)]))
+
+
+def feeds_pages(
+    statuses: Sequence[SourceStatus],
+    articles: Sequence[int],
+    interval: float,
+    per_page: int = 10,
+) -> list[str]:
+    """Return /feeds as messages of `per_page` sources: each with its health and schedule.
+
+    Args:
+        statuses: The sources, in order.
+        articles: Indexed articles per source, in the same order.
+        interval: The refresh interval, seconds.
+        per_page: Sources per message.
+    """
+    blocks = [_source_block(s, n) for s, n in zip(statuses, articles, strict=True)]
+    pages = [blocks[i : i + per_page] for i in range(0, len(blocks), per_page)] or [[]]
+    header = fill(
+        texts.FEEDS_HEADER,
+        count=counted(len(statuses), "source"),
+        interval=_duration(interval),
+    )
+    out = []
+    for number, page in enumerate(pages, 1):
+        head = header
+        if len(pages) > 1:
+            head += " " + plain(texts.FEEDS_PAGE.format(page=number, pages=len(pages)))
+        out.append(fit("\n\n".join([head, *page])))
+    return out
+
+
+def _source_block(status: SourceStatus, articles: int) -> str:
+    """Return one source of /feeds: its name, then one line per fact."""
+    icon = "📡" if status.kind == "feed" else "📁"
+    lines = [f"{icon} <b>{plain(shorten(status.source, 200))}</b>"]
+    facts = [
+        fill(texts.FEED_LAST_SUCCESS, when=format_time(status.last_success)),
+        fill(texts.FEED_ARTICLES, articles=counted(articles, "article")),
+        fill(texts.FEED_NEXT_CHECK, when=format_time(status.next_check)),
+    ]
+    if status.last_error is not None:
+        error = shorten(status.last_error, 200)
+        facts.insert(
+            1, fill(texts.FEED_LAST_ERROR, when=format_time(status.last_error_at), error=error)
+        )
+    lines += [f"  {fact}" for fact in facts]
+    return "\n".join(lines)
+
+
+def _duration(seconds: float) -> str:
+    """Return '10 min', '1 h', '45 s'."""
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{seconds / 3600:g} h"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
+
+
+def feed_event_html(event: FeedEvent) -> str:
+    """Return the admins' message for a feed that has been failing for a day, or recovered."""
+    since = format_time(event.since)
+    if event.kind == "failing":
+        error = shorten(event.error or "", 300)
+        return fill(texts.FEED_FAILING, url=event.url, since=since, error=error)
+    return fill(texts.FEED_RECOVERED, url=event.url, since=since)
 
 
 def rebuild_html(result: RebuildResult, still_serving: str) -> str:

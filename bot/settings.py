@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.config import DEFAULT_SOURCES, default_index_dir, default_sources
+from index.feedpoll import REFRESH_ENV, RefreshPolicy, refresh_from_env
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 API_URL_ENV = "NEWSBOT_API_URL"
@@ -56,6 +57,8 @@ class Settings:
     sources: tuple[str, ...] = DEFAULT_SOURCES
     index_dir: Path = field(default_factory=default_index_dir)
     webhook: WebhookSettings | None = None
+    # None: sources are read only by /reindex. `from_env` gives the 10-minute default.
+    refresh: RefreshPolicy | None = None
 
     @classmethod
     def from_env(
@@ -87,7 +90,18 @@ class Settings:
             sources=tuple(default_sources(env)),
             index_dir=Path(index_dir).expanduser() if index_dir else default_index_dir(env),
             webhook=_webhook(env, webhook_overrides or {}) if webhook else None,
+            refresh=_refresh(env),
         )
+
+
+def _refresh(env: Mapping[str, str]) -> RefreshPolicy | None:
+    """Read `NEWSBOT_REFRESH`: a duration (default 10 minutes), or "0"/"off" for no refresh."""
+    if env.get(REFRESH_ENV, "").strip().lower() in ("0", "off"):
+        return None
+    try:
+        return refresh_from_env(env)
+    except ValueError as exc:
+        raise SettingsError(f"{exc}, or 0/off for no scheduled refresh") from None
 
 
 def _parse_admin_ids(raw: str) -> frozenset[int]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.newsroom import Newsroom
+from bot.refresh import Refresher
 from bot.settings import Settings
 from index.search import MIN_COVERAGE
 
@@ -202,6 +203,7 @@ class BotState:
         chats: Per-chat turns, so that replies keep their order.
         flood: The per-user pace of questions, inline queries and buttons.
         refusals: When a non-admin may next be told (and logged) that /reindex is refused.
+        refresher: The scheduled refresh of the sources; None when it is off.
     """
 
     settings: Settings
@@ -210,3 +212,4 @@ class BotState:
     chats: ChatTurns = field(default_factory=ChatTurns)
     flood: FloodGuard = field(default_factory=FloodGuard)
     refusals: Cooldown = field(default_factory=Cooldown)
+    refresher: Refresher | None = None

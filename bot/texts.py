@@ -37,8 +37,18 @@ HELP = (
     "/start: a greeting and example questions\n"
     "/help: this message\n"
     "/sources: what I have indexed\n"
+    "/latest [topic]: the newest headlines, on a topic if you name one\n"
     "/ask <question>: ask in a group"
 )
+FRESHNESS = "🕒 Newest article: {newest}. Last refresh: {refreshed}."
+FRESHNESS_UNDATED = "undated"
+FRESHNESS_NEVER = "not yet"
+
+# -- /latest ---------------------------------------------------------------------------------
+
+LATEST_HEADER = "🗞 Newest headlines"
+LATEST_TOPIC_HEADER = "🗞 Newest on {topic}"
+LATEST_NOTHING = "No indexed article matches {topic}. Try other words, or /latest alone."
 
 # -- browsing: pages of answers and of sources -------------------------------------------------
 
@@ -65,6 +75,19 @@ REBUILT_MORE_SKIPPED = "…and {count:,} more skipped."
 REBUILD_FAILED = "❌ Rebuild failed: {reason}"
 STILL_SERVING = "Still serving the previous index ({still})."
 STILL_SERVING_NOTHING = "nothing"
+FEEDS_REFUSED = "Sorry, only the bot's admins can see the sources' health."
+FEEDS_OFF = "Scheduled refresh is off (NEWSBOT_REFRESH=off): sources are read only by /reindex."
+FEEDS_HEADER = "📡 {count}, checked every {interval}"
+FEEDS_PAGE = "({page} of {pages})"
+FEED_LAST_SUCCESS = "last success {when}"
+FEED_LAST_ERROR = "last error {when}: {error}"
+FEED_ARTICLES = "{articles} indexed"
+FEED_NEXT_CHECK = "next check {when}"
+FEED_NEVER = "never"
+FEED_FAILING = (
+    "⚠️ The feed {url} has been failing since {since}: {error}. I keep trying, less often."
+)
+FEED_RECOVERED = "✅ The feed {url} works again (it had been failing since {since})."
 
 # -- errors and other input --------------------------------------------------------------------
 

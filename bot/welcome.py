@@ -1,4 +1,4 @@
-"""/start and /help: what the bot does, with an example and the newest headlines."""
+"""/start and /help: what the bot does, with an example, the newest headlines and freshness."""
 
 from __future__ import annotations
 
@@ -15,12 +15,15 @@ async def start_command(update: Update, context: NewsContext) -> None:
         return
     index = context.state.newsroom.index
     user = update.effective_user
-    n_articles, headlines = 0, []
+    n_articles, headlines, freshness = 0, [], ""
     if index is not None:
         n_articles = index.n_articles
-        headlines = [a.title for a in index.articles_newest_first(0, 3) if a.title]
+        newest = index.articles_newest_first(0, 3)
+        headlines = [a.title for a in newest if a.title]
+        newest_date = newest[0].date if newest else None
+        freshness = render.freshness_html(newest_date, context.state.newsroom.refreshed_at)
     first_name = user.first_name if user else None
-    await message.reply_text(render.start_html(first_name, n_articles, headlines))
+    await message.reply_text(render.start_html(first_name, n_articles, headlines, freshness))
 
 
 async def help_command(update: Update, context: NewsContext) -> None:

@@ -1,0 +1,72 @@
+"""/feeds: each source's health for the admins (last success, last error, articles, next check)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Bot, Update
+from telegram.error import BadRequest, Forbidden
+
+from bot import render, texts
+from bot.context import NewsContext
+from bot.refresh import Notify
+from bot.reindex import is_admin, refuse
+from bot.state import BotState
+from index.feedpoll import FeedEvent
+from index.watch import articles_per_source
+
+log = logging.getLogger(__name__)
+
+
+async def feeds_command(update: Update, context: NewsContext) -> None:
+    """Show an admin every source's health, a message per page; refuse others like /reindex."""
+    message = update.effective_message
+    user, chat = update.effective_user, update.effective_chat
+    if message is None:
+        return
+    state = context.state
+    if not is_admin(state, update):
+        await refuse(
+            state,
+            message,
+            user.id if user else None,
+            chat.id if chat else None,
+            "/feeds",
+            texts.FEEDS_REFUSED,
+        )
+        return
+    if update.edited_message is not None:
+        return
+    refresher = state.refresher
+    if refresher is None:
+        await message.reply_text(texts.FEEDS_OFF)
+        return
+    counts = await asyncio.to_thread(_articles_per_source, state)
+    pages = render.feeds_pages(refresher.statuses(), counts, refresher.policy.refresh)
+    for page in pages:
+        await message.reply_text(page)
+
+
+def _articles_per_source(state: BotState) -> list[int]:
+    """Count the serving index's articles by the source they came from."""
+    index = state.newsroom.index
+    sources = state.newsroom.sources
+    if index is None:
+        return [0] * len(sources)
+    paths = (index.article(row).path for row in range(index.n_articles))
+    return articles_per_source(paths, sources)
+
+
+def admin_notifier(bot: Bot, admins: frozenset[int]) -> Notify:
+    """Return what the refresher calls with a feed's event: a message to every admin."""
+
+    async def notify(event: FeedEvent) -> None:
+        text = render.feed_event_html(event)
+        for admin in sorted(admins):
+            try:
+                await bot.send_message(admin, text)
+            except (BadRequest, Forbidden) as exc:  # the admin never opened a chat, or left it
+                log.warning("could not tell admin %s about feed %s: %s", admin, event.url, exc)
+
+    return notify
