@@ -56,8 +56,8 @@ class Fusion:
         min_similarity: Best cosine below which the question is off-topic: no answer.
         min_similarity_unmatched: Best cosine the question needs when its rarest word appears
             nowhere in the best answer's article (the fact may be absent).
-        weak_similarity: Best cosine from which, when unanswered, the closest passages are
-            still offered as weak matches.
+        weak_similarity: Best cosine from which, when unanswered (and BM25 coverage reaches
+            its own weak floor), the closest passages are still offered as weak matches.
         depth: Candidates taken from each of BM25 and the vectors.
     """
 

@@ -267,7 +267,10 @@ class NewsIndex:
                 return found
             shown = ranked
         elif not is_answered(best_similarity, best_coverage, matched, min_coverage, fusion):
-            return replace(found, closest_exist=best_similarity >= fusion.weak_similarity)
+            # Closest passages are offered only when both signals find something weakly related,
+            # as BM25 alone offers them from WEAK_COVERAGE (docs/relevance.md).
+            closest = best_similarity >= fusion.weak_similarity and best_coverage >= WEAK_COVERAGE
+            return replace(found, closest_exist=closest)
         else:
             # Further answers must look on-topic by themselves, by cosine or by BM25.
             shown = [
