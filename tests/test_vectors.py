@@ -15,6 +15,7 @@ from index.vectors import (
     content_keys,
     embedding_text,
     sign_bits,
+    sign_dot,
     sign_words,
 )
 
@@ -63,11 +64,19 @@ def test_top_k_is_the_exhaustive_scan_on_small_data() -> None:
     np.testing.assert_allclose(scores, vectors.similarities(query, rows), rtol=1e-6)
 
 
-def test_the_two_step_search_with_every_row_a_candidate_is_exhaustive() -> None:
+def test_the_three_steps_with_every_row_a_candidate_are_exhaustive() -> None:
     vectors = SentenceVectors.from_vectors(unit_rows(70_000))
     query = unit_rows(1, seed=2)[0]
-    rows, _ = vectors.top_k(query, 10, candidates=70_000)
+    rows, _ = vectors.top_k(query, 10, sign_candidates=70_000, candidates=69_999)
     assert rows.tolist() == exhaustive(vectors, query, 10)
+
+
+def test_the_sign_dot_product_ranks_like_the_query_dot_the_signs() -> None:
+    codes = quantize(unit_rows(50, dimension=100)).codes
+    query = unit_rows(1, dimension=100, seed=5)[0]
+    estimates = sign_dot(sign_bits(codes), np.arange(50, dtype=np.int64), query)
+    expected = (codes > 0).astype(np.float32) @ query
+    np.testing.assert_allclose(estimates, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_sign_bits_find_near_duplicates_among_many_rows() -> None:
@@ -113,6 +122,9 @@ def test_saved_vectors_load_memory_mapped_and_equal(tmp_path: Path) -> None:
     assert np.array_equal(loaded.codes, original.codes)
     assert np.array_equal(loaded.signs, original.signs)
     assert loaded.keys.tolist() == list(range(300))
+    rows = np.array([299, 0, 150, 0])
+    query = unit_rows(1, seed=9)[0]
+    assert np.array_equal(loaded.similarities(query, rows), original.similarities(query, rows))
     assert sorted(p.name for p in folder.iterdir()) == [
         "index.json",
         "vector_codes.npy",
