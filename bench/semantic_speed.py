@@ -247,7 +247,26 @@ def serve_step() -> dict[str, Any]:
         embed.append(t1 - t0)
         top.append(t2 - t1)
         ask.append(t3 - t2)
+    parts: dict[str, list[float]] = {"hamming": [], "sign_dot": [], "pread": []}
+    vectors = news.vectors
+    for q in questions[:100]:
+        vector = news.embed_question(q)
+        assert vector is not None
+        t0 = time.perf_counter()
+        rows = _closest_by_signs(
+            vectors.signs, sign_bits(vector.reshape(1, -1))[0], SIGN_CANDIDATES
+        )
+        t1 = time.perf_counter()
+        dots = sign_dot(vectors.signs, rows, vector)
+        kept = np.sort(rows[np.argsort(-dots)[:CANDIDATES]])
+        t2 = time.perf_counter()
+        assert vectors.codes_file is not None
+        vectors.codes_file.rows(kept)
+        t3 = time.perf_counter()
+        for name, seconds in zip(parts, (t1 - t0, t2 - t1, t3 - t2), strict=True):
+            parts[name].append(seconds)
     figures = {
+        "top_k_parts": {name: percentiles(values) for name, values in parts.items()},
         "cpu_affinity": sorted(os.sched_getaffinity(0)),
         "questions": len(questions),
         "encoder_load_seconds": round(encoder_seconds, 2),
