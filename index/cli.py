@@ -171,7 +171,8 @@ def index_sources(sources: Sequence[str], index_dir: Path, workers: int = 0) -> 
         report = build_index(
             sources,
             index_dir,
-            BuildSettings(workers=workers),
+            # NEWSBOT_SEMANTIC=off: no vectors to serve, so none are computed (1.6 h at 1M).
+            BuildSettings(workers=workers, semantic=semantic_enabled()),
             progress=bars("articles", None) if bars else None,
             embedding_progress=(lambda total: bars("sentences embedded", total)) if bars else None,
         )

@@ -239,3 +239,12 @@ def test_index_and_ask_with_the_network_off(tmp_path: Path) -> None:
     assert asked.returncode == 0, asked.stderr
     assert "semantic search unavailable" not in asked.stderr
     assert json.loads(asked.stdout)["question"] == "When did Xi talk to Putin?"
+
+
+@pytest.mark.process
+def test_newsbot_index_with_semantic_off_computes_no_vectors(tmp_path: Path) -> None:
+    env = {**os.environ, "NEWSBOT_SEMANTIC": "off", "PYTHONPATH": str(ROOT)}
+    built = newsbot("index", "--json", "--index-dir", str(tmp_path / "index"), str(SEEDS), env=env)
+    assert built.returncode == 0, built.stderr
+    report = json.loads(built.stdout)
+    assert (report["vectors"], report["embedded"], report["reused"]) == (False, 0, 0)
