@@ -27,6 +27,7 @@ def test_cooldown_allows_one_event_a_minute_per_user() -> None:
     assert cooldown.ready(USER) is False
 
 
+@pytest.mark.process
 async def test_a_non_admin_repeating_reindex_is_answered_and_logged_once_a_minute(
     bot: RunningBot, telegram: FakeTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -17,6 +17,8 @@ from tests.conftest import SEED_QUESTION, SEEDS
 from tests.fake_telegram import FakeTelegram, Message
 from tests.harness import ADMIN, USER, RunningBot, bot_settings, running_bot
 
+pytestmark = pytest.mark.process
+
 GROUP = -5005
 TOWN_QUESTION = "What did the Springfield council decide?"
 

@@ -214,6 +214,7 @@ def test_without_the_model_the_index_is_built_and_answers_by_bm25(tmp_path: Path
     assert not names & set(VECTOR_FILES)
 
 
+@pytest.mark.slow
 @pytest.mark.process
 def test_index_and_ask_with_the_network_off(tmp_path: Path) -> None:
     if shutil.which("unshare") is None or os.geteuid() != 0:

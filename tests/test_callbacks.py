@@ -69,6 +69,7 @@ def test_a_button_that_cannot_be_read_back_is_not_written() -> None:
         callbacks.encode(AnswersPage(1, callbacks.MAX_OFFSET + 1))
 
 
+@pytest.mark.process
 async def test_hostile_buttons_are_answered_expired_never_an_error(
     bot: RunningBot, telegram: FakeTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -142,6 +142,7 @@ def test_incompatible_index_is_refused_with_reindex_hint(
     assert "run `newsbot index` to rebuild it" in capsys.readouterr().err
 
 
+@pytest.mark.process
 def test_console_script_runs_as_a_process(index_env: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "ask", "--json", SEED_QUESTION],

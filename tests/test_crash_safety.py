@@ -10,8 +10,12 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from index.search import NewsIndex
 from tests.conftest import SEED_QUESTION, SEED_SENTENCE, SEEDS, start_newsbot_index
+
+pytestmark = [pytest.mark.process, pytest.mark.slow]
 
 KILLS = 24
 

@@ -143,6 +143,7 @@ def test_text_is_trimmed_and_entities_follow() -> None:
 # -- the Bot API over HTTP --------------------------------------------------------------------
 
 
+@pytest.mark.process
 async def test_get_me_and_wrong_token(telegram: FakeTelegram, bot: Bot) -> None:
     assert bot.username == "newsbot_test_bot"
     assert bot.id == 123456789
@@ -155,6 +156,7 @@ async def test_get_me_and_wrong_token(telegram: FakeTelegram, bot: Bot) -> None:
     assert [c.status for c in telegram.calls_to("getMe")] == [200, 401, 401]
 
 
+@pytest.mark.process
 async def test_unknown_method_is_not_found_and_names_ignore_case(telegram: FakeTelegram) -> None:
     status, body = await post(f"{telegram.base_url}{telegram.token}/sendPhoto", data={"x": "1"})
     assert (status, body) == (404, {"ok": False, "error_code": 404, "description": "Not Found"})
@@ -166,6 +168,7 @@ async def test_unknown_method_is_not_found_and_names_ignore_case(telegram: FakeT
     assert [c.method for c in telegram.calls] == ["sendPhoto", "getMe", "logOut"]
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("encoding", ["json", "urlencoded", "multipart"])
 async def test_request_bodies(telegram: FakeTelegram, encoding: str) -> None:
     telegram.add_chat(5)
@@ -189,6 +192,7 @@ async def test_request_bodies(telegram: FakeTelegram, encoding: str) -> None:
     assert telegram.calls[-1].params["chat_id"] == 5
 
 
+@pytest.mark.process
 async def test_send_message_records_the_chat(telegram: FakeTelegram, bot: Bot) -> None:
     await telegram.send_text(42, "hello")
     sent = await bot.send_message(
@@ -214,6 +218,7 @@ async def test_send_message_records_the_chat(telegram: FakeTelegram, bot: Bot) -
     assert message.reply_to_message_id == 1
 
 
+@pytest.mark.process
 async def test_send_message_errors(telegram: FakeTelegram, bot: Bot) -> None:
     with pytest.raises(BadRequest, match="Chat not found"):
         await bot.send_message(7, "hi")
@@ -232,6 +237,7 @@ async def test_send_message_errors(telegram: FakeTelegram, bot: Bot) -> None:
     assert telegram.chats[7].bot_messages == []
 
 
+@pytest.mark.process
 async def test_edits(telegram: FakeTelegram, bot: Bot) -> None:
     await telegram.send_text(42, "hello")
     sent = await bot.send_message(42, "<b>one</b>", parse_mode="HTML", reply_markup=keyboard("a"))
@@ -259,6 +265,7 @@ async def test_edits(telegram: FakeTelegram, bot: Bot) -> None:
         await bot.delete_message(42, sent.message_id)
 
 
+@pytest.mark.process
 async def test_flood_control_is_retry_after(
     telegram: FakeTelegram, bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -279,6 +286,7 @@ async def test_flood_control_is_retry_after(
     }
 
 
+@pytest.mark.process
 async def test_a_revoked_token_is_401_to_every_call_and_invalid_token_in_ptb(
     telegram: FakeTelegram,
 ) -> None:
@@ -301,6 +309,7 @@ async def test_a_revoked_token_is_401_to_every_call_and_invalid_token_in_ptb(
         assert bot.username == "newsbot_test_bot"
 
 
+@pytest.mark.process
 async def test_flood_share_is_seeded() -> None:
     async def statuses() -> list[int]:
         async with FakeTelegram(seed=7) as server:
@@ -313,6 +322,7 @@ async def test_flood_share_is_seeded() -> None:
     assert set(first) == {200, 429}
 
 
+@pytest.mark.process
 async def test_rate_limiter_waits_out_flood_control(
     telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -326,6 +336,7 @@ async def test_rate_limiter_waits_out_flood_control(
     assert [c.status for c in telegram.calls_to("sendMessage")] == [429, 429, 200]
 
 
+@pytest.mark.process
 async def test_faults(telegram: FakeTelegram) -> None:
     request = HTTPXRequest(read_timeout=0.2, connect_timeout=0.5)
     async with Bot(telegram.token, base_url=telegram.base_url, request=request) as bot:
@@ -342,6 +353,7 @@ async def test_faults(telegram: FakeTelegram) -> None:
         assert (await bot.get_me()).username == "newsbot_test_bot"
 
 
+@pytest.mark.process
 async def test_get_updates_offsets_and_long_polling(telegram: FakeTelegram, bot: Bot) -> None:
     first = await telegram.send_text(1, "/start")
     await telegram.send_text(1, "two")
@@ -369,6 +381,7 @@ async def test_get_updates_offsets_and_long_polling(telegram: FakeTelegram, bot:
     assert time.monotonic() - started >= 1
 
 
+@pytest.mark.process
 async def test_allowed_updates_and_conflicts(telegram: FakeTelegram, bot: Bot) -> None:
     await telegram.send_text(1, "hi")
     await telegram.send_inline_query(1, "news")
@@ -387,6 +400,7 @@ async def test_allowed_updates_and_conflicts(telegram: FakeTelegram, bot: Bot) -
         await bot.get_updates()
 
 
+@pytest.mark.process
 async def test_commands_per_scope(telegram: FakeTelegram, bot: Bot) -> None:
     await bot.set_my_commands([BotCommand("start", "Greeting")])
     with pytest.raises(BadRequest, match="Chat not found"):
@@ -405,6 +419,7 @@ async def test_commands_per_scope(telegram: FakeTelegram, bot: Bot) -> None:
         await bot.set_my_commands([BotCommand("Start", "Greeting")])
 
 
+@pytest.mark.process
 async def test_callback_and_inline_queries(telegram: FakeTelegram, bot: Bot) -> None:
     await telegram.send_text(42, "hi")
     sent = await bot.send_message(42, "page 1", reply_markup=keyboard("more:1"))
@@ -437,6 +452,7 @@ async def test_callback_and_inline_queries(telegram: FakeTelegram, bot: Bot) -> 
     assert len(telegram.inline_answers[update_id]["results"]) == 50
 
 
+@pytest.mark.process
 async def test_non_text_and_edited_messages(telegram: FakeTelegram, bot: Bot) -> None:
     await telegram.send_sticker(42)
     await telegram.send_photo(-100, user_id=42, caption="look @someone", chat_type="supergroup")
@@ -454,6 +470,7 @@ async def test_non_text_and_edited_messages(telegram: FakeTelegram, bot: Bot) ->
     assert telegram.chats[42].actions == ["typing"]
 
 
+@pytest.mark.process
 async def test_application_echoes_over_polling(telegram: FakeTelegram) -> None:
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None
@@ -482,6 +499,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.process
 async def test_application_echoes_over_webhook(telegram: FakeTelegram) -> None:
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None
@@ -508,6 +526,7 @@ async def test_application_echoes_over_webhook(telegram: FakeTelegram) -> None:
     assert telegram.pending == []
 
 
+@pytest.mark.process
 def test_thread_runner_serves_sync_callers() -> None:
     with FakeTelegramThread(seed=1) as fake:
         url = f"{fake.base_url}{fake.token}/getUpdates"

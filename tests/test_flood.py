@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bot.state import FloodGuard
 from bot.texts import SLOW_DOWN
 from tests.conftest import SEED_QUESTION
@@ -34,6 +36,7 @@ def test_one_question_a_second_is_answered_every_time_at_the_pace_of_one_per_two
     assert guard.check(USER).verdict == "drop"
 
 
+@pytest.mark.process
 async def test_the_bot_answers_every_question_of_a_user_slightly_over_the_pace_in_order(
     bot: RunningBot, telegram: FakeTelegram
 ) -> None:
@@ -61,6 +64,7 @@ async def test_the_bot_answers_every_question_of_a_user_slightly_over_the_pace_i
     assert len(later) < 8
 
 
+@pytest.mark.process
 async def test_inline_queries_and_buttons_share_the_users_pace(
     bot: RunningBot, telegram: FakeTelegram
 ) -> None:

@@ -583,6 +583,7 @@ def feeds(monkeypatch: pytest.MonkeyPatch) -> Iterator[FeedServer]:
         yield server
 
 
+@pytest.mark.process
 def test_feed_url_over_http(feeds: FeedServer) -> None:
     url = f"{feeds.url}/feed"
     result = read_sources([url, f"{feeds.url}/redirect-ok"])
@@ -601,6 +602,7 @@ def test_feed_url_over_http(feeds: FeedServer) -> None:
     ]
 
 
+@pytest.mark.process
 def test_feed_fetching_has_a_time_limit_a_size_cap_and_http_only(feeds: FeedServer) -> None:
     started = time.monotonic()
     result = read_sources(
@@ -636,6 +638,7 @@ def test_feed_fetching_has_a_time_limit_a_size_cap_and_http_only(feeds: FeedServ
     assert reasons[9].startswith("fetch failed (ConnectError: ")
 
 
+@pytest.mark.process
 def test_a_redirect_without_location_is_skipped_not_a_crash(feeds: FeedServer) -> None:
     # Regression: httpx's is_redirect is true for every 3xx, and reading the missing Location
     # header raised KeyError: 'location' out of read_sources.
@@ -647,6 +650,7 @@ def test_a_redirect_without_location_is_skipped_not_a_crash(feeds: FeedServer) -
 # -- real corpora ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_reuters_corpus(corpus: Path) -> None:
     path = corpus / "reuters21578" / "articles.jsonl"
     result = read_sources([path])

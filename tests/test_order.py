@@ -72,6 +72,8 @@ async def test_a_third_message_waits_behind_the_second_not_beside_it() -> None:
     assert order == ["A", "B", "C"]
 
 
+@pytest.mark.process
+@pytest.mark.slow
 async def test_the_bot_replies_in_order_in_each_of_twenty_chats(
     bot: RunningBot, telegram: FakeTelegram
 ) -> None:

@@ -72,12 +72,14 @@ def test_dev_questions_are_well_formed(questions: list[DevQuestion]) -> None:
         assert (q.gold is not None) == q.answerable == (q.article_id is not None)
 
 
+@pytest.mark.slow
 def test_seed_question_is_answered_with_the_seed_sentence(dev_index: NewsIndex) -> None:
     answers = dev_index.ask(SEED_QUESTION).answers
     assert answers
     assert answers[0].sentence == SEED_SENTENCE
 
 
+@pytest.mark.slow
 def test_ranking_without_a_floor(dev_index: NewsIndex, questions: list[DevQuestion]) -> None:
     # Measured, counting what the bot shows (passages cut to 900 characters): Hit@3 90.7%
     # lexical, 62.9% paraphrase, 79.8% all; Hit@1 59.6% all (docs/quality.md).
@@ -88,6 +90,7 @@ def test_ranking_without_a_floor(dev_index: NewsIndex, questions: list[DevQuesti
     assert score(answerable(outcomes)).hit1 >= 0.57
 
 
+@pytest.mark.slow
 def test_product_floor_rejects_unanswerable_and_keeps_lexical_answers(
     dev_index: NewsIndex, questions: list[DevQuestion]
 ) -> None:
@@ -109,6 +112,7 @@ def test_ndcg_at_10_literal() -> None:
     assert ndcg_at([], relevance) == 0.0
 
 
+@pytest.mark.slow
 def test_scifact_ndcg_at_10_matches_published_bm25() -> None:
     # Measured 0.6908 with the product analyzer and BM25Params(); Pyserini BM25 flat: 0.6789.
     need(CORPUS / "beir-scifact" / "corpus.jsonl")

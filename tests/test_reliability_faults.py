@@ -29,6 +29,8 @@ from tests.conftest import CORPUS, SEED_QUESTION, SEEDS
 from tests.fake_telegram import FakeTelegram, Message
 from tests.harness import ADMIN, RunningBot, bot_settings, running_bot
 
+pytestmark = [pytest.mark.process, pytest.mark.slow]
+
 QUESTIONS = [
     SEED_QUESTION,
     "What did Putin and Xi Jinping discuss?",

@@ -32,6 +32,8 @@ from tests.fake_telegram import FakeTelegramThread, Message
 from tests.fake_telegram_html import MESSAGE_LIMIT, utf16_len
 from tests.harness import RunningBot, bot_settings, running_bot
 
+pytestmark = [pytest.mark.process, pytest.mark.slow]
+
 EXAMPLES = 300
 BOT_MENTION = "@newsbot_test_bot"
 

@@ -34,6 +34,8 @@ def test_run_without_a_usable_token_is_one_line_and_exit_2(
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.process
+@pytest.mark.slow
 def test_run_polls_answers_and_stops_on_sigint(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "NEWSBOT_"))}
     with FakeTelegramThread() as fake:

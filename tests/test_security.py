@@ -34,6 +34,8 @@ ANONYMOUS_ADMIN_BOT = 1087968824  # the user id Telegram shows for anonymous gro
 # -- the token -------------------------------------------------------------------------------
 
 
+@pytest.mark.process
+@pytest.mark.slow
 async def test_token_never_in_logs_replies_or_exceptions_whatever_fails(
     telegram: FakeTelegram,
     seed_index: Path,
@@ -117,6 +119,7 @@ async def send_altered(
     telegram.updates[update_id]["message"] |= fields
 
 
+@pytest.mark.process
 async def test_reindex_is_refused_to_everyone_but_numeric_admin_ids(
     bot: RunningBot, telegram: FakeTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -204,6 +207,7 @@ def test_webhook_mode_cannot_start_without_a_secret() -> None:
         Settings.from_env(env, webhook=True, webhook_overrides={"url": "https://example.org/h"})
 
 
+@pytest.mark.process
 async def test_webhook_rejects_every_request_without_the_exact_secret(
     telegram: FakeTelegram, seed_index: Path
 ) -> None:
@@ -255,6 +259,8 @@ FLOODER = 7007
 OTHERS = list(range(7100, 7110))
 
 
+@pytest.mark.process
+@pytest.mark.slow
 async def test_a_flooder_is_told_once_and_does_not_delay_anyone_else(
     bot: RunningBot, telegram: FakeTelegram
 ) -> None:

@@ -79,6 +79,7 @@ def test_the_sign_dot_product_ranks_like_the_query_dot_the_signs() -> None:
     np.testing.assert_allclose(estimates, expected, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_sign_bits_find_near_duplicates_among_many_rows() -> None:
     """Ten rows planted near the query are the ten found through 4,096 of 100,000 candidates."""
     base = unit_rows(100_000)
