@@ -234,8 +234,10 @@ def indexer_children() -> list[int]:
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 async def test_indexer_killed_mid_rebuild_keeps_serving_and_the_next_rebuild_works(
-    telegram: FakeTelegram, seed_index: Path, tmp_path: Path
+    telegram: FakeTelegram, seed_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Scale test of BM25 builds: embedding thousands of sentences (issue #11) is not its subject.
+    monkeypatch.setenv("NEWSBOT_SEMANTIC", "off")
     corpus = tmp_path / "reuters.jsonl"
     write_big_corpus(corpus, copies=1)  # 140k sentences: seconds to build, a long window
     settings = bot_settings(telegram, seed_index, [SEEDS, corpus])
@@ -276,8 +278,10 @@ LOAD_QUESTIONS = [
 
 
 async def test_reindex_of_200k_sentences_under_30_questions_a_second_loses_nothing(
-    telegram: FakeTelegram, seed_index: Path, tmp_path: Path
+    telegram: FakeTelegram, seed_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Scale test of BM25 builds: embedding thousands of sentences (issue #11) is not its subject.
+    monkeypatch.setenv("NEWSBOT_SEMANTIC", "off")
     corpus = tmp_path / "reuters-x2.jsonl"
     write_big_corpus(corpus, copies=2)
     settings = bot_settings(telegram, seed_index, [SEEDS, corpus])
