@@ -111,7 +111,7 @@ class Archive:
         dates = [self.article(i).date for i in range(self.n_articles)]
         return sorted(
             range(self.n_articles),
-            key=lambda i: (dates[i] is not None, dates[i] or ""),
+            key=lambda i: newest_first_key(dates[i]),
             reverse=True,
         )
 
@@ -126,3 +126,8 @@ def _map(path: Path) -> mmap.mmap | bytes:
         return b""
     with path.open("rb") as f:
         return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+def newest_first_key(date: str | None) -> tuple[bool, str]:
+    """Sort key by publication date, with `reverse=True`: dated newest first, then the undated."""
+    return (date is not None, date or "")

@@ -9,6 +9,7 @@ one date keep their best sentence's rank.
 
 from __future__ import annotations
 
+from index.archive import newest_first_key
 from index.model import Article
 from index.search import MIN_COVERAGE, NewsIndex
 
@@ -47,9 +48,4 @@ def latest(
             break  # hits come best first
         rows.setdefault(index.article_of(hit.sentence))
     articles = [index.article(row) for row in rows]  # in rank order: the sort below is stable
-    return sorted(articles, key=newest_first_key, reverse=True)[:limit]
-
-
-def newest_first_key(article: Article) -> tuple[bool, str]:
-    """Sort key, with `reverse=True`: dated articles newest first, then the undated."""
-    return (article.date is not None, article.date or "")
+    return sorted(articles, key=lambda a: newest_first_key(a.date), reverse=True)[:limit]
