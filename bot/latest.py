@@ -6,28 +6,17 @@ import asyncio
 
 from telegram import Update
 
-from bot import render, texts
+from bot import render
 from bot.context import NewsContext
+from bot.questions import answering_turn
 from index.latest import latest
 
 
 async def latest_command(update: Update, context: NewsContext) -> None:
     """List the newest headlines (matching the topic, if given), at the user's pace."""
-    message = update.effective_message
-    chat, user = update.effective_chat, update.effective_user
-    if message is None or chat is None:
-        return
-    state = context.state
-    verdict = await state.flood.admit(user.id if user else chat.id)
-    if verdict == "drop":
-        return
-    async with state.chats.turn(chat.id):
-        if verdict == "warn":
-            await message.reply_text(texts.SLOW_DOWN)
-            return
-        index = state.newsroom.index
-        if index is None:
-            await message.reply_text(texts.NO_INDEX)
+    async with answering_turn(update, context) as message:
+        index = context.state.newsroom.index
+        if message is None or index is None:
             return
         topic = " ".join(context.args or []).strip()
         articles = await asyncio.to_thread(latest, index, topic)

@@ -6,9 +6,17 @@ so that a chat's replies keep the order of its questions.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from uuid import uuid4
 
-from telegram import InlineQueryResultArticle, InputTextMessageContent, MessageEntity, Update
+from telegram import (
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Message,
+    MessageEntity,
+    Update,
+)
 
 from bot import browsing, render, texts
 from bot.context import NewsContext
@@ -75,24 +83,42 @@ def _strip_mention(text: str, username: str) -> str:
     return " ".join(text.split())
 
 
-async def answer(update: Update, context: NewsContext, text: str) -> None:
-    """Reply to `text` with the first page of answers, at the user's pace, in the chat's turn."""
+@asynccontextmanager
+async def answering_turn(update: Update, context: NewsContext) -> AsyncIterator[Message | None]:
+    """Hold the chat's turn for a reply, at the sender's pace; yield the message to answer.
+
+    Yields None, and the body must not answer, when the sender is over the pace (told once to
+    slow down) or no index is loaded yet (told so).
+    """
     message = update.effective_message
     chat, user = update.effective_chat, update.effective_user
     if message is None or chat is None:
+        yield None
         return
     state = context.state
     verdict = await state.flood.admit(user.id if user else chat.id)
     if verdict == "drop":
+        yield None
         return
     async with state.chats.turn(chat.id):
         if verdict == "warn":
             await message.reply_text(texts.SLOW_DOWN)
-            return
-        newsroom = state.newsroom
-        if newsroom.index is None:
+            yield None
+        elif state.newsroom.index is None:
             await message.reply_text(texts.NO_INDEX)
+            yield None
+        else:
+            yield message
+
+
+async def answer(update: Update, context: NewsContext, text: str) -> None:
+    """Reply to `text` with the first page of answers, at the user's pace, in the chat's turn."""
+    async with answering_turn(update, context) as message:
+        chat = update.effective_chat
+        if message is None or chat is None:
             return
+        state = context.state
+        newsroom = state.newsroom
         found = await newsroom.ask(text, browsing.ANSWERS_PER_PAGE + 1)
         if found.answers:
             asked = AskedQuestion(text, chat.id, newsroom.generation)
