@@ -85,7 +85,9 @@ class Archive:
 
     def article_of(self, row: int) -> int:
         """Return the article row of sentence `row`."""
-        return int(np.searchsorted(self._article_first, row, side="right")) - 1
+        # Searched for as the array's own dtype: a Python int would convert the whole array.
+        first = self._article_first
+        return int(np.searchsorted(first, first.dtype.type(row), side="right")) - 1
 
     def article_rows(self, article: int) -> tuple[int, int]:
         """Return the first and last sentence rows of `article`, inclusive."""

@@ -176,8 +176,11 @@ def apart(rows: Sequence[int], article_of: Callable[[int], int], gap: int) -> li
     (docs/quality.md).
     """
     kept: list[int] = []
+    taken: set[tuple[int, int]] = set()  # (article, row) of every kept hit
     for row in rows:
         article = article_of(row)
-        if all(article_of(k) != article or abs(k - row) > gap for k in kept):
-            kept.append(row)
+        if any((article, near) in taken for near in range(row - gap, row + gap + 1)):
+            continue
+        kept.append(row)
+        taken.add((article, row))
     return kept
