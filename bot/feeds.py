@@ -11,7 +11,7 @@ from telegram.error import BadRequest, Forbidden
 from bot import render, texts
 from bot.context import NewsContext
 from bot.refresh import Notify
-from bot.reindex import is_admin, refuse
+from bot.reindex import admin_request
 from bot.state import BotState
 from index.feedpoll import FeedEvent
 from index.watch import articles_per_source
@@ -21,23 +21,10 @@ log = logging.getLogger(__name__)
 
 async def feeds_command(update: Update, context: NewsContext) -> None:
     """Show an admin every source's health, a message per page; refuse others like /reindex."""
-    message = update.effective_message
-    user, chat = update.effective_user, update.effective_chat
+    message = await admin_request(update, context, "/feeds", texts.FEEDS_REFUSED)
     if message is None:
         return
     state = context.state
-    if not is_admin(state, update):
-        await refuse(
-            state,
-            message,
-            user.id if user else None,
-            chat.id if chat else None,
-            "/feeds",
-            texts.FEEDS_REFUSED,
-        )
-        return
-    if update.edited_message is not None:
-        return
     refresher = state.refresher
     if refresher is None:
         await message.reply_text(texts.FEEDS_OFF)

@@ -22,18 +22,34 @@ def is_admin(state: BotState, update: Update) -> bool:
     return user is not None and user.id in state.settings.admin_ids
 
 
-async def reindex_command(update: Update, context: NewsContext) -> None:
-    """Rebuild the index for an admin, answering from the old one meanwhile."""
+async def admin_request(
+    update: Update, context: NewsContext, command: str, refused: str
+) -> Message | None:
+    """Return the message of an admin's new command, or None (a non-admin is refused).
+
+    An edit of an earlier command is not a new request: None, silently.
+    """
     message = update.effective_message
     user, chat = update.effective_user, update.effective_chat
     if message is None:
-        return
+        return None
     state = context.state
     if not is_admin(state, update):
-        await refuse(state, message, user.id if user else None, chat.id if chat else None)
-        return
+        user_id, chat_id = (user.id if user else None), (chat.id if chat else None)
+        await refuse(state, message, user_id, chat_id, command, refused)
+        return None
     if update.edited_message is not None:
-        return  # an edit of an earlier /reindex is not a new request
+        return None
+    return message
+
+
+async def reindex_command(update: Update, context: NewsContext) -> None:
+    """Rebuild the index for an admin, answering from the old one meanwhile."""
+    message = await admin_request(update, context, "/reindex", texts.REINDEX_REFUSED)
+    if message is None:
+        return
+    state = context.state
+    user = update.effective_user
     newsroom = state.newsroom
     try:
         rebuild = newsroom.start_rebuild()
