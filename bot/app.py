@@ -87,7 +87,8 @@ def build_application(settings: Settings, newsroom: Newsroom | None = None) -> A
     )
     application.bot_data["state"] = BotState(
         settings=settings,
-        newsroom=newsroom or Newsroom(settings.sources, settings.index_dir),
+        newsroom=newsroom
+        or Newsroom(settings.sources, settings.index_dir, timezone=settings.timezone),
     )
     _register(application)
     return application

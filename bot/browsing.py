@@ -34,7 +34,7 @@ def answers_page(
         list(answers[:ANSWERS_PER_PAGE]),
         state.newsroom.matcher(asked.text),
         first_number=offset + 1,
-        note=texts.CLOSEST_NOTE if found.weak else None,
+        note=render.findings_note(found),
     )
     buttons = []
     if offset > 0:

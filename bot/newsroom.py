@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from index.build import BuildReport
@@ -53,7 +53,12 @@ class Newsroom:
     """Holds the current `NewsIndex` and rebuilds it on demand."""
 
     def __init__(
-        self, sources: Sequence[str], index_dir: Path, *, semantic: bool | None = None
+        self,
+        sources: Sequence[str],
+        index_dir: Path,
+        *,
+        semantic: bool | None = None,
+        timezone: tzinfo = UTC,
     ) -> None:
         """Serve `index_dir`, built from `sources`.
 
@@ -62,9 +67,11 @@ class Newsroom:
             index_dir: The index folder.
             semantic: Whether to load sentence vectors and the model; None: `NEWSBOT_SEMANTIC`
                 (`index.config.semantic_enabled`).
+            timezone: The zone questions about time are read in ("yesterday").
         """
         self.sources = tuple(sources)
         self.index_dir = index_dir
+        self.timezone = timezone
         self.semantic = semantic_enabled() if semantic is None else semantic
         self.index: NewsIndex | None = None
         # The last refresh: when the sources were last found to match the index (a build's
@@ -90,7 +97,9 @@ class Newsroom:
     async def open(self) -> None:
         """Load the index; build it first when there is none. Failures are logged, not raised."""
         try:
-            self.index = await asyncio.to_thread(_load_warm, self.index_dir, self.semantic)
+            self.index = await asyncio.to_thread(
+                _load_warm, self.index_dir, self.semantic, self.timezone
+            )
             self.refreshed_at = _created(self.index)
             return
         except IndexMissingError:
@@ -111,8 +120,9 @@ class Newsroom:
         index = self.index
         if index is None:
             return Findings((), min_coverage)
+        now = datetime.now(self.timezone)
         return await asyncio.to_thread(
-            index.ask, question, k, offset=offset, min_coverage=min_coverage
+            index.ask, question, k, offset=offset, min_coverage=min_coverage, now=now
         )
 
     def matcher(self, question: str) -> Callable[[str], bool]:
@@ -163,7 +173,9 @@ class Newsroom:
             return RebuildResult(False, reason, seconds=seconds)
         report = BuildReport.from_json(json.loads(out.decode("utf-8").strip().splitlines()[-1]))
         try:
-            self.index = await asyncio.to_thread(_load_warm, self.index_dir, self.semantic)
+            self.index = await asyncio.to_thread(
+                _load_warm, self.index_dir, self.semantic, self.timezone
+            )
         except StoreError as exc:
             return RebuildResult(False, f"the new index does not load: {exc}", seconds=seconds)
         self.refreshed_at = datetime.now(UTC)
@@ -172,10 +184,10 @@ class Newsroom:
         return RebuildResult(True, summary, tuple(map(str, report.skipped)), seconds)
 
 
-def _load_warm(index_dir: Path, semantic: bool) -> NewsIndex:
-    """Load an index and run one search, so the first user never waits for JIT compilation."""
+def _load_warm(index_dir: Path, semantic: bool, zone: tzinfo) -> NewsIndex:
+    """Load an index and warm it (`NewsIndex.warm`), so the first user never waits."""
     index = NewsIndex.load(index_dir, semantic=semantic)
-    index.search("news", 1)
+    index.warm(zone)
     return index
 
 

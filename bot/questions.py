@@ -130,7 +130,7 @@ async def answer(update: Update, context: NewsContext, text: str) -> None:
         if found.closest_exist:
             asked = AskedQuestion(text, chat.id, newsroom.generation, WEAK_COVERAGE)
             markup = browsing.closest_keyboard(state.questions.add(asked))
-        await message.reply_text(texts.NOTHING_FOUND, reply_markup=markup)
+        await message.reply_text(render.nothing_found(found), reply_markup=markup)
 
 
 async def inline_query(update: Update, context: NewsContext) -> None:

@@ -16,7 +16,7 @@ from bot import texts
 from bot.newsroom import RebuildResult
 from bot.refresh import SourceStatus
 from index.feedpoll import FeedEvent
-from index.model import Answer, Article, counted
+from index.model import Answer, Article, Findings, counted
 
 MESSAGE_LIMIT = 4096
 PASSAGE_LIMIT = 900
@@ -137,6 +137,28 @@ def answers_html(
         used += size
         shown += 1
     return "\n\n".join(blocks), shown
+
+
+def findings_note(found: Findings) -> str | None:
+    """Return the plain note shown under the question: weak matches, the period asked about."""
+    notes = [texts.CLOSEST_NOTE] if found.weak else []
+    if found.period is not None:
+        template = (
+            texts.ELSEWHERE_NOTE
+            if found.elsewhere
+            else texts.HEADLINES_NOTE
+            if found.headlines
+            else texts.PERIOD_NOTE
+        )
+        notes.append(template.format(period=found.period.label()))
+    return "\n".join(notes) or None
+
+
+def nothing_found(found: Findings) -> str:
+    """Return the plain reply when nothing answers: in general, or in the period asked about."""
+    if found.period is None:
+        return texts.NOTHING_FOUND
+    return texts.NOTHING_IN_PERIOD.format(period=found.period.label())
 
 
 def html_text(fragment: str) -> str:

@@ -6,10 +6,12 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from pathlib import Path
 
 from index.config import DEFAULT_SOURCES, default_index_dir, default_sources
 from index.feedpoll import REFRESH_ENV, RefreshPolicy, refresh_from_env
+from index.timeframe import timezone_from_env
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 API_URL_ENV = "NEWSBOT_API_URL"
@@ -59,6 +61,8 @@ class Settings:
     webhook: WebhookSettings | None = None
     # None: sources are read only by /reindex. `from_env` gives the 10-minute default.
     refresh: RefreshPolicy | None = None
+    # Questions about time ("yesterday") are read in this zone (`index.timeframe`).
+    timezone: tzinfo = UTC
 
     @classmethod
     def from_env(
@@ -91,7 +95,16 @@ class Settings:
             index_dir=Path(index_dir).expanduser() if index_dir else default_index_dir(env),
             webhook=_webhook(env, webhook_overrides or {}) if webhook else None,
             refresh=_refresh(env),
+            timezone=_timezone(env),
         )
+
+
+def _timezone(env: Mapping[str, str]) -> tzinfo:
+    """Read `NEWSBOT_TIMEZONE`: an IANA name such as Europe/Berlin (default UTC)."""
+    try:
+        return timezone_from_env(env)
+    except ValueError as exc:
+        raise SettingsError(f"{exc}; use an IANA name such as Europe/Berlin") from None
 
 
 def _refresh(env: Mapping[str, str]) -> RefreshPolicy | None:

@@ -17,6 +17,12 @@ SLOW_DOWN = "You're sending questions faster than I can read them. Please wait a
 ASK_USAGE = "Usage: /ask <question>, e.g. /ask who won the election?"
 MENTION_WITHOUT_QUESTION = "Yes? Ask me a question about the news."
 CLOSEST_NOTE = "Weak matches: they share only some of your words and may not answer the question."
+PERIOD_NOTE = "Only articles dated {period}."
+HEADLINES_NOTE = "The newest articles dated {period}."
+ELSEWHERE_NOTE = "Nothing dated {period} answers this; these passages are from other dates."
+NOTHING_IN_PERIOD = (
+    "I couldn't find that in the news dated {period}. Try a longer time, or ask without one."
+)
 UNTITLED = "Untitled"
 
 # -- welcome -----------------------------------------------------------------------------------
@@ -33,7 +39,8 @@ HELP = (
     "I answer questions about the news with the best-matching passages from the articles I "
     "have indexed, each with its source.\n\n"
     "Just send me a question in plain words. In groups, use /ask <question>, mention me, "
-    "or reply to one of my messages. In any chat, type @{username} and a question.\n\n"
+    "or reply to one of my messages. In any chat, type @{username} and a question. Name a "
+    'time to hear only of it: "what happened yesterday?", "storms this week".\n\n'
     "/start: a greeting and example questions\n"
     "/help: this message\n"
     "/sources: what I have indexed\n"

@@ -108,9 +108,18 @@ class Archive:
         )
 
     @cached_property
+    def dates(self) -> list[str | None]:
+        """Every article's date as stored, by article row (read once)."""
+        return [self.article(i).date for i in range(self.n_articles)]
+
+    def sentences_of(self, articles: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+        """Return which sentence rows belong to the articles marked in `articles` (by row)."""
+        return np.repeat(articles, np.diff(self._article_first))
+
+    @cached_property
     def newest_first(self) -> list[int]:
         """Article rows by date, newest first, undated last (computed once)."""
-        dates = [self.article(i).date for i in range(self.n_articles)]
+        dates = self.dates
         return sorted(
             range(self.n_articles),
             key=lambda i: newest_first_key(dates[i]),

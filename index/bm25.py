@@ -33,6 +33,7 @@ from index.topk import WORK, Buffers, rarest_terms, top_k_maxscore
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int32]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,20 +224,23 @@ class BM25Index:
         dense[self.postings.row_of_rank] = by_rank
         return dense
 
-    def top_k(self, terms: Sequence[str], k: int) -> tuple[IntArray, FloatArray]:
+    def top_k(
+        self, terms: Sequence[str], k: int, within: BoolArray | None = None
+    ) -> tuple[IntArray, FloatArray]:
         """Return the `k` best sentences with a score above zero, best first.
 
         Ties are broken by sentence row, ascending. Only the rarest `index.topk.MAX_QUERY_TERMS`
         distinct terms are scored (`index.topk.rarest_terms`; every term of a shorter question),
         and scores are exactly `scores(kept)`'s. Most postings of common terms are skipped (see
-        `index.topk`), unless a query term weighs below zero.
+        `index.topk`), unless a query term weighs below zero. With `within` (a flag per sentence
+        row), only flagged sentences are ranked; the scores stay those of the whole index.
         """
         term_ids = rarest_terms(self.postings, self.query_terms(terms))
         if not term_ids or k <= 0:
             return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float64)
         if min(self.idf[term_ids].tolist()) < 0:
-            return self._exhaustive(term_ids, k)
-        return top_k_maxscore(self.postings, self.idf, term_ids, k, self._buffers())
+            return self._exhaustive(term_ids, k, within)
+        return top_k_maxscore(self.postings, self.idf, term_ids, k, self._buffers(), within)
 
     def top_k_exhaustive(self, terms: Sequence[str], k: int) -> tuple[IntArray, FloatArray]:
         """Return what `top_k` does, adding up every posting of every kept term (for tests)."""
@@ -262,8 +266,10 @@ class BM25Index:
         p = self.postings
         return [(p.list_ranks(lst), p.list_weights(lst, idf)) for lst in (term, n + term)]
 
-    def _exhaustive(self, term_ids: list[int], k: int) -> tuple[IntArray, FloatArray]:
-        """Return the top `k` of term ids by adding up all their postings."""
+    def _exhaustive(
+        self, term_ids: list[int], k: int, within: BoolArray | None = None
+    ) -> tuple[IntArray, FloatArray]:
+        """Return the top `k` of term ids by adding up all their postings (flagged rows only)."""
         acc: FloatArray | None = getattr(self._local, "acc", None)
         if acc is None or len(acc) != self.n_docs:
             acc = self._local.acc = np.zeros(self.n_docs, dtype=np.float64)
@@ -277,6 +283,9 @@ class BM25Index:
         acc[candidates] = 0.0
         positive = scores > 0
         rows, scores = self.postings.row_of_rank[candidates[positive]], scores[positive]
+        if within is not None:
+            kept = within[rows]
+            rows, scores = rows[kept], scores[kept]
         order = np.lexsort((rows, -scores))[:k]
         return rows[order].astype(np.int32), scores[order]
 

@@ -12,6 +12,7 @@ import shutil
 import sys
 import textwrap
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -25,12 +26,14 @@ from index.check import (
     check_index,
 )
 from index.config import SEMANTIC_ENV, default_index_dir, default_sources, is_url, semantic_enabled
-from index.model import Answer
+from index.model import Answer, Findings
 from index.search import MIN_COVERAGE, WEAK_COVERAGE, NewsIndex
 from index.store import IndexMissingError, StoreError
+from index.timeframe import TIMEZONE_ENV, Period, period_between, timezone_from_env
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 NOTHING_FOUND = "Nothing relevant found in the indexed news."
+NOTHING_IN_PERIOD = "Nothing relevant found in the indexed news of that time."
 # Measured with `/usr/bin/time -v newsbot check --sample 20` on the 1M-sentence benchmark index
 # (docs/benchmarks.md); rank_bm25 holds a dictionary per sentence and scans them all per term.
 CHECK_COST = (
@@ -84,6 +87,15 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
         "--lexical-only",
         action="store_true",
         help=f"rank by BM25 alone, without sentence vectors (also: {SEMANTIC_ENV}=off)",
+    )
+    ask.add_argument(
+        "--since",
+        metavar="DATE",
+        help="only articles dated on or after DATE (2026-02-01, '6 February', 'last week', "
+        f"'3 days ago'; in ${TIMEZONE_ENV}, default UTC)",
+    )
+    ask.add_argument(
+        "--until", metavar="DATE", help="only articles dated on or before DATE (that day included)"
     )
     _add_index_dir(ask)
     ask.set_defaults(handler=run_ask)
@@ -226,6 +238,7 @@ class PhaseBars:
 def run_ask(args: argparse.Namespace) -> int:
     """Answer one question, or one per stdin line for `-`."""
     lexical_only = args.lexical_only or not semantic_enabled()
+    period = asked_period(args.since, args.until)
     news = open_index(args.index_dir, semantic=not lexical_only)
     questions: Iterable[str] = (
         (line.strip() for line in sys.stdin if line.strip())
@@ -234,13 +247,21 @@ def run_ask(args: argparse.Namespace) -> int:
     )
     for question in questions:
         found = news.ask(
-            question, k=args.k, min_coverage=args.min_coverage, lexical_only=lexical_only
+            question,
+            k=args.k,
+            min_coverage=args.min_coverage,
+            lexical_only=lexical_only,
+            period=period,
         )
         if args.json:
-            payload = {"question": question, "answers": [a.to_json() for a in found.answers]}
+            payload = {
+                "question": question,
+                "answers": [a.to_json() for a in found.answers],
+                "period": found.period.to_json() if found.period else None,
+            }
             print(json.dumps(payload, ensure_ascii=False), flush=True)
         else:
-            print_answers(question, list(found.answers), sys.stdout, several=args.question == "-")
+            print_answers(question, found, sys.stdout, several=args.question == "-")
             if found.closest_exist:
                 print(f"(Weak matches exist: add --min-coverage {WEAK_COVERAGE} to see them.)")
     return EXIT_OK
@@ -304,13 +325,40 @@ def open_index(index_dir: Path | None, *, semantic: bool = True) -> NewsIndex:
         raise UsageError(str(exc)) from None
 
 
-def print_answers(question: str, answers: list[Answer], out: TextIO, *, several: bool) -> None:
-    """Print answers for a person: the passage, then its source."""
+def asked_period(since: str | None, until: str | None) -> Period | None:
+    """Return the period of `--since`/`--until` (None without them), read in $NEWSBOT_TIMEZONE.
+
+    Raises:
+        UsageError: A bad date or time zone, with what to fix.
+    """
+    try:
+        zone = timezone_from_env()  # checked even without the flags: questions read it too
+        if since is None and until is None:
+            return None
+        return period_between(since, until, datetime.now(zone))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def period_note(found: Findings) -> str:
+    """Return what the answers say about the time the question named."""
+    assert found.period is not None
+    label = found.period.label()
+    if found.elsewhere:
+        return f"Nothing dated {label} answers this; these passages are from other dates."
+    return f"{'Newest articles' if found.headlines else 'Only articles'} dated {label}."
+
+
+def print_answers(question: str, found: Findings, out: TextIO, *, several: bool) -> None:
+    """Print answers for a person: the period asked about, each passage, then its source."""
     width = min(shutil.get_terminal_size((100, 24)).columns, 100)
+    answers = found.answers
     if several:
         print(f"? {question}", file=out)
+    if found.period is not None and answers:
+        print(f"({period_note(found)})", file=out)
     if not answers:
-        print(NOTHING_FOUND, file=out)
+        print(NOTHING_FOUND if found.period is None else NOTHING_IN_PERIOD, file=out)
     for n, answer in enumerate(answers, 1):
         body = textwrap.fill(
             answer.passage, width=width, initial_indent=f"{n}. ", subsequent_indent="   "

@@ -71,6 +71,13 @@ class Fusion:
     depth: int = 30
 
 
+# Two answers tie when their BM25 scores differ by at most this share of the larger and their
+# cosines by at most `COSINE_TIE`: the same wire story in two outlets, a sentence repeated in an
+# update. The newer article then comes first (`newer_first_on_ties`).
+BM25_TIE = 1e-3
+COSINE_TIE = 0.005
+
+
 def coverage(bm25: float, ideal: float) -> float:
     """Return `bm25 / ideal`: the idf-weighted share of the question a sentence matches.
 
@@ -184,3 +191,30 @@ def apart(rows: Sequence[int], article_of: Callable[[int], int], gap: int) -> li
         kept.append(row)
         taken.add((article, row))
     return kept
+
+
+def newer_first_on_ties(
+    ranked: Sequence[Candidate], newness: Callable[[int], tuple[bool, str]]
+) -> list[Candidate]:
+    """Return `ranked` with each run of tied candidates (`BM25_TIE`, `COSINE_TIE`) newest first.
+
+    A run is the candidates that tie with its first one; within it the order is by
+    `newness(row)` (`index.archive.newest_first_key` of the row's article: undated ones last),
+    and otherwise kept.
+    """
+    out: list[Candidate] = []
+    start = 0
+    while start < len(ranked):
+        head, end = ranked[start], start + 1
+        while end < len(ranked) and _ties(head, ranked[end]):
+            end += 1
+        run = ranked[start:end]
+        out.extend(sorted(run, key=lambda c: newness(c.row), reverse=True) if len(run) > 1 else run)
+        start = end
+    return out
+
+
+def _ties(a: Candidate, b: Candidate) -> bool:
+    """Whether two candidates score within a hair of each other, by BM25 and by cosine."""
+    close_bm25 = abs(a.bm25 - b.bm25) <= BM25_TIE * max(abs(a.bm25), abs(b.bm25))
+    return close_bm25 and abs(a.similarity - b.similarity) <= COSINE_TIE

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from index.timeframe import Period
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +156,12 @@ class Findings:
             candidates (None: BM25 alone, whose `floor` says the same).
         rarest_term_found: Whether the question's rarest word occurs in the best answer's
             article (None: BM25 alone).
+        period: The stretch of time the answers were restricted to (`index.timeframe`), or
+            None when the whole index answered.
+        headlines: The question asked only for a period ("what happened yesterday?"): the
+            answers are the period's newest articles, each with its lead.
+        elsewhere: The question named `period`, but no article of it answered: the answers
+            (if any) come from other dates.
     """
 
     answers: tuple[Answer, ...]
@@ -162,6 +172,9 @@ class Findings:
     best_similarity: float | None = None
     best_coverage: float | None = None
     rarest_term_found: bool | None = None
+    period: Period | None = None
+    headlines: bool = False
+    elsewhere: bool = False
 
 
 def counted(n: int, noun: str) -> str:

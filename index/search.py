@@ -6,6 +6,7 @@ import functools
 import math
 from collections import Counter
 from dataclasses import dataclass, replace
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,21 @@ import numpy.typing as npt
 
 from index import layout, passages
 from index.analysis import Analyzer, AnalyzerSettings
-from index.archive import Archive
+from index.archive import Archive, newest_first_key
 from index.bm25 import BM25Index, term_weights
 from index.embedding import SentenceEncoder
-from index.fusion import Candidate, Fusion, apart, coverage, fuse, is_answered
+from index.fusion import (
+    Candidate,
+    Fusion,
+    apart,
+    coverage,
+    fuse,
+    is_answered,
+    newer_first_on_ties,
+)
 from index.model import Answer, Article, Findings, Hit
 from index.store import IndexFormatError, current_generation, read_header
+from index.timeframe import Period, article_spans, find_period, timezone_from_env
 from index.topk import rarest_terms
 from index.vectors import SentenceVectors, shared_encoder
 from index.vectors import embed_question as encode_question
@@ -35,6 +45,21 @@ WEAK_COVERAGE = 0.2
 # How BM25 and the sentence vectors are fused, and the floors of the semantic "nothing relevant"
 # decision: chosen on the development questions (docs/quality.md, docs/relevance.md).
 FUSION = Fusion(rule="rrf", min_similarity=0.45, min_similarity_unmatched=0.45)
+# What is left of a question asking only for a period ("what happened yesterday?", "any news
+# this morning?") is made of these words (analyzed); it is answered with the period's headlines.
+HEADLINE_WORDS = (
+    "what happened happening happen news new latest anything going on stories story headlines "
+    "headline events event top updates update report reports there any"
+)
+# Sentences of an article's lead quoted for a headline answer.
+LEAD_SENTENCES = 2
+# Periods whose sentence flags are kept (1 byte per sentence each).
+PERIOD_CACHE = 8
+# Question vectors kept (1.5 KB each).
+QUESTION_CACHE = 64
+
+FlagArray = npt.NDArray[np.bool_]
+SecondsArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +110,12 @@ class NewsIndex:
         n = bm25.n_docs
         # What an absent term would weigh (df = 0): the ideal score's share for unknown words.
         self._unknown_idf = math.log(n + 0.5) - math.log(0.5) if n else 0.0
+        self._headline_terms = frozenset(self.analyzer.terms(HEADLINE_WORDS))
+        self._embedded = functools.lru_cache(maxsize=QUESTION_CACHE)(self._embed)
+        self._sentences_between = functools.lru_cache(maxsize=PERIOD_CACHE)(
+            self._read_sentences_between
+        )
+        self._spans_by_zone: dict[tzinfo | None, tuple[SecondsArray, SecondsArray]] = {}
 
     @classmethod
     def load(cls, index_dir: Path, *, semantic: bool = True) -> NewsIndex:
@@ -121,11 +152,31 @@ class NewsIndex:
             ) from None
         return index
 
+    def warm(self, zone: tzinfo | None = None) -> None:
+        """Do once what the first questions would: compile the kernel, read every article's date.
+
+        At 1M sentences (150,722 articles) the dates take about 0.5 s (docs/live.md); a server
+        calls this after loading a generation, before swapping it in.
+        """
+        self.search("news", 1)
+        self._article_spans(zone)
+
     def embed_question(self, text: str) -> npt.NDArray[np.float32] | None:
-        """Return a question's unit float32 vector; None without an encoder or vectors."""
+        """Return a question's unit float32 vector; None without an encoder or vectors.
+
+        The last few are kept: a question about a time may be asked in two wordings (`ask`), and
+        paging re-asks it.
+        """
         if self.encoder is None or self.vectors is None:
             return None
-        return encode_question(self.encoder, text)
+        return self._embedded(text)
+
+    def _embed(self, text: str) -> npt.NDArray[np.float32]:
+        """`embed_question`, computed (cached by `__init__`)."""
+        assert self.encoder is not None
+        vector = encode_question(self.encoder, text)
+        vector.flags.writeable = False  # shared by every caller of the cache
+        return vector
 
     @property
     def n_sentences(self) -> int:
@@ -177,10 +228,15 @@ class NewsIndex:
         unknown = sum(1 for t in question.terms if t not in bm25.terms)
         return unknown * self._unknown_idf + sum(float(bm25.idf[t]) for t in scored)
 
-    def search(self, question: str | Question, k: int = 10) -> list[Hit]:
-        """Return the `k` best-scoring sentences (score above zero), best first."""
+    def search(
+        self, question: str | Question, k: int = 10, within: FlagArray | None = None
+    ) -> list[Hit]:
+        """Return the `k` best-scoring sentences (score above zero), best first.
+
+        With `within` (a flag per sentence row), only flagged sentences are returned.
+        """
         q = question if isinstance(question, Question) else self.analyze(question)
-        rows, scores = self.bm25.top_k(q.known, k)
+        rows, scores = self.bm25.top_k(q.known, k, within)
         return [Hit(int(r), float(s)) for r, s in zip(rows, scores, strict=True)]
 
     def ask(
@@ -193,6 +249,8 @@ class NewsIndex:
         min_coverage: float = MIN_COVERAGE,
         lexical_only: bool = False,
         fusion: Fusion = FUSION,
+        period: Period | None = None,
+        now: datetime | None = None,
     ) -> Findings:
         """Answer a question with up to `k` passages, skipping the first `offset` answers.
 
@@ -200,21 +258,76 @@ class NewsIndex:
         from the vectors are ranked by `fusion` and the question is answered when
         `index.fusion.is_answered` says so; otherwise BM25 alone decides by coverage (below).
         Either way, `min_coverage` below `MIN_COVERAGE` asks for the closest passages: answers
-        labelled weak, with no floor but the weak one.
+        labelled weak, with no floor but the weak one. Answers that tie are given newest first
+        (`index.fusion.newer_first_on_ties`).
 
         BM25 alone: nothing is answered when no question term is indexed or when the best
         sentence does not reach `min_coverage` of the question's ideal score; further answers
         must reach half of it. When nothing reaches the floor but the best sentence reaches
         `WEAK_COVERAGE`, the findings say that closer passages exist, to be offered as weak
         matches.
+
+        Time: `period` restricts the answers to articles dated in it. Without one, a time
+        expression in the question does (`index.timeframe.find_period`, read at `now`: by
+        default the current time in `$NEWSBOT_TIMEZONE`), its words taken out, and a question
+        left with no topic gets the period's newest headlines. When no article of that period
+        answers, the question is answered as if it named no time: for a strict period
+        ("yesterday") the findings say the answers are from other dates (`elsewhere`); for a
+        calendar date ("in 2025"), which may be the fact's own, silently. Scores stay those of
+        the whole index.
         """
+        explicit, asked = period is not None, question
+        if period is None:
+            dated = find_period(question, now or datetime.now(timezone_from_env()))
+            if dated is not None:
+                period, asked = dated.period, dated.question
+        if period is None:
+            return self._ask(question, k, offset, context, min_coverage, lexical_only, fusion)
+        within = self._sentences_in(period)
+        if period.strict and self._asks_for_headlines(asked):
+            return self._headlines(period, k, offset, context)
+        # The words of a calendar date may be in the article too ("since 1980"): tried first.
+        wordings = [asked] if period.strict else list(dict.fromkeys([question, asked]))
+        for wording in wordings:
+            found = self._ask(
+                wording, k, offset, context, min_coverage, lexical_only, fusion, within
+            )
+            if found.answers:
+                break
+        if found.answers or explicit:
+            return replace(found, period=period)
+        # No article of the period answers. A calendar date may be the fact's ("trade in 2025"),
+        # and in an archive "last year" is the article's own: the question is answered as if it
+        # named no time (its time words are evidence too). Beside a strict period's answers, the
+        # findings say they are from other dates.
+        found = self._ask(question, k, offset, context, min_coverage, lexical_only, fusion)
+        return replace(found, period=period, elsewhere=True) if period.strict else found
+
+    def _ask(
+        self,
+        question: str,
+        k: int,
+        offset: int,
+        context: int,
+        min_coverage: float,
+        lexical_only: bool,
+        fusion: Fusion,
+        within: FlagArray | None = None,
+    ) -> Findings:
+        """`ask` over the sentences flagged in `within` (all when None), by BM25 or fused."""
         query = None if lexical_only or k <= 0 else self.embed_question(question)
         if query is None or self.vectors is None:
-            return self._ask_lexical(question, k, offset, context, min_coverage)
-        return self._ask_semantic(question, query, k, offset, context, min_coverage, fusion)
+            return self._ask_lexical(question, k, offset, context, min_coverage, within)
+        return self._ask_semantic(question, query, k, offset, context, min_coverage, fusion, within)
 
     def _ask_lexical(
-        self, question: str, k: int, offset: int, context: int, min_coverage: float
+        self,
+        question: str,
+        k: int,
+        offset: int,
+        context: int,
+        min_coverage: float,
+        within: FlagArray | None = None,
     ) -> Findings:
         """BM25 alone: `ask` gated by coverage of the ideal score (docs/relevance.md)."""
         found = Findings((), min_coverage, weak=min_coverage < MIN_COVERAGE)
@@ -223,13 +336,15 @@ class NewsIndex:
             return found
         ideal = self.ideal_score(q)
         wanted = offset + k
-        hits = self.search(q, max(4 * wanted, 20))
+        hits = self.search(q, max(4 * wanted, 20), within)
         if not hits:
             return found
         if hits[0].score < min_coverage * ideal:
             closest = min_coverage > WEAK_COVERAGE and hits[0].score >= WEAK_COVERAGE * ideal
             return replace(found, closest_exist=closest)
         hits = [h for h in hits if h.score >= min_coverage / 2 * ideal]
+        ranked = self._newer_first([Candidate(h.sentence, h.score, 0.0) for h in hits])
+        hits = [Hit(c.row, c.bm25) for c in ranked]
         return replace(found, answers=tuple(self._passages(q, hits, offset, wanted, context)))
 
     def _ask_semantic(
@@ -241,6 +356,7 @@ class NewsIndex:
         context: int,
         min_coverage: float,
         fusion: Fusion,
+        within: FlagArray | None = None,
     ) -> Findings:
         """BM25 and sentence vectors: fused ranking, and the decision of `index.fusion`."""
         weak = min_coverage < MIN_COVERAGE
@@ -248,10 +364,10 @@ class NewsIndex:
         q = self.analyze(question)
         ideal = self.ideal_score(q)
         wanted = offset + k
-        candidates = self._candidates(q, query, max(fusion.depth, 4 * wanted))
+        candidates = self._candidates(q, query, max(fusion.depth, 4 * wanted), within)
         if not candidates:
             return found
-        ranked = fuse(candidates, ideal, fusion)
+        ranked = self._newer_first(fuse(candidates, ideal, fusion))
         best_bm25 = max(c.bm25 for c in candidates)
         best_similarity = max(c.similarity for c in candidates)
         matched = self._rarest_term_in_article(q, self.archive.article_of(ranked[0].row))
@@ -287,12 +403,16 @@ class NewsIndex:
         return replace(found, answers=tuple(answers))
 
     def _candidates(
-        self, q: Question, query: npt.NDArray[np.float32], depth: int
+        self,
+        q: Question,
+        query: npt.NDArray[np.float32],
+        depth: int,
+        within: FlagArray | None = None,
     ) -> list[Candidate]:
         """The union of BM25's and the vectors' best `depth` sentences, with both scores each."""
         assert self.vectors is not None
-        bm25_rows, bm25_scores = self.bm25.top_k(q.known, depth)
-        dense_rows, _ = self.vectors.top_k(query, depth)
+        bm25_rows, bm25_scores = self.bm25.top_k(q.known, depth, within)
+        dense_rows, _ = self.vectors.top_k(query, depth, within=within)
         scores = dict(zip(bm25_rows.tolist(), bm25_scores.tolist(), strict=True))
         rows = list(dict.fromkeys([*bm25_rows.tolist(), *dense_rows.tolist()]))
         if not rows:
@@ -350,6 +470,56 @@ class NewsIndex:
         return any(
             rarest in self.analyzer.terms(self.archive.sentence(r)) for r in range(first, last + 1)
         )
+
+    def _newer_first(self, ranked: list[Candidate]) -> list[Candidate]:
+        """`ranked` with tied candidates newest first (`index.fusion.newer_first_on_ties`)."""
+        archive = self.archive
+        return newer_first_on_ties(
+            ranked, lambda row: newest_first_key(archive.article(archive.article_of(row)).date)
+        )
+
+    def articles_in(self, period: Period) -> FlagArray:
+        """Return a flag per article row: may it be from `period` (`Period.holds`)."""
+        starts, ends = self._article_spans(period.start.tzinfo)
+        return period.holds(starts, ends)
+
+    def _article_spans(self, zone: tzinfo | None) -> tuple[SecondsArray, SecondsArray]:
+        """Each article's date as a span of POSIX seconds in `zone` (`index.timeframe`)."""
+        spans = self._spans_by_zone.get(zone)
+        if spans is None:
+            spans = self._spans_by_zone[zone] = article_spans(self.archive.dates, zone)
+        return spans
+
+    def _sentences_in(self, period: Period) -> FlagArray:
+        """Return a flag per sentence row: is its article from `period` (cached per period)."""
+        return self._sentences_between(period.start, period.end)
+
+    def _read_sentences_between(self, start: datetime, end: datetime) -> FlagArray:
+        """`_sentences_in`, computed."""
+        return self.archive.sentences_of(self.articles_in(Period(start, end, "")))
+
+    def _asks_for_headlines(self, question: str) -> bool:
+        """Whether a question, its time words taken out, names no topic ("what happened?")."""
+        return set(self.analyzer.terms(question)) <= self._headline_terms
+
+    def _headlines(self, period: Period, k: int, offset: int, context: int) -> Findings:
+        """The newest articles of `period`, each answered by its lead, newest first."""
+        flagged = self.articles_in(period)
+        newest = [a for a in self.archive.newest_first if flagged[a]][offset : offset + k]
+        answers = []
+        for article in newest:
+            first, last = self.article_rows(article)
+            rows = [r for r in range(first, last + 1) if not passages.is_heading(self.sentence(r))]
+            lead = rows[: max(LEAD_SENTENCES, context)] or [first]
+            answers.append(
+                Answer(
+                    sentence=self.sentence(lead[0]),
+                    passage=passages.join([self.sentence(r) for r in lead]),
+                    score=0.0,
+                    article=self.article(article),
+                )
+            )
+        return Findings(tuple(answers), 0.0, period=period, headlines=True)
 
     def _passages(
         self,

@@ -1,8 +1,19 @@
 """Questions about time: find "yesterday", "last week", "in January" in a question.
 
 `find_period` finds one time expression in a question and returns the period it names (a
-half-open interval of aware datetimes in the bot's time zone) and the question without it, so
-BM25 does not look for the word "yesterday" in the articles.
+half-open interval of aware datetimes in the bot's time zone) and the words left to search for.
+`NewsIndex.ask` answers from the articles dated in the period (`article_spans`, `Period.holds`).
+
+Two kinds of period, because a date in a question does not always mean the news's own date:
+
+- *strict*: the words name when the news came out ("yesterday", "last week", "this morning",
+  "2 days ago", "since Monday"). Only articles of the period answer, and the words are taken out
+  of the question, so BM25 does not look for "yesterday" in the articles.
+- *soft*: a calendar date ("in 2025", "in January", "on 6 February 2026", "between March and
+  May", "since 2020"), which may be the date of the fact asked about ("How much was China-Russia
+  trade in 2025?" is answered by an article of 2026). Articles of the period are tried first, with
+  the question whole (the article's own "2025" is good evidence); when none of them answers, the
+  whole index does (`NewsIndex.ask`).
 
 Why a table of patterns first and dateparser second: dateparser's own `search.search_dates`
 finds expressions inside running text, but measured on questions (see docs/live.md) it takes
@@ -30,12 +41,17 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
+import numpy.typing as npt
 from dateparser.date import DateDataParser  # type: ignore[import-untyped]
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 TIMEZONE_ENV = "NEWSBOT_TIMEZONE"
 DEFAULT_TIMEZONE = "UTC"
@@ -49,11 +65,14 @@ class Period:
         start: First instant of the period (aware).
         end: First instant after the period (aware).
         text: The words of the question that named it, as written ("last week").
+        strict: Only articles of the period may answer (the module doc); False for a calendar
+            date that may be the fact's rather than the news's.
     """
 
     start: datetime
     end: datetime
     text: str
+    strict: bool = True
 
     def contains(self, article_date: str | None) -> bool:
         """Return whether an article dated `article_date` may be from this period.
@@ -64,23 +83,83 @@ class Period:
                 an ISO datetime (naive ones are taken in the period's time zone), or anything
                 else. Undated and unreadable dates never match.
         """
-        if not article_date:
-            return False
-        zone = self.start.tzinfo
-        try:
-            day = date.fromisoformat(article_date)
-        except ValueError:
-            pass
+        span = date_span(article_date, self.start.tzinfo)
+        return span is not None and span[0] < self.end and span[1] > self.start
+
+    def label(self) -> str:
+        """Return the period for a person, with its days: 'yesterday (29 Nov 2026)'.
+
+        A period of several days gives its first and last ('in 2025 (1 Jan 2025 - 31 Dec
+        2025)'); an open one only its known end ('from 2026-01-05 (5 Jan 2026 on)').
+        """
+        first, last = self.start.date(), (self.end - timedelta(microseconds=1)).date()
+        if first == last:
+            days = _day_label(first)
+        elif self.start.year <= 1:
+            days = f"up to {_day_label(last)}"
+        elif self.end.year >= 9999:
+            days = f"{_day_label(first)} on"
         else:
-            first = _midnight(day, zone)
-            return first < self.end and _midnight(day + timedelta(days=1), zone) > self.start
-        try:
-            moment = datetime.fromisoformat(article_date)
-        except ValueError:
-            return False
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=zone)
-        return self.start <= moment < self.end
+            days = f"{_day_label(first)} - {_day_label(last)}"
+        return f"{self.text} ({days})" if self.text else days
+
+    def holds(self, starts: FloatArray, ends: FloatArray) -> BoolArray:
+        """Return which of the articles whose `article_spans` are given may be from the period."""
+        return (starts < self.end.timestamp()) & (ends > self.start.timestamp())
+
+    def to_json(self) -> dict[str, object]:
+        """Return the period in the CLI's stable JSON shape."""
+        return {  # an open end is null
+            "start": None if self.start.year <= 1 else self.start.isoformat(),
+            "end": None if self.end.year >= 9999 else self.end.isoformat(),
+            "text": self.text,
+            "strict": self.strict,
+        }
+
+
+def _day_label(day: date) -> str:
+    """Return '29 Nov 2026'."""
+    return f"{day.day} {day.strftime('%b %Y')}"
+
+
+def date_span(article_date: str | None, zone: tzinfo | None) -> Span | None:
+    """Return the stretch of time an article's stored date stands for, or None.
+
+    An ISO date is its whole day in `zone` (so a period overlapping that day holds it); an ISO
+    datetime is one instant (a naive one is taken in `zone`), as a microsecond; anything else,
+    and no date, is None: an undated article never matches a dated question.
+    """
+    if not article_date:
+        return None
+    try:
+        day = date.fromisoformat(article_date)
+    except ValueError:
+        pass
+    else:
+        return _days(day, 1, zone)
+    try:
+        moment = datetime.fromisoformat(article_date)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment, moment + timedelta(microseconds=1)
+
+
+def article_spans(
+    dates: Sequence[str | None], zone: tzinfo | None
+) -> tuple[FloatArray, FloatArray]:
+    """Return the start and end (POSIX seconds) of each article's `date_span`.
+
+    Undated articles get NaN, which no `Period.holds` comparison accepts.
+    """
+    starts = np.full(len(dates), np.nan)
+    ends = np.full(len(dates), np.nan)
+    for i, article_date in enumerate(dates):
+        span = date_span(article_date, zone)
+        if span is not None:
+            starts[i], ends[i] = span[0].timestamp(), span[1].timestamp()
+    return starts, ends
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,10 +210,44 @@ def find_period(question: str, now: datetime, zone: tzinfo | None = None) -> Dat
         span = rule(match, local_now)
         if span is None or span[0] >= span[1] or span[0] > local_now:
             continue
-        period = Period(span[0], span[1], match.group(0).strip())
+        strict = _is_strict(rule, match)
+        period = Period(span[0], span[1], match.group(0).strip(), strict)
         rest = question[: match.start()] + " " + question[match.end() :]
         return DatedQuestion(period, _tidy(rest))
     return None
+
+
+def period_between(since: str | None, until: str | None, now: datetime) -> Period:
+    """Return the period from `since` to the end of `until` (`newsbot ask --since/--until`).
+
+    Each is a date as a person writes it ("2026-02-01", "6 February 2026", "January",
+    "yesterday", "3 days ago"), read by dateparser at `now` in `now`'s time zone. `until` counts
+    whole: "--until 2026-02-06" includes that day. A missing bound is open. Strict: only articles
+    of the period answer.
+
+    Raises:
+        ValueError: A bound is not a date, or the period is empty; the message names it.
+    """
+    start = _bound(since, now, "--since")[0] if since else datetime.min.replace(tzinfo=UTC)
+    end = _bound(until, now, "--until")[1] if until else datetime.max.replace(tzinfo=UTC)
+    if start >= end:
+        raise ValueError(f"--since {since!r} is not before --until {until!r}")
+    if since and until:
+        words = f"from {since} to {until}"
+    else:
+        words = f"from {since}" if since else f"up to {until}"
+    return Period(start, end, words, strict=True)
+
+
+def _bound(text: str, now: datetime, flag: str) -> Span:
+    """Return the day, month or year a flag's date names (a relative one: its whole day)."""
+    dated = find_period(text, now)
+    if dated is not None and not dated.question.strip(" ,.?!"):
+        return dated.period.start, dated.period.end
+    span = _read_date(text, now)
+    if span is None:
+        raise ValueError(f"{flag}: not a date: {text!r}")
+    return span
 
 
 # -- calendar arithmetic --------------------------------------------------------------------------
@@ -333,6 +446,13 @@ def _between(match: re.Match[str], now: datetime) -> Span | None:
         first = f"{first} {year.group(0)}"  # "March" in "between March and May 2025" is 2025's
     start, end = _read_date(first, now), _read_date(last, now)
     return None if start is None or end is None else (start[0], end[1])
+
+
+def _is_strict(rule: Rule, match: re.Match[str]) -> bool:
+    """Whether the expression names the news's own time (the module doc), not a calendar date."""
+    if rule is _since:
+        return match["weekday"] is not None
+    return rule not in (_absolute, _between)
 
 
 def _rule(pattern: str) -> re.Pattern[str]:

@@ -49,6 +49,7 @@ from index.postings import BLOCK, SHARD_BITS, Postings
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int32]
+BoolArray = npt.NDArray[np.bool_]
 OffsetArray = npt.NDArray[np.int64]
 
 # Index of the lowest set bit of a uint64 (an LLVM intrinsic, `cttz`).
@@ -121,7 +122,12 @@ class Buffers:
 
 
 def top_k_maxscore(
-    postings: Postings, idf: FloatArray, query: list[int], k: int, buffers: Buffers
+    postings: Postings,
+    idf: FloatArray,
+    query: list[int],
+    k: int,
+    buffers: Buffers,
+    within: BoolArray | None = None,
 ) -> tuple[IntArray, FloatArray]:
     """Return the exact top `k` rows and scores of a query whose terms all weigh at least zero.
 
@@ -132,10 +138,17 @@ def top_k_maxscore(
             (see `rarest_terms`).
         k: How many sentences to return at most.
         buffers: This thread's work space.
+        within: A flag per sentence row: only flagged sentences are ranked (None: all). Scores
+            are unchanged; `theta` is the k-th best flagged score, so the walk stays exact.
 
     Raises:
-        ValueError: The query has more than `MAX_QUERY_TERMS` distinct terms.
+        ValueError: The query has more than `MAX_QUERY_TERMS` distinct terms, or `within` is
+            not one flag per sentence.
     """
+    if within is None:
+        within = _EVERY_ROW
+    elif len(within) != len(postings.row_of_rank) or within.dtype != np.bool_:
+        raise ValueError(f"within: {len(within)} flags for {len(postings.row_of_rank)} sentences")
     slot: dict[int, int] = {}
     for term in query:
         slot.setdefault(term, len(slot))
@@ -145,12 +158,25 @@ def top_k_maxscore(
     slots = np.fromiter((slot[t] for t in query), dtype=np.int64, count=len(query))
     contrib = buffers.contrib(2 * len(terms))
     return _maxscore(  # type: ignore[no-any-return]
-        postings, idf, terms, slots, k, contrib, buffers.partial, buffers.scratch, buffers.work
+        postings,
+        idf,
+        terms,
+        slots,
+        k,
+        contrib,
+        buffers.partial,
+        buffers.scratch,
+        buffers.work,
+        within,
     )
 
 
+# `within` for "every sentence": no flags.
+_EVERY_ROW = np.zeros(0, dtype=np.bool_)
+
+
 @numba.njit(cache=True, nogil=True)
-def _maxscore(postings, idf, terms, slots, k, contrib, partial, scratch, work):  # type: ignore[no-untyped-def]
+def _maxscore(postings, idf, terms, slots, k, contrib, partial, scratch, work, within):  # type: ignore[no-untyped-def]
     """The MaxScore walk over the query's lists (see module doc), in the phases it numbers.
 
     Term `u` (`terms[u]`) has two lists in the walk: `2 u` (tf = 1) and `2 u + 1` (tf >= 2),
@@ -166,6 +192,9 @@ def _maxscore(postings, idf, terms, slots, k, contrib, partial, scratch, work): 
     operations; 44% of the time under `perf`) each time an array is taken out of a tuple or
     handed to an inlined function inside the walk; even a `_weight(...)` helper in the inner
     loop cost 30%.
+
+    `within` (empty: every sentence) flags the rows that may be ranked: an unflagged candidate
+    is dropped in phase 2, before any lookup.
     """
     offsets = postings.offsets
     ranks = postings.ranks
@@ -180,6 +209,7 @@ def _maxscore(postings, idf, terms, slots, k, contrib, partial, scratch, work): 
     blocks = postings.blocks
     bounds = postings.bounds
     work[:] = 0
+    everyone = len(within) == 0
     n_all = (len(offsets) - 1) // 2
     split = offsets[n_all]  # first tf >= 2 position
     n_ranks = len(row_of_rank)
@@ -290,7 +320,8 @@ def _maxscore(postings, idf, terms, slots, k, contrib, partial, scratch, work): 
                 candidates[n_candidates] = at
                 n_candidates += 1
                 alive[n_alive] = at
-                n_alive += partial[at] >= floor
+                if everyone or within[row_of_rank[window + at]]:
+                    n_alive += partial[at] >= floor
         work[2] += n_candidates
         work[3] += n_alive
         # 3. Non-essential lists, heaviest first: read each one's weights of the live

@@ -156,19 +156,43 @@ def _ctpop(typingctx: Any, word: Any) -> Any:
 _popcount: Any = _ctpop
 
 
-@numba.njit(cache=True, nogil=True)
 def _closest_by_signs(
-    signs: npt.NDArray[np.uint64], query: npt.NDArray[np.uint64], wanted: int
+    signs: npt.NDArray[np.uint64],
+    query: npt.NDArray[np.uint64],
+    wanted: int,
+    within: npt.NDArray[np.bool_] | None = None,
+) -> Rows:
+    """`_closest_flagged` over every row, or over the rows flagged in `within`."""
+    return _closest_flagged(signs, query, wanted, _EVERY_ROW if within is None else within)
+
+
+# `within` for "every row": no flags.
+_EVERY_ROW = np.zeros(0, dtype=np.bool_)
+
+
+@numba.njit(cache=True, nogil=True)
+def _closest_flagged(
+    signs: npt.NDArray[np.uint64],
+    query: npt.NDArray[np.uint64],
+    wanted: int,
+    within: npt.NDArray[np.bool_],
 ) -> Rows:  # pragma: no cover - compiled
     """Return `wanted` rows of least Hamming distance to `query` (ties: the lower rows), by row.
 
     Two passes over the sign bits: distances and their histogram, then the rows below the
-    distance at which the histogram reaches `wanted`, and enough rows at that distance.
+    distance at which the histogram reaches `wanted`, and enough rows at that distance. With
+    `within` (a flag per row; empty: every row), only flagged rows are taken, and `wanted` must
+    not exceed their number.
     """
     n, words = signs.shape
+    everyone = len(within) == 0
+    past = words * 64 + 1  # beyond every distance: an unflagged row
     distances = np.empty(n, dtype=np.uint16)
-    histogram = np.zeros(words * 64 + 1, dtype=np.int64)
+    histogram = np.zeros(past + 1, dtype=np.int64)
     for row in range(n):
+        if not everyone and not within[row]:
+            distances[row] = past
+            continue
         d = 0
         for w in range(words):
             d += _popcount(signs[row, w] ^ query[w])
@@ -314,6 +338,7 @@ class SentenceVectors:
         *,
         sign_candidates: int = SIGN_CANDIDATES,
         candidates: int = CANDIDATES,
+        within: npt.NDArray[np.bool_] | None = None,
     ) -> tuple[Rows, FloatVectors]:
         """Return the `k` rows most similar to a unit query and their cosines, best first.
 
@@ -321,16 +346,22 @@ class SentenceVectors:
         `sign_candidates` rows whose sign bits are closest to the question's (Hamming), of those
         the `candidates` with the largest dot product of the question with their sign bits, and
         of those the `k` best by exact cosine. A row may be missed (recall in docs/semantic.md),
-        but every cosine returned is exact. Ties go to the lower row.
+        but every cosine returned is exact. Ties go to the lower row. With `within` (a flag per
+        row), only flagged rows are ranked: all of them exactly up to `candidates`, else by the
+        same three steps over the flagged rows.
         """
-        k = min(k, self.n_rows)
+        size = self.n_rows if within is None else int(np.count_nonzero(within))
+        k = min(k, size)
         if k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        if self.n_rows <= max(EXHAUSTIVE_ROWS, candidates):
+        if within is None and self.n_rows <= max(EXHAUSTIVE_ROWS, candidates):
             rows = np.arange(self.n_rows, dtype=np.int64)
             return _best(rows, similarities(query, self.quantized), k)
+        if within is not None and size <= candidates:  # read them all: a few MB at most
+            pool = np.flatnonzero(within)
+            return _best(pool, self.similarities(query, pool), k)
         bits = sign_bits(query.reshape(1, -1))[0]
-        rows = _closest_by_signs(self.signs, bits, min(sign_candidates, self.n_rows))
+        rows = _closest_by_signs(self.signs, bits, min(sign_candidates, size), within)
         if candidates < len(rows):
             rows = np.sort(_best(rows, sign_dot(self.signs, rows, query), candidates)[0])
         return _best(rows, self.similarities(query, rows), k)

@@ -106,3 +106,20 @@ def test_top_k_rows_and_scores_are_rank_bm25s(corpus: list[list[str]], loaded: B
         assert scores.tolist() == expected[want].tolist(), question
     # The kernel really walked several windows for some questions (the common word's ones).
     assert max(windows_walked) > 1
+
+
+@pytest.mark.parametrize("share", [0.5, 0.02])
+def test_top_k_within_flagged_rows_is_rank_bm25_masked(
+    corpus: list[list[str]], loaded: BM25Index, share: float
+) -> None:
+    """Questions about a period rank only its sentences: the kernel against rank_bm25, masked."""
+    rng = np.random.default_rng(SEED + 2)
+    within = rng.random(loaded.n_docs) < share
+    okapi = BM25Okapi(corpus)
+    for question in questions(np.random.default_rng(SEED + 3), corpus)[:20]:
+        expected = np.where(within, okapi.get_scores(question), 0.0)
+        rows, scores = loaded.top_k(question, K, within)
+        want = best_positive(expected, K)
+        assert rows.tolist() == want, question
+        assert scores.tolist() == expected[want].tolist(), question
+        assert within[rows].all()
