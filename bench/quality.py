@@ -9,8 +9,8 @@ kind (lexical, paraphrase, headline, absent, offtopic):
 
 - Hit@1 / Hit@3: the first answer / one of the first three answers shows the gold sentence
   (whitespace normalized) in its passage *as the bot shows it*: cut to the bot's
-  `PASSAGE_LIMIT` by the bot's own `shorten` (`bot/render.py`), so a gold sentence the cut hides
-  is a miss;
+  `PASSAGE_LIMIT` around its best sentence by the bot's own `shown_passage`
+  (`bot/render.py`), so a gold sentence the cut hides is a miss;
 - strict Hit@1 / Hit@3: the same, but the answer's best `sentence` must equal the gold sentence;
 - refused: share of questions that get no answer (the "closest passages" button may still be
   offered): wrong for answerable kinds, right for absent and off-topic ones.
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as `python bench/quality.py`
     sys.path.insert(0, str(ROOT))
 
-from bot.render import PASSAGE_LIMIT, shorten  # noqa: E402
+from bot.render import shown_passage  # noqa: E402
 from index.build import BuildSettings, build_from_articles  # noqa: E402
 from index.fusion import Fusion  # noqa: E402
 from index.ingest import read_sources  # noqa: E402
@@ -128,8 +128,8 @@ def normalize(text: str) -> str:
 
 
 def shown(answer: Answer) -> str:
-    """Return the answer's passage as the bot shows it: cut to `PASSAGE_LIMIT`, normalized."""
-    return normalize(shorten(answer.passage, PASSAGE_LIMIT))
+    """Return the answer's passage as the bot shows it (`bot.render.shown_passage`), normalized."""
+    return normalize(shown_passage(answer))
 
 
 def load_questions(path: Path = QUESTIONS) -> list[DevQuestion]:

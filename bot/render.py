@@ -66,6 +66,43 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:") + "…"
 
 
+def shown_passage(answer: Answer, limit: int = PASSAGE_LIMIT) -> str:
+    """Return the answer's passage within `limit` visible characters, its best sentence whole.
+
+    A passage that merges several hits with their neighbours can run past the limit; cut at
+    its end it could hide the very sentence that answers. Context is cut instead, at word
+    boundaries marked '…', as evenly as fits on both sides of the best sentence (which is cut
+    itself only when it alone is longer than the limit).
+    """
+    passage, best = " ".join(answer.passage.split()), " ".join(answer.sentence.split())
+    at = passage.find(best)
+    if visible_length(passage) <= limit or at < 0:
+        return shorten(passage, limit)
+    if visible_length(best) + 2 >= limit:
+        return shorten(best, limit)
+    before, after = passage[:at].rstrip(), passage[at + len(best) :].lstrip()
+    spare = limit - visible_length(best) - 2  # the spaces around the best sentence
+    after_share = min(visible_length(after), max(spare // 2, spare - visible_length(before)))
+    before_share = spare - after_share
+    head = _tail(before, before_share) if before else ""
+    tail = shorten(after, after_share) if after and after_share > 0 else ""
+    return " ".join(part for part in (head, best, tail) if part)
+
+
+def _tail(text: str, limit: int) -> str:
+    """Return the end of `text` within `limit` visible characters, from a word, after '…'."""
+    if visible_length(text) <= limit:
+        return text
+    if limit < 2:
+        return ""
+    cut = text[-(limit - 1) :]
+    while visible_length(cut) > limit - 1:
+        cut = cut[1:]
+    if " " in cut[: len(cut) // 2]:
+        cut = cut[cut.index(" ") + 1 :]
+    return "…" + cut.lstrip(" ,;:")
+
+
 def highlight(text: str, is_match: Matcher) -> str:
     """Escape `text` for HTML and wrap the words `is_match` accepts in <b>."""
     out: list[str] = []
@@ -105,7 +142,7 @@ def source_html(article: Article) -> str:
 
 def answer_html(answer: Answer, is_match: Matcher, number: int | None = None) -> str:
     """Return one answer: the passage with matched words in bold, then its source."""
-    passage = highlight(shorten(answer.passage, PASSAGE_LIMIT), is_match)
+    passage = highlight(shown_passage(answer), is_match)
     prefix = f"<b>{number}.</b> " if number is not None else ""
     return f"{prefix}{passage}\n{source_html(answer.article)}"
 

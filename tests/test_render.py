@@ -98,3 +98,44 @@ def test_fit_drops_whole_lines_to_the_limit() -> None:
     assert render.visible_length(render.html_text(fitted)) <= render.MESSAGE_LIMIT
     assert fitted.endswith("\n…")
     assert_valid(fitted)
+
+
+SENTENCE = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zs", "Zl", "Zp")),
+    min_size=1,
+    max_size=15,
+).map(lambda word: word + ".")
+SENTENCES = st.lists(
+    st.lists(SENTENCE, min_size=1, max_size=40).map(" ".join), min_size=1, max_size=12
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(SENTENCES, st.data(), st.integers(min_value=40, max_value=900))
+def test_a_shown_passage_fits_and_keeps_its_best_sentence(
+    sentences: list[str], data: st.DataObject, limit: int
+) -> None:
+    best = data.draw(st.sampled_from(sentences))
+    answer = Answer(best, " ".join(sentences), 1.0, Article("a", "Title", ""))
+    shown = render.shown_passage(answer, limit)
+    assert render.visible_length(shown) <= limit
+    passage = " ".join(answer.passage.split())
+    if render.visible_length(passage) <= limit:
+        assert shown == passage
+    elif render.visible_length(best) + 2 < limit:
+        assert best in shown  # the answer is never what the cut hides
+        pieces = shown.split(best, 1)
+        assert passage.find(best) >= 0 and pieces[0].strip(" …") in passage
+    else:  # no room for context: the best sentence alone, cut only if it must be
+        assert shown == render.shorten(best, limit)
+
+
+def test_a_long_passage_is_cut_around_its_best_sentence() -> None:
+    context = " ".join(f"Context sentence number {i} says little." for i in range(40))
+    best = "The council passed the budget by nine votes to two."
+    answer = Answer(best, f"{context} {best} {context}", 1.0, Article("a", "Title", ""))
+    shown = render.shown_passage(answer, 300)
+    assert best in shown and shown.startswith("…") and shown.endswith("…")
+    assert render.visible_length(shown) <= 300
+    # Cut at its end, as before, the best sentence would have been hidden.
+    assert best not in render.shorten(answer.passage, 300)
