@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 from telegram import Update
 
@@ -19,5 +20,6 @@ async def latest_command(update: Update, context: NewsContext) -> None:
         if message is None or index is None:
             return
         topic = " ".join(context.args or []).strip()
-        articles = await asyncio.to_thread(latest, index, topic)
+        now = datetime.now(context.state.newsroom.timezone)
+        articles = await asyncio.to_thread(latest, index, topic, now=now)
         await message.reply_text(render.latest_html(topic, articles))

@@ -44,7 +44,7 @@ HELP = (
     "/start: a greeting and example questions\n"
     "/help: this message\n"
     "/sources: what I have indexed\n"
-    "/latest [topic]: the newest headlines, on a topic if you name one\n"
+    "/latest [topic]: the newest headlines, on a topic or of a time if you name one\n"
     "/ask <question>: ask in a group"
 )
 FRESHNESS = "🕒 Newest article: {newest}. Last refresh: {refreshed}."

@@ -283,8 +283,8 @@ class NewsIndex:
                 period, asked = dated.period, dated.question
         if period is None:
             return self._ask(question, k, offset, context, min_coverage, lexical_only, fusion)
-        within = self._sentences_in(period)
-        if period.strict and self._asks_for_headlines(asked):
+        within = self.sentences_in(period)
+        if period.strict and self.asks_for_headlines(asked):
             return self._headlines(period, k, offset, context)
         # The words of a calendar date may be in the article too ("since 1980"): tried first.
         wordings = [asked] if period.strict else list(dict.fromkeys([question, asked]))
@@ -490,15 +490,15 @@ class NewsIndex:
             spans = self._spans_by_zone[zone] = article_spans(self.archive.dates, zone)
         return spans
 
-    def _sentences_in(self, period: Period) -> FlagArray:
+    def sentences_in(self, period: Period) -> FlagArray:
         """Return a flag per sentence row: is its article from `period` (cached per period)."""
         return self._sentences_between(period.start, period.end)
 
     def _read_sentences_between(self, start: datetime, end: datetime) -> FlagArray:
-        """`_sentences_in`, computed."""
+        """`sentences_in`, computed."""
         return self.archive.sentences_of(self.articles_in(Period(start, end, "")))
 
-    def _asks_for_headlines(self, question: str) -> bool:
+    def asks_for_headlines(self, question: str) -> bool:
         """Whether a question, its time words taken out, names no topic ("what happened?")."""
         return set(self.analyzer.terms(question)) <= self._headline_terms
 

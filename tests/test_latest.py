@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from index.build import build_index
@@ -60,3 +62,18 @@ def test_a_topic_must_be_matched_like_a_question(index: NewsIndex) -> None:
     # "council" is in two stories, "zebra" in none: half the topic's weight is not reached.
     assert titles(latest(index, "zebra council")) == []
     assert titles(latest(index, "zebra")) == []
+
+
+def test_a_time_in_the_topic_keeps_the_articles_dated_then(index: NewsIndex) -> None:
+    now = datetime(2026, 2, 11, 15, 0, tzinfo=UTC)
+    assert titles(latest(index, "budget this month", now=now)) == ["Budget row deepens"]
+    assert titles(latest(index, "budget in January", now=now)) == [
+        "Budget vote delayed",
+        "Council passes the budget",
+    ]
+    assert titles(latest(index, "yesterday", now=now)) == ["Budget row deepens"]
+    assert titles(latest(index, "what happened this week", now=now)) == [
+        "Bridge reopens",
+        "Budget row deepens",
+    ]
+    assert titles(latest(index, "budget last year", now=now)) == []  # undated never matches
