@@ -2,14 +2,15 @@
 
 The reading side of what `index.build` writes beside the BM25 arrays (file names in
 `index.layout`): a sentence is read by row from one UTF-8 blob, an article's metadata from one
-line of JSON, both memory-mapped, so loading costs nothing per sentence. Ranking lives elsewhere
-(`index.search`), as Pyserini keeps `LuceneIndexReader` apart from `LuceneSearcher`.
+line of JSON, both with `pread` (`index.layout.ReadOnlyFile`), so loading costs nothing per
+sentence and the pieces a question reads stay out of the process's RSS (docs/semantic.md).
+Ranking lives elsewhere (`index.search`), as Pyserini keeps `LuceneIndexReader` apart from
+`LuceneSearcher`.
 """
 
 from __future__ import annotations
 
 import json
-import mmap
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,8 @@ class Archive:
         sentence_offsets: npt.NDArray[np.int64],
         article_first: npt.NDArray[np.int32],
         article_offsets: npt.NDArray[np.int64],
-        texts: mmap.mmap | bytes,
-        article_lines: mmap.mmap | bytes,
+        texts: layout.ReadOnlyFile,
+        article_lines: layout.ReadOnlyFile,
     ) -> None:
         self.folder = folder
         self._sentence_offsets = sentence_offsets
@@ -50,7 +51,7 @@ class Archive:
 
     @classmethod
     def load(cls, folder: Path) -> Archive:
-        """Memory-map a generation's sentences and articles, checking that they fit together.
+        """Open a generation's sentences and articles, checking that they fit together.
 
         Raises:
             ValueError: The files disagree with each other (see `index.layout`).
@@ -59,12 +60,12 @@ class Archive:
         sentence_offsets = layout.load_array(folder, "sentence_offsets")
         article_first = layout.load_array(folder, "article_first")
         article_offsets = layout.load_array(folder, "article_offsets")
-        texts = _map(folder / layout.SENTENCE_TEXTS)
-        lines = _map(folder / layout.ARTICLE_LINES)
+        texts = layout.ReadOnlyFile(folder / layout.SENTENCE_TEXTS)
+        lines = layout.ReadOnlyFile(folder / layout.ARTICLE_LINES)
         n_articles = len(article_offsets) - 1
         n_sentences = len(sentence_offsets) - 1
-        layout.check_offsets("sentence_offsets.npy", sentence_offsets, n_sentences, len(texts))
-        layout.check_offsets("article_offsets.npy", article_offsets, n_articles, len(lines))
+        layout.check_offsets("sentence_offsets.npy", sentence_offsets, n_sentences, texts.size)
+        layout.check_offsets("article_offsets.npy", article_offsets, n_articles, lines.size)
         layout.check_offsets("article_first.npy", article_first, n_articles, n_sentences)
         return cls(folder, sentence_offsets, article_first, article_offsets, texts, lines)
 
@@ -79,9 +80,13 @@ class Archive:
         return len(self._article_offsets) - 1
 
     def sentence(self, row: int) -> str:
-        """Return the text of sentence `row`."""
+        """Return the text of sentence `row`.
+
+        Raises:
+            ValueError: sentences.bin ends before the sentence (it changed since the load).
+        """
         start, end = int(self._sentence_offsets[row]), int(self._sentence_offsets[row + 1])
-        return self._texts[start:end].decode("utf-8")
+        return self._texts.read(start, end).decode("utf-8")
 
     def article_of(self, row: int) -> int:
         """Return the article row of sentence `row`."""
@@ -96,7 +101,7 @@ class Archive:
     def _read_article(self, row: int) -> Article:
         """Return the metadata of article `row` (its `text` is empty)."""
         start, end = int(self._article_offsets[row]), int(self._article_offsets[row + 1])
-        meta: dict[str, Any] = json.loads(self._article_lines[start:end])
+        meta: dict[str, Any] = json.loads(self._article_lines.read(start, end))
         return Article(
             id=meta["id"],
             title=meta["title"],
@@ -129,14 +134,6 @@ class Archive:
     def articles_newest_first(self, offset: int = 0, limit: int = 10) -> list[Article]:
         """Return a page of articles, newest first (undated ones last)."""
         return [self.article(i) for i in self.newest_first[offset : offset + limit]]
-
-
-def _map(path: Path) -> mmap.mmap | bytes:
-    """Memory-map a file read-only (an empty file maps to empty bytes)."""
-    if path.stat().st_size == 0:
-        return b""
-    with path.open("rb") as f:
-        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
 
 
 def newest_first_key(date: str | None) -> tuple[bool, str]:

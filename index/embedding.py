@@ -17,6 +17,7 @@ onnxruntime refuses the model, it logs one line and returns None, and callers se
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import importlib
 import importlib.util
@@ -169,6 +170,10 @@ class SentenceEncoder:
         session = ort.InferenceSession(
             str(weights), sess_options=options, providers=["CPUExecutionProvider"]
         )
+        # Folding the int8 weights into float32 constants frees about 60 MB of temporaries (the
+        # model's bytes, the casts) that glibc would otherwise keep in the heap for good: a
+        # session holds 151 MB more anonymous memory without this, 89 MB with it (6 ms).
+        release_freed_heap()
         tokenizer = blingfire.load_model(str(tokenizer_file))
         if not tokenizer:
             raise EncoderUnavailable(f"Bling Fire could not load {tokenizer_file}")
@@ -223,6 +228,22 @@ class SentenceEncoder:
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         unit: npt.NDArray[np.float32] = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
         return unit
+
+
+def release_freed_heap() -> bool:
+    """Give the heap memory the process has freed back to the kernel; False where it cannot.
+
+    glibc's `malloc_trim(0)` returns every free page of every malloc arena, not only the top of
+    the heap. Other C libraries (musl, macOS) lack it, and keep their own policy.
+    """
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    trim(0)
+    return True
 
 
 def load_encoder(

@@ -27,7 +27,8 @@ invariants the kernel relies on (`check_postings`), and that no file changed sin
 from __future__ import annotations
 
 import mmap
-from collections.abc import Sized
+import os
+from collections.abc import Callable, Sized
 from pathlib import Path
 from typing import Any, Literal
 
@@ -104,6 +105,42 @@ def load_array(folder: Path, name: str, *, mmap: bool = True) -> npt.NDArray[Any
     if values.ndim != 1 or values.dtype.type not in DTYPES[name]:
         raise ValueError(f"{name}.npy holds a {values.ndim}-d {values.dtype} array")
     return values
+
+
+class ReadOnlyFile:
+    """A file open for reading at given offsets (`os.pread`), closed when the last reference goes.
+
+    How a reader takes a few scattered pieces of a large file per question (sentences, articles,
+    vector codes) without a memory map: mapped pages, once touched, count in the process's RSS
+    (and a file the load read whole sits in the page cache as 2 MB folios, each mapped whole on
+    its first touch), while bytes read with `pread` leave the pages in the page cache, which
+    other processes share and the kernel reclaims.
+
+    Attributes:
+        path: The file.
+        size: Its size in bytes when it was opened.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        self.size = os.fstat(self.fd).st_size
+
+    def read(self, start: int, end: int) -> bytes:
+        """Return bytes `start` to `end` (exclusive).
+
+        Raises:
+            ValueError: The file ends before `end` (it changed since it was checked).
+        """
+        data = os.pread(self.fd, end - start, start)
+        if len(data) != end - start:
+            raise ValueError(f"{self.path.name} ends before byte {end:,}")
+        return data
+
+    def __del__(self, close: Callable[[int], None] = os.close) -> None:
+        fd = getattr(self, "fd", None)  # None when os.open failed in __init__
+        if fd is not None:
+            close(fd)
 
 
 # -- checksums ---------------------------------------------------------------------------------

@@ -24,9 +24,7 @@ from __future__ import annotations
 import ctypes
 import json
 import logging
-import os
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -421,16 +419,6 @@ class SentenceVectors:
         )
 
 
-class _Descriptor:
-    """A file descriptor open for reading, closed when the last reference goes."""
-
-    def __init__(self, path: Path) -> None:
-        self.fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-
-    def __del__(self, close: Callable[[int], None] = os.close) -> None:
-        close(self.fd)
-
-
 # libc's pread, called from numba: 0.8 µs a row at 1M rows, against 2.5 µs through os.preadv.
 _libc = ctypes.CDLL(None, use_errno=True)
 _pread: Any = _libc.pread
@@ -465,7 +453,7 @@ class CodesFile:
         row_bytes: Bytes per row (the dimension).
     """
 
-    descriptor: _Descriptor
+    descriptor: layout.ReadOnlyFile
     offset: int
     row_bytes: int
 
@@ -473,7 +461,7 @@ class CodesFile:
     def open(cls, path: Path, mapped: npt.NDArray[Any], dimension: int) -> CodesFile:
         """Open the codes file `mapped` (a `np.memmap` of it) was loaded from."""
         offset = int(getattr(mapped, "offset", 0))
-        return cls(_Descriptor(path), offset, dimension)
+        return cls(layout.ReadOnlyFile(path), offset, dimension)
 
     def rows(self, rows: Rows) -> npt.NDArray[np.int8]:
         """Return the codes of `rows`, in their order.

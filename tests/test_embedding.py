@@ -6,6 +6,7 @@ import dataclasses
 import importlib.util
 import logging
 import os
+import platform
 import shutil
 import socket
 import subprocess
@@ -16,12 +17,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index import embedding
 from index.embedding import (
     MINILM_INT8,
     SentenceEncoder,
     load_encoder,
     locate,
     quantize,
+    release_freed_heap,
     similarities,
 )
 from index.ingest import read_sources
@@ -247,6 +250,21 @@ def test_loads_and_encodes_in_a_process_without_network() -> None:
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "(1, 384)\n", "")
+
+
+@needs_model
+def test_opening_the_encoder_gives_the_heap_it_freed_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(embedding, "release_freed_heap", lambda: calls.append("trim") or True)
+    SentenceEncoder.open(threads=1)
+    assert calls == ["trim"]
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's")
+def test_release_freed_heap_trims_with_glibc() -> None:
+    assert release_freed_heap() is True
 
 
 def test_quantize_codes_each_row_symmetrically() -> None:
