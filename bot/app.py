@@ -158,10 +158,11 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
 
 
 async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
-    """Stop the scheduled refresh (a rebuild it started runs to its end in its own process)."""
+    """Stop the scheduled refresh, then any rebuild still running in its child process."""
     state: BotState = application.bot_data["state"]
     if state.refresher is not None:
         await state.refresher.stop()
+    await state.newsroom.stop_rebuild()
 
 
 EXIT_SETTINGS = 2  # a setting missing or malformed, a token Telegram rejects, a busy port

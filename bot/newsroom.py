@@ -25,6 +25,8 @@ from index.model import Findings
 from index.search import MIN_COVERAGE, NewsIndex
 from index.store import IndexMissingError, StoreError
 
+# Seconds a stopped bot gives a running rebuild to exit on SIGTERM before killing it.
+STOP_GRACE = 5.0
 log = logging.getLogger(__name__)
 
 
@@ -78,6 +80,8 @@ class Newsroom:
         # end, or a scheduled check that found nothing new). None when nothing is loaded.
         self.refreshed_at: datetime | None = None
         self._task: asyncio.Task[RebuildResult] | None = None
+        # The child process of the rebuild running now, if any.
+        self.build_process: asyncio.subprocess.Process | None = None
 
     @property
     def generation(self) -> str:
@@ -134,6 +138,23 @@ class Newsroom:
         analyzer = index.analyzer
         return lambda word: any(term in wanted for term in analyzer.terms(word))
 
+    async def stop_rebuild(self, grace: float = STOP_GRACE) -> None:
+        """Stop a running rebuild's child process (SIGTERM, then SIGKILL after `grace` s).
+
+        A stopped bot leaves no build behind holding the index's lock; the last committed
+        generation stays current (builds are crash-safe), and the next start sees the change.
+        """
+        process = self.build_process
+        if process is None or process.returncode is not None:
+            return
+        log.info("stopping the running rebuild (pid %d)", process.pid)
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), grace)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
     async def rebuild(self) -> RebuildResult:
         """Build a new index in a child process, swap it in, and return how it went.
 
@@ -163,7 +184,11 @@ class Newsroom:
             stderr=asyncio.subprocess.PIPE,
             stdin=asyncio.subprocess.DEVNULL,
         )
-        out, err = await process.communicate()
+        self.build_process = process
+        try:
+            out, err = await process.communicate()
+        finally:
+            self.build_process = None
         seconds = time.perf_counter() - started
         if process.returncode != 0:
             lines = err.decode("utf-8", "replace").strip().splitlines()

@@ -6,6 +6,8 @@ generation (`remove_stale`), leaving `CURRENT` naming a deleted folder.
 
 from __future__ import annotations
 
+import asyncio
+import os
 import subprocess
 import sys
 import time
@@ -106,3 +108,29 @@ def test_two_builds_at_once_leave_a_loadable_current_generation(
         assert news.n_articles == 1501
         assert sorted(p.name for p in index_dir.iterdir()) == ["CURRENT", "LOCK", news.folder.name]
     assert outcomes == [(0, 2)] * 3
+
+
+@pytest.mark.process
+async def test_a_stopping_bot_stops_its_rebuild_and_frees_the_lock(
+    seed_index: Path, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    write_corpus(corpus, articles=1500)  # a build of several seconds
+    newsroom = Newsroom([str(SEEDS), str(corpus)], seed_index)
+    await newsroom.open()
+    serving = newsroom.generation
+    task = newsroom.start_rebuild()
+    deadline = time.monotonic() + 30
+    while newsroom.build_process is None:
+        assert time.monotonic() < deadline, "the rebuild never started its child"
+        await asyncio.sleep(0.05)
+    pid = newsroom.build_process.pid
+    await newsroom.stop_rebuild()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # gone (and reaped), not left running with the lock
+    result = await task
+    assert not result.ok and newsroom.generation == serving
+    with GenerationWriter(seed_index):  # the lock is free for the next build
+        pass
+    (answer,) = (await newsroom.ask(SEED_QUESTION, 1)).answers
+    assert "228.1" in answer.sentence
