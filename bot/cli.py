@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -51,7 +52,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return index_cli.EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `newsbot ask - | head`: the reader has left; say nothing more
+        quiet_stdout()
+        return EXIT_BROKEN_PIPE
     return status
+
+
+# What a shell reports for a command killed by SIGPIPE (128 + 13).
+EXIT_BROKEN_PIPE = 141
+
+
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the flush at exit cannot fail on the closed pipe too."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -156,6 +156,29 @@ def test_console_script_runs_as_a_process(index_env: Path) -> None:
     assert json.loads(done.stdout)["answers"][0]["sentence"] == SEED_SENTENCE
 
 
+@pytest.mark.process
+@pytest.mark.slow
+def test_a_reader_that_leaves_early_gets_no_traceback(seed_index: Path, tmp_path: Path) -> None:
+    """`newsbot ask - | head -1`: the rest of the output has nowhere to go, quietly."""
+    questions = tmp_path / "questions.txt"
+    questions.write_text((SEED_QUESTION + "\n") * 400)  # answers far beyond a pipe's 64 KiB
+    command = [sys.executable, "-m", "bot.cli", "ask", "-", "--lexical-only"]
+    with questions.open("rb") as stdin:
+        asker = subprocess.Popen(
+            [*command, "--index-dir", str(seed_index)],
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+        )
+        assert asker.stdout is not None and asker.stderr is not None
+        assert asker.stdout.readline().startswith(b"? ")
+        asker.stdout.close()
+        assert asker.wait(timeout=120) == 141
+        assert b"Traceback" not in asker.stderr.read()
+        asker.stderr.close()
+
+
 def test_every_command_and_flag_is_in_the_readme() -> None:
     from bot.cli import build_parser
 
