@@ -35,7 +35,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -249,9 +249,17 @@ def ensure_index(index_dir: Path, corpus: Path) -> str:
 
 
 def start_bot(
-    fake: FakeTelegramThread, index_dir: Path, sources: Sequence[str], log: Path
+    fake: FakeTelegramThread,
+    index_dir: Path,
+    sources: Sequence[str],
+    log: Path,
+    settings: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start `newsbot run` against the fake, logging to `log`; return the process."""
+    """Start `newsbot run` against the fake, logging to `log`; return the process.
+
+    `settings` adds environment variables (e.g. NEWSBOT_REFRESH, NEWSBOT_SEMANTIC); the caller's
+    own NEWSBOT_* and TELEGRAM_* variables are never passed on.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "NEWSBOT_"))}
     env |= {
         "TELEGRAM_BOT_TOKEN": fake.token,
@@ -259,6 +267,7 @@ def start_bot(
         "NEWSBOT_ADMIN_IDS": str(ADMIN),
         "NEWSBOT_SOURCES": ",".join(sources),
         "NEWSBOT_INDEX_DIR": str(index_dir),
+        **(settings or {}),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "run"],
