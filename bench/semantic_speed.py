@@ -46,6 +46,7 @@ from index.vectors import (
     SIGN_CANDIDATES,
     SentenceVectors,
     _closest_by_signs,
+    embed_question,
     embedding_text,
     shared_encoder,
     sign_bits,
@@ -237,20 +238,22 @@ def serve_step() -> dict[str, Any]:
     for q in questions[:20]:  # warm-up: numba, onnxruntime, page cache
         news.ask(q)
     for q in questions:
-        t0 = time.perf_counter()
-        vector = news.embed_question(q)
-        t1 = time.perf_counter()
-        assert vector is not None
-        news.vectors.top_k(vector, 50)
-        t2, cpu = time.perf_counter(), time.thread_time()
+        # The whole ask first: `NewsIndex` keeps recent question vectors, so an ask after
+        # `embed_question(q)` would skip the embedding a user's question pays for.
+        t0, cpu = time.perf_counter(), time.thread_time()
         news.ask(q)
-        t3 = time.perf_counter()
-        embed.append(t1 - t0)
-        top.append(t2 - t1)
-        ask.append(t3 - t2)
+        t1 = time.perf_counter()
         # CPU time (user + system) of this thread: what an ask costs, less disturbed than the
         # wall time when other processes share the core.
         ask_cpu.append(time.thread_time() - cpu)
+        assert news.encoder is not None
+        vector = embed_question(news.encoder, q)  # uncached, as the first ask embedded it
+        t2 = time.perf_counter()
+        news.vectors.top_k(vector, 50)
+        t3 = time.perf_counter()
+        ask.append(t1 - t0)
+        embed.append(t2 - t1)
+        top.append(t3 - t2)
     parts: dict[str, list[float]] = {"hamming": [], "sign_dot": [], "pread": []}
     vectors = news.vectors
     for q in questions[:100]:
