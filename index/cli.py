@@ -12,7 +12,7 @@ import shutil
 import sys
 import textwrap
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -238,7 +238,7 @@ class PhaseBars:
 def run_ask(args: argparse.Namespace) -> int:
     """Answer one question, or one per stdin line for `-`."""
     lexical_only = args.lexical_only or not semantic_enabled()
-    period = asked_period(args.since, args.until)
+    zone, period = asked_time(args.since, args.until)
     news = open_index(args.index_dir, semantic=not lexical_only)
     questions: Iterable[str] = (
         (line.strip() for line in sys.stdin if line.strip())
@@ -252,6 +252,7 @@ def run_ask(args: argparse.Namespace) -> int:
             min_coverage=args.min_coverage,
             lexical_only=lexical_only,
             period=period,
+            now=datetime.now(zone),
         )
         if args.json:
             payload = {
@@ -325,17 +326,17 @@ def open_index(index_dir: Path | None, *, semantic: bool = True) -> NewsIndex:
         raise UsageError(str(exc)) from None
 
 
-def asked_period(since: str | None, until: str | None) -> Period | None:
-    """Return the period of `--since`/`--until` (None without them), read in $NEWSBOT_TIMEZONE.
+def asked_time(since: str | None, until: str | None) -> tuple[tzinfo, Period | None]:
+    """Return $NEWSBOT_TIMEZONE, read once, and the period of `--since`/`--until` (or None).
 
     Raises:
         UsageError: A bad date or time zone, with what to fix.
     """
     try:
-        zone = timezone_from_env()  # checked even without the flags: questions read it too
+        zone = timezone_from_env()  # checked even without the flags: questions read times too
         if since is None and until is None:
-            return None
-        return period_between(since, until, datetime.now(zone))
+            return zone, None
+        return zone, period_between(since, until, datetime.now(zone))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
