@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from index.formats import paragraphs
@@ -141,6 +141,10 @@ def test_every_bad_json_line_is_skipped_by_line_and_every_good_one_read(
         assert_clean(article.text)
 
 
+# A text file's lines end at any of these, as in `str.splitlines` for text: a wrongly decoded
+# UTF-16 file can put a carriage return in the title line.
+LINE_BREAK = re.compile("\r\n|[\r\n\u2028\u2029]")
+
 ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "latin-1", "cp1252", "utf-16-le", "koi8-r"]
 
 
@@ -150,6 +154,8 @@ ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "latin-1", "cp1252", "utf-16-le", "
     body=st.text(st.characters(blacklist_categories=["Cs"]), max_size=200),
     encoding=st.sampled_from(ENCODINGS),
 )
+@example(title="0\u010d0", body="", encoding="utf-16-le")  # read as UTF-8: "0\0\r\x010\0\n\0"
+@example(title="a\u2028b", body="story", encoding="utf-8")
 def test_text_in_a_wrong_encoding_is_skipped_with_its_line(
     title: str, body: str, encoding: str
 ) -> None:
@@ -173,7 +179,8 @@ def test_text_in_a_wrong_encoding_is_skipped_with_its_line(
         return
     if result.articles:
         (article,) = result.articles
-        assert article.text == paragraphs(decoded.split("\n", 1)[1] if "\n" in decoded else "")
+        title_and_body = LINE_BREAK.split(decoded, maxsplit=1)
+        assert article.text == paragraphs(title_and_body[1] if len(title_and_body) > 1 else "")
     else:
         assert [s.reason for s in result.skipped] in (
             ["no article text after the title line"],
