@@ -41,7 +41,7 @@ def _articles_per_source(state: BotState) -> list[int]:
     sources = state.newsroom.sources
     if index is None:
         return [0] * len(sources)
-    paths = (index.article(row).path for row in range(index.n_articles))
+    paths = (article.path for article in index.articles_newest_first(0, index.n_articles))
     return articles_per_source(paths, sources)
 
 

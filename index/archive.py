@@ -40,6 +40,7 @@ class Archive:
         article_offsets: npt.NDArray[np.int64],
         texts: layout.ReadOnlyFile,
         article_lines: layout.ReadOnlyFile,
+        dead_rows: npt.NDArray[np.int64] | None = None,
     ) -> None:
         self.folder = folder
         self._sentence_offsets = sentence_offsets
@@ -48,6 +49,17 @@ class Archive:
         self._texts = texts
         self._article_lines = article_lines
         self.article = lru_cache(maxsize=_ARTICLE_CACHE)(self._read_article)
+        self.live_sentences: npt.NDArray[np.bool_] | None = None
+        self.live_articles: npt.NDArray[np.bool_] | None = None
+        if dead_rows is not None and len(dead_rows):
+            self.live_sentences = np.ones(self.n_sentences, dtype=bool)
+            self.live_sentences[dead_rows] = False
+            # An article's rows die together: it is live when its first row is (or it has none).
+            firsts = article_first[:-1]
+            has_rows = firsts < article_first[1:]
+            self.live_articles = (
+                ~has_rows | self.live_sentences[np.minimum(firsts, max(self.n_sentences - 1, 0))]
+            )
 
     @classmethod
     def load(cls, folder: Path) -> Archive:
@@ -67,17 +79,37 @@ class Archive:
         layout.check_offsets("sentence_offsets.npy", sentence_offsets, n_sentences, texts.size)
         layout.check_offsets("article_offsets.npy", article_offsets, n_articles, lines.size)
         layout.check_offsets("article_first.npy", article_first, n_articles, n_sentences)
-        return cls(folder, sentence_offsets, article_first, article_offsets, texts, lines)
+        dead_rows = None
+        if layout.array_path(folder, "dead_rows").exists():
+            dead_rows = np.asarray(layout.load_array(folder, "dead_rows"))
+            if len(dead_rows) and not (
+                int(dead_rows.min()) >= 0 and int(dead_rows.max()) < n_sentences
+            ):
+                raise ValueError("dead_rows.npy points past the sentences")
+        return cls(
+            folder, sentence_offsets, article_first, article_offsets, texts, lines, dead_rows
+        )
 
     @property
     def n_sentences(self) -> int:
-        """Number of sentences."""
+        """Number of sentence rows (those of removed articles included)."""
         return len(self._sentence_offsets) - 1
 
     @property
     def n_articles(self) -> int:
-        """Number of articles."""
+        """Number of article rows (removed articles included)."""
         return len(self._article_offsets) - 1
+
+    @property
+    def n_live_articles(self) -> int:
+        """Number of articles not removed."""
+        return self.n_articles if self.live_articles is None else int(self.live_articles.sum())
+
+    @property
+    def n_live_sentences(self) -> int:
+        """Number of sentences of articles not removed."""
+        live = self.live_sentences
+        return self.n_sentences if live is None else int(live.sum())
 
     def sentence(self, row: int) -> str:
         """Return the text of sentence `row`.
@@ -121,12 +153,17 @@ class Archive:
         """Return which sentence rows belong to the articles marked in `articles` (by row)."""
         return np.repeat(articles, np.diff(self._article_first))
 
+    def live(self, articles: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+        """Return the flags of `articles` (by article row) with removed articles unflagged."""
+        return articles if self.live_articles is None else articles & self.live_articles
+
     @cached_property
     def newest_first(self) -> list[int]:
-        """Article rows by date, newest first, undated last (computed once)."""
+        """Live article rows by date, newest first, undated last (computed once)."""
         dates = self.dates
+        live = self.live_articles
         return sorted(
-            range(self.n_articles),
+            (i for i in range(self.n_articles) if live is None or live[i]),
             key=lambda i: newest_first_key(dates[i]),
             reverse=True,
         )

@@ -28,8 +28,12 @@ import numpy as np
 import numpy.typing as npt
 
 from index import layout
-from index.postings import ARRAYS, Postings, build_postings, length_ranks
+from index.postings import ARRAYS, Postings, build_postings, length_ranks, reweigh
 from index.topk import WORK, Buffers, rarest_terms, top_k_maxscore
+
+# The arrays that depend on the corpus statistics (N, avgdl, document frequencies): an index
+# of several segments stores them again for each segment, computed over all segments.
+WEIGHT_ARRAYS = ("idf", "codes", "tf_norms", "tf1_norms", "bounds")
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int32]
@@ -121,10 +125,11 @@ class BM25Index:
         idf: FloatArray,
         *,
         mapped: dict[str, Any] | None = None,
+        terms: dict[str, int] | None = None,
     ) -> None:
         self.params = params
         self.vocabulary = vocabulary
-        self.terms = {term: i for i, term in enumerate(vocabulary)}
+        self.terms = terms if terms is not None else {term: i for i, term in enumerate(vocabulary)}
         self.postings = postings
         self.doc_len = doc_len
         self.idf = idf
@@ -235,12 +240,29 @@ class BM25Index:
         `index.topk`), unless a query term weighs below zero. With `within` (a flag per sentence
         row), only flagged sentences are ranked; the scores stay those of the whole index.
         """
-        term_ids = rarest_terms(self.postings, self.query_terms(terms))
+        return self.top_k_ids(rarest_terms(self.postings, self.query_terms(terms)), k, within)
+
+    def top_k_ids(
+        self, term_ids: list[int], k: int, within: BoolArray | None = None
+    ) -> tuple[IntArray, FloatArray]:
+        """Return `top_k` of term ids already kept by `index.topk.rarest_terms` (repeats kept)."""
         if not term_ids or k <= 0:
             return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float64)
         if min(self.idf[term_ids].tolist()) < 0:
             return self._exhaustive(term_ids, k, within)
         return top_k_maxscore(self.postings, self.idf, term_ids, k, self._buffers(), within)
+
+    def reweighed(self, idf: FloatArray, avgdl: float) -> BM25Index:
+        """Return this index scoring with other corpus statistics: `idf` by term id, `avgdl`."""
+        k1, b = self.params.k1, self.params.b
+
+        def norm(tf: npt.NDArray[np.integer], lengths: npt.NDArray[np.integer]) -> FloatArray:
+            return tf_norm(tf, lengths, avgdl, k1, b)
+
+        postings = reweigh(self.postings, idf, norm)
+        return BM25Index(
+            self.params, self.vocabulary, postings, self.doc_len, idf, terms=self.terms
+        )
 
     def top_k_exhaustive(self, terms: Sequence[str], k: int) -> tuple[IntArray, FloatArray]:
         """Return what `top_k` does, adding up every posting of every kept term (for tests)."""
@@ -298,9 +320,17 @@ class BM25Index:
         meta = {"params": asdict(self.params), "vocabulary": self.vocabulary}
         (folder / layout.BM25_META).write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
 
+    def save_weights(self, folder: Path) -> None:
+        """Write only the statistics-dependent arrays (`WEIGHT_ARRAYS`) into an existing folder."""
+        for name in WEIGHT_ARRAYS:
+            values = self.idf if name == "idf" else getattr(self.postings, name)
+            layout.save_array(folder, name, values)
+
     @classmethod
-    def load(cls, folder: Path, *, mmap: bool = True) -> BM25Index:
+    def load(cls, folder: Path, *, mmap: bool = True, weights: Path | None = None) -> BM25Index:
         """Load an index written by `save`, memory-mapping its arrays, and check it.
+
+        With `weights`, the statistics-dependent arrays come from that folder (`save_weights`).
 
         Raises:
             ValueError: An array has the wrong dtype or length, or breaks an invariant the top-k
@@ -313,7 +343,14 @@ class BM25Index:
         if not isinstance(vocabulary, list):
             raise TypeError(f"{layout.BM25_META} holds no vocabulary")
         names = (*ARRAYS, "doc_len", "idf")
-        mapped = {name: layout.load_array(folder, name, mmap=mmap) for name in names}
+        mapped = {
+            name: layout.load_array(
+                weights if weights is not None and name in WEIGHT_ARRAYS else folder,
+                name,
+                mmap=mmap,
+            )
+            for name in names
+        }
         postings = Postings(**{name: np.asarray(mapped[name]) for name in ARRAYS})
         doc_len, idf = np.asarray(mapped["doc_len"]), np.asarray(mapped["idf"])
         layout.check_length("idf.npy", idf, len(vocabulary))

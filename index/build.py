@@ -27,8 +27,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import xxhash
 
-from index import layout, store
+from index import layout, segments, store
 from index.analysis import Analyzer, AnalyzerSettings
 from index.bm25 import BM25Index, BM25Params
 from index.embedding import MINILM_INT8, QuantizedVectors, SentenceEncoder, load_encoder, quantize
@@ -63,6 +64,10 @@ class BuildReport:
         embedded: Distinct sentence texts the encoder embedded (a repeated text once).
         reused: Sentences whose vector was copied from the previous generation (same text).
         vectors: Whether the generation holds sentence vectors.
+        full: Whether everything was indexed again (else only what changed was appended).
+        added: Articles indexed by this build (new or changed).
+        removed: Articles masked by this build (removed or changed).
+        segments: Segments of the generation.
     """
 
     folder: Path
@@ -74,11 +79,21 @@ class BuildReport:
     embedded: int = 0
     reused: int = 0
     vectors: bool = False
+    full: bool = True
+    added: int = 0
+    removed: int = 0
+    segments: int = 1
 
     def summary(self) -> str:
         """Return the one-line summary the CLI and the bot show."""
+        change = (
+            " (full rebuild)"
+            if self.full
+            else f" (+{self.added:,} new or changed, -{self.removed:,} removed or changed, "
+            f"{counted(self.segments, 'segment')})"
+        )
         return (
-            f"{counted(self.articles, 'article')}, {counted(self.sentences, 'sentence')}, "
+            f"{counted(self.articles, 'article')}, {counted(self.sentences, 'sentence')}{change}, "
             f"{len(self.skipped):,} skipped, {self.duplicates:,} duplicates, "
             f"{self.embedded:,} embedded, {self.reused:,} reused, {self.seconds:.1f} s"
         )
@@ -97,6 +112,10 @@ class BuildReport:
             "embedded": self.embedded,
             "reused": self.reused,
             "vectors": self.vectors,
+            "full": self.full,
+            "added": self.added,
+            "removed": self.removed,
+            "segments": self.segments,
         }
 
     @classmethod
@@ -109,6 +128,10 @@ class BuildReport:
             skipped=tuple(Skipped(s["where"], s["line"], s["reason"]) for s in data["skipped"]),
             duplicates=int(data["duplicates"]),
             seconds=float(data["seconds"]),
+            full=bool(data.get("full", True)),
+            added=int(data.get("added", 0)),
+            removed=int(data.get("removed", 0)),
+            segments=int(data.get("segments", 1)),
         )
 
 
@@ -129,6 +152,7 @@ def build_index(
     *,
     progress: Progress | None = None,
     embedding_progress: EmbeddingProgress | None = None,
+    full: bool = True,
 ) -> BuildReport:
     """Read `sources` and write a new current index generation into `index_dir`.
 
@@ -138,6 +162,7 @@ def build_index(
         settings: How to build.
         progress: Told how many articles each analyzed chunk held.
         embedding_progress: Called once with the number of sentences to embed, if any.
+        full: Index everything again; else append what changed (`build_from_articles`).
 
     Raises:
         index.store.BuildRunningError: Another build is writing into `index_dir`.
@@ -152,6 +177,7 @@ def build_index(
             progress=progress,
             embedding_progress=embedding_progress,
             started=started,
+            full=full,
         )
 
 
@@ -163,21 +189,31 @@ def build_from_articles(
     progress: Progress | None = None,
     embedding_progress: EmbeddingProgress | None = None,
     started: float | None = None,
+    full: bool = True,
 ) -> BuildReport:
     """Index already-read articles into a new current generation of `index_dir`.
+
+    With `full` false, only what changed since the current generation is indexed, as a new
+    segment (`index.update`); when there is nothing to append to, everything is.
 
     Raises:
         index.store.BuildRunningError: Another build is writing into `index_dir`.
     """
+    settings = settings or BuildSettings()
+    started = time.perf_counter() if started is None else started
+    if not isinstance(ingested, Ingested):
+        ingested = Ingested(articles=list(ingested))
     with exclusive_writer(index_dir):
-        return _build(
-            ingested,
-            index_dir,
-            settings or BuildSettings(),
-            progress,
-            embedding_progress,
-            started,
-        )
+        if not full:
+            # `index.update` builds on this module's parts, hence imported here.
+            from index.update import update_index
+
+            report = update_index(
+                ingested, index_dir, settings, progress, embedding_progress, started
+            )
+            if report is not None:
+                return report
+        return _build(ingested, index_dir, settings, progress, embedding_progress, started)
 
 
 def _build(
@@ -188,75 +224,77 @@ def _build(
     embedding_progress: EmbeddingProgress | None,
     started: float | None,
 ) -> BuildReport:
-    """Index articles into a new current generation (the writer lock held)."""
+    """Index articles into a new current generation of one segment (the writer lock held)."""
     started = time.perf_counter() if started is None else started
     if not isinstance(ingested, Ingested):
         ingested = Ingested(articles=list(ingested))
     articles = ingested.articles
-
-    vocabulary: dict[str, int] = {}
-    token_ids: list[npt.NDArray[np.int32]] = []
-    lengths: list[npt.NDArray[np.int32]] = []
-    texts: list[bytes] = []
-    text_offsets: list[npt.NDArray[np.int64]] = []
-    per_article: list[npt.NDArray[np.int32]] = []
-    for chunk in _analyzed_chunks(articles, settings, progress):
-        # Chunks come in order, and each numbers its terms by first appearance: numbering the
-        # new ones in that order keeps global ids in order of first appearance (as rank_bm25's).
-        to_global = np.fromiter(
-            (vocabulary.setdefault(term, len(vocabulary)) for term in chunk.vocabulary),
-            dtype=np.int32,
-            count=len(chunk.vocabulary),
-        )
-        token_ids.append(to_global[chunk.token_ids])
-        lengths.append(chunk.lengths)
-        texts.append(chunk.text)
-        text_offsets.append(chunk.text_offsets)
-        per_article.append(chunk.sentences_per_article)
-
-    doc_len = _concatenate(lengths, np.int32)
-    bm25 = BM25Index.from_token_ids(
-        list(vocabulary), _concatenate(token_ids, np.int32), doc_len, settings.params
-    )
-    n_sentences = len(doc_len)
+    analyzed = analyze(articles, settings, progress)
+    bm25 = analyzed.bm25(settings.params)
     embedding = Embedding(None, 0, 0)
     if settings.semantic:
         embedding = embed_sentences(
-            _embedding_texts(articles, texts, text_offsets, per_article),
+            analyzed.embedding_texts(articles),
             previous=_previous_vectors(index_dir),
             threads=settings.workers or os.cpu_count() or 1,
             progress=embedding_progress,
         )
     with GenerationWriter(index_dir) as writer:
-        bm25.save(writer.folder)
-        _write_sentences(writer.folder, texts, text_offsets, per_article)
-        _write_articles(writer.folder, articles)
+        segment = segments.save_segment(writer.folder, bm25, analyzed.token_ids)
+        write_sentences(writer.folder, analyzed.texts, analyzed.text_offsets, analyzed.per_article)
+        write_articles(writer.folder, articles)
         if embedding.vectors is not None:
             embedding.vectors.save(writer.folder)
-        header = {
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "params": asdict(settings.params),
-            "analyzer": asdict(settings.analyzer),
-            "counts": {"articles": len(articles), "sentences": n_sentences},
-            "manifest": [asdict(f) for f in ingested.files],
-            "skipped": [asdict(s) for s in ingested.skipped],
-            "duplicates": ingested.duplicates,
-            "files": layout.describe_files(writer.folder),
-        }
-        if embedding.vectors is not None:
-            header["vectors"] = embedding.vectors.header()
-        folder = writer.commit(header)
+        folder = writer.commit(
+            generation_header(
+                writer.folder,
+                settings,
+                ingested,
+                [segment],
+                articles=len(articles),
+                sentences=bm25.n_docs,
+                vectors=embedding.vectors,
+            )
+        )
     return BuildReport(
         folder=folder,
         articles=len(articles),
-        sentences=n_sentences,
+        sentences=bm25.n_docs,
         skipped=tuple(ingested.skipped),
         duplicates=ingested.duplicates,
         seconds=time.perf_counter() - started,
         embedded=embedding.embedded,
         reused=embedding.reused,
         vectors=embedding.vectors is not None,
+        added=len(articles),
     )
+
+
+def generation_header(
+    folder: Path,
+    settings: BuildSettings,
+    ingested: Ingested,
+    segment_list: list[dict[str, Any]],
+    *,
+    articles: int,
+    sentences: int,
+    vectors: SentenceVectors | None,
+) -> dict[str, Any]:
+    """Return the header of a generation whose files are all written into `folder`."""
+    header: dict[str, Any] = {
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "params": asdict(settings.params),
+        "analyzer": asdict(settings.analyzer),
+        "counts": {"articles": articles, "sentences": sentences},
+        "segments": segment_list,
+        "manifest": [asdict(f) for f in ingested.files],
+        "skipped": [asdict(s) for s in ingested.skipped],
+        "duplicates": ingested.duplicates,
+        "files": layout.describe_files(folder),
+    }
+    if vectors is not None:
+        header["vectors"] = vectors.header()
+    return header
 
 
 # -- sentence vectors --------------------------------------------------------------------------
@@ -330,25 +368,6 @@ def embed_sentences(
     return Embedding(vectors, embedded=len(embedded), reused=n - len(missing))
 
 
-def _embedding_texts(
-    articles: Sequence[Article],
-    texts: list[bytes],
-    text_offsets: list[npt.NDArray[np.int64]],
-    per_article: list[npt.NDArray[np.int32]],
-) -> list[str]:
-    """Return what the model reads for each sentence, by row (`index.vectors.embedding_text`)."""
-    sentences = [
-        blob[a:b].decode("utf-8")
-        for blob, offsets in zip(texts, text_offsets, strict=True)
-        for a, b in itertools.pairwise(offsets.tolist())
-    ]
-    counts = _concatenate(per_article, np.int32).tolist()
-    titles = itertools.chain.from_iterable(
-        itertools.repeat(a.title, n) for a, n in zip(articles, counts, strict=True)
-    )
-    return [embedding_text(t, s) for t, s in zip(titles, sentences, strict=True)]
-
-
 def _previous_vectors(index_dir: Path) -> SentenceVectors | None:
     """Return the current generation's vectors if it has intact ones, else None."""
     try:
@@ -357,6 +376,80 @@ def _previous_vectors(index_dir: Path) -> SentenceVectors | None:
         return SentenceVectors.load(folder)
     except (store.StoreError, OSError, ValueError, KeyError, TypeError):
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class Analyzed:
+    """Articles split into sentences and analyzed, ready to index.
+
+    Attributes:
+        vocabulary: Terms by term id, in order of first appearance.
+        token_ids: Every term of every sentence, sentence after sentence.
+        doc_len: Number of terms of each sentence.
+        texts: The sentences, UTF-8, one blob per chunk of articles.
+        text_offsets: Byte offsets of each chunk's sentences in its blob, and the end.
+        per_article: Number of sentences of each article, per chunk.
+    """
+
+    vocabulary: list[str]
+    token_ids: npt.NDArray[np.int32]
+    doc_len: npt.NDArray[np.int32]
+    texts: list[bytes]
+    text_offsets: list[npt.NDArray[np.int64]]
+    per_article: list[npt.NDArray[np.int32]]
+
+    def bm25(self, params: BM25Params) -> BM25Index:
+        """Return the BM25 index of these sentences alone."""
+        return BM25Index.from_token_ids(self.vocabulary, self.token_ids, self.doc_len, params)
+
+    def sentences(self) -> list[str]:
+        """Return every sentence, by row."""
+        return [
+            blob[a:b].decode("utf-8")
+            for blob, offsets in zip(self.texts, self.text_offsets, strict=True)
+            for a, b in itertools.pairwise(offsets.tolist())
+        ]
+
+    def embedding_texts(self, articles: Sequence[Article]) -> list[str]:
+        """Return what the model reads for each sentence, by row (`embedding_text`)."""
+        counts = _concatenate(self.per_article, np.int32).tolist()
+        titles = itertools.chain.from_iterable(
+            itertools.repeat(a.title, n) for a, n in zip(articles, counts, strict=True)
+        )
+        return [embedding_text(t, s) for t, s in zip(titles, self.sentences(), strict=True)]
+
+
+def analyze(
+    articles: Sequence[Article], settings: BuildSettings, progress: Progress | None = None
+) -> Analyzed:
+    """Split and analyze articles (in worker processes), numbering terms as rank_bm25 does."""
+    vocabulary: dict[str, int] = {}
+    token_ids: list[npt.NDArray[np.int32]] = []
+    lengths: list[npt.NDArray[np.int32]] = []
+    texts: list[bytes] = []
+    text_offsets: list[npt.NDArray[np.int64]] = []
+    per_article: list[npt.NDArray[np.int32]] = []
+    for chunk in _analyzed_chunks(articles, settings, progress):
+        # Chunks come in order, and each numbers its terms by first appearance: numbering the
+        # new ones in that order keeps global ids in order of first appearance (as rank_bm25's).
+        to_global = np.fromiter(
+            (vocabulary.setdefault(term, len(vocabulary)) for term in chunk.vocabulary),
+            dtype=np.int32,
+            count=len(chunk.vocabulary),
+        )
+        token_ids.append(to_global[chunk.token_ids])
+        lengths.append(chunk.lengths)
+        texts.append(chunk.text)
+        text_offsets.append(chunk.text_offsets)
+        per_article.append(chunk.sentences_per_article)
+    return Analyzed(
+        list(vocabulary),
+        _concatenate(token_ids, np.int32),
+        _concatenate(lengths, np.int32),
+        texts,
+        text_offsets,
+        per_article,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,7 +569,7 @@ def _concatenate(parts: list[npt.NDArray[Any]], dtype: type[np.generic]) -> npt.
     return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
 
 
-def _write_sentences(
+def write_sentences(
     folder: Path,
     texts: list[bytes],
     text_offsets: list[npt.NDArray[np.int64]],
@@ -500,13 +593,31 @@ def _write_sentences(
     layout.save_array(folder, "article_first", article_first)
 
 
-def _write_articles(folder: Path, articles: Sequence[Article]) -> None:
+def write_articles(folder: Path, articles: Sequence[Article]) -> None:
     """Write article metadata (no body) as JSON lines with byte offsets, for lazy reads."""
-    lines = []
-    for a in articles:
-        meta = {k: v for k, v in asdict(a).items() if k != "text"}
-        lines.append((json.dumps(meta, ensure_ascii=False) + "\n").encode("utf-8"))
+    lines = [article_line(a) for a in articles]
     offsets = np.zeros(len(lines) + 1, dtype=np.int64)
     np.cumsum([len(line) for line in lines], out=offsets[1:])
     (folder / layout.ARTICLE_LINES).write_bytes(b"".join(lines))
     layout.save_array(folder, "article_offsets", offsets)
+    ids, keys = article_keys(articles)
+    layout.save_array(folder, "article_ids", ids)
+    layout.save_array(folder, "article_keys", keys)
+
+
+def article_line(article: Article) -> bytes:
+    """Return an article's metadata (all but its body) as one line of JSON."""
+    meta = {k: v for k, v in asdict(article).items() if k != "text"}
+    return (json.dumps(meta, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def article_keys(
+    articles: Sequence[Article],
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    """Return the xxHash64 of each article's id, and of all it holds (what tells a change)."""
+    ids = [xxhash.xxh64_intdigest(a.id.encode("utf-8")) for a in articles]
+    keys = [
+        xxhash.xxh64_intdigest(json.dumps(asdict(a), ensure_ascii=False, sort_keys=True).encode())
+        for a in articles
+    ]
+    return np.asarray(ids, dtype=np.uint64), np.asarray(keys, dtype=np.uint64)

@@ -180,7 +180,7 @@ def check_index(
 
 
 def oracle(news: NewsIndex, progress: Progress | None = None) -> BM25Okapi:
-    """Return `BM25Okapi` over every sentence of `news`, analyzed by its own analyzer.
+    """Return `BM25Okapi` over every live sentence of `news` (row order), analyzed by its analyzer.
 
     The parameters are the index's. Sentences are analyzed as rank_bm25 reads them, so their
     terms are never all held at once (only rank_bm25's own per-sentence counts are).
@@ -194,7 +194,7 @@ def oracle(news: NewsIndex, progress: Progress | None = None) -> BM25Okapi:
 def _analyzed_sentences(news: NewsIndex, progress: Progress | None) -> Iterator[list[str]]:
     """Yield the terms of every sentence, by row, telling `progress` every 10,000."""
     step = 10_000
-    for row in range(news.n_sentences):
+    for row in news.live_rows.tolist():
         yield news.analyzer.terms(news.sentence(row))
         if progress and (row + 1) % step == 0:
             progress(step)
@@ -208,8 +208,9 @@ def questions(news: NewsIndex, sample: int, seed: int) -> list[str]:
     Sentences are drawn without repeats while there are enough of them.
     """
     rng = random.Random(seed)
-    n = news.n_sentences
-    rows = rng.sample(range(n), sample) if sample <= n else rng.choices(range(n), k=sample)
+    live = news.live_rows.tolist()
+    n = len(live)
+    rows = rng.sample(live, sample) if sample <= n else rng.choices(live, k=sample)
     asked = []
     for row in rows:
         words = news.sentence(row).split()
@@ -223,7 +224,9 @@ def compare(news: NewsIndex, okapi: BM25Okapi, question: str, k: int) -> Compari
     """Ask `question` of newsbot (its search path) and of rank_bm25, and compare the top `k`."""
     hits = news.search(question, k)
     ours = Ranking(tuple(h.sentence for h in hits), tuple(h.score for h in hits))
-    expected: npt.NDArray[np.float64] = okapi.get_scores(news.analyzer.terms(question))
+    # rank_bm25 saw the live sentences only: its scores put back at their rows (0 elsewhere).
+    expected = np.zeros(news.bm25.n_rows, dtype=np.float64)
+    expected[news.live_rows] = okapi.get_scores(news.analyzer.terms(question))
     theirs = best_positive(expected, k)
     difference = max(
         (

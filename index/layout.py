@@ -40,8 +40,8 @@ from index.postings import ARRAYS as POSTING_ARRAYS
 from index.postings import BLOCK, SHARD_BITS, Postings
 
 FORMAT_NAME = "newsbot-index"
-# 4: the header carries every file's size and xxHash64.
-FORMAT_VERSION = 4
+# 4: the header carries every file's size and xxHash64. 5: segments (`index.segments`).
+FORMAT_VERSION = 5
 
 HEADER = "index.json"
 BM25_META = "bm25.json"
@@ -63,11 +63,19 @@ DTYPES: dict[str, tuple[type[np.generic], ...]] = {
     "row_of_rank": (np.int32,),
     "blocks": (np.int64,),
     "bounds": (np.float64,),
+    "tf2": _UNSIGNED,
     "doc_len": (np.int32,),
     "idf": (np.float64,),
     "sentence_offsets": (np.int64,),
     "article_first": (np.int32,),
     "article_offsets": (np.int64,),
+    # Segments (`index.segments`): each segment's analyzed sentences, the rows masked as removed,
+    # each article's content key, and the statistics of the whole index when it has several.
+    "tokens": (np.int32,),
+    "dead_rows": (np.int64,),
+    "article_keys": (np.uint64,),
+    "article_ids": (np.uint64,),
+    "doc_freq": (np.int64,),
     # Sentence vectors (`index.vectors`), optional: a generation has all four or none.
     "vector_codes": (np.int8,),
     "vector_scales": (np.float32,),
@@ -147,11 +155,13 @@ class ReadOnlyFile:
 
 
 def describe_files(folder: Path) -> dict[str, dict[str, int]]:
-    """Return the size and xxHash64 of each file of a generation but the header (for the header)."""
+    """Return the size and xxHash64 of each file of a generation but the header (for the header).
+
+    Files in sub-folders (segments) are named by their path from `folder`, with `/`.
+    """
     return {
-        path.name: {"bytes": path.stat().st_size, "xxh64": _digest(path)}
-        for path in sorted(folder.iterdir())
-        if path.name != HEADER
+        name: {"bytes": path.stat().st_size, "xxh64": _digest(path)}
+        for name, path in _files(folder).items()
     }
 
 
@@ -162,16 +172,25 @@ def verify_files(folder: Path, expected: dict[str, dict[str, int]]) -> None:
         ValueError: A file is missing, extra, or differs in size or checksum.
         OSError: A file cannot be read.
     """
-    found = {path.name for path in folder.iterdir()} - {HEADER}
-    if found != set(expected):
-        missing, extra = sorted(set(expected) - found), sorted(found - set(expected))
+    files = _files(folder)
+    if set(files) != set(expected):
+        missing, extra = sorted(set(expected) - set(files)), sorted(set(files) - set(expected))
         raise ValueError(f"files missing {missing} or unexpected {extra}")
     for name, meta in sorted(expected.items()):
-        path = folder / name
+        path = files[name]
         if path.stat().st_size != meta["bytes"]:
             raise ValueError(f"{name} has {path.stat().st_size:,} bytes, not {meta['bytes']:,}")
         if _digest(path) != meta["xxh64"]:
             raise ValueError(f"{name} does not match its checksum")
+
+
+def _files(folder: Path) -> dict[str, Path]:
+    """Return every file under `folder` but the header, by its path from `folder`."""
+    return {
+        path.relative_to(folder).as_posix(): path
+        for path in sorted(folder.rglob("*"))
+        if not path.is_dir() and path.relative_to(folder).as_posix() != HEADER
+    }
 
 
 def _digest(path: Path) -> int:
@@ -232,6 +251,7 @@ def check_postings(p: Postings, n_docs: int, n_terms: int) -> None:
     check_offsets("dir_offsets.npy", p.dir_offsets, n_lists, n_entries)
     check_length("dir_start.npy", p.dir_start, n_entries)
     check_length("codes.npy", p.codes, n_postings - int(p.offsets[n_terms]))
+    check_length("tf2.npy", p.tf2, len(p.codes))
     check_length("length_of_rank.npy", p.length_of_rank, n_docs)
     check_length("row_of_rank.npy", p.row_of_rank, n_docs)
     expected_blocks = -(-np.diff(p.offsets) // BLOCK)

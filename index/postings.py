@@ -7,7 +7,9 @@ list `n_terms + t` its tf >= 2 list. A posting's weight is rank_bm25's `idf * tf
 - tf = 1: `idf[t] * tf1_norms[length_of_rank[rank]]`; nothing is stored but the rank, and since
   `|d|` grows with the rank, these weights only fall along the list;
 - tf >= 2 (a few percent of postings): `idf[t] * tf_norms[codes[p - offsets[n_terms]]]`, a code
-  into the table of distinct values.
+  into the table of distinct values; their term frequencies are kept too (`tf2`), so that the
+  weights can be computed again for other corpus statistics (`reweigh`: an index of several
+  segments scores each with the statistics of all of them, `index.segments`).
 
 Either way the product is the very one rank_bm25 computes, bit for bit. Ranks are stored on 16
 bits: the rank space is cut into shards of 65,536, and each list has a *directory*, one entry per
@@ -52,6 +54,7 @@ class Postings(NamedTuple):
         row_of_rank: Row of the sentence of each rank.
         blocks: List `l`'s blocks are `[blocks[l], blocks[l + 1])` in `bounds`.
         bounds: Largest weight from each block to the end of its list.
+        tf2: Term frequency of each tf >= 2 posting (what `codes` encodes, with the length).
     """
 
     offsets: OffsetArray
@@ -66,11 +69,19 @@ class Postings(NamedTuple):
     row_of_rank: IntArray
     blocks: OffsetArray
     bounds: FloatArray
+    tf2: UIntArray
 
     @property
     def n_terms(self) -> int:
         """Number of terms (half the number of lists)."""
         return (len(self.offsets) - 1) // 2
+
+    def all_ranks(self) -> npt.NDArray[np.int64]:
+        """Return the rank of every posting, list after list."""
+        total = int(self.offsets[-1])
+        counts = np.diff(np.append(self.dir_start.astype(np.int64), total))
+        high = np.repeat(self.dir_shard.astype(np.int64) << SHARD_BITS, counts)
+        return np.asarray(high | self.ranks, dtype=np.int64)
 
     def list_ranks(self, lst: int) -> npt.NDArray[np.int64]:
         """Return the ranks of list `lst`, ascending."""
@@ -152,28 +163,64 @@ def build_postings(
     np.cumsum(np.bincount(lst[first], minlength=n_lists), out=dir_offsets[1:])
     del keys, first
 
-    lengths = length_of_rank[rank]
-    tf1_norms = tf_norm(np.ones(max_len + 1, dtype=np.int64), np.arange(max_len + 1))
-    codes, tf_norms = _codes(tf, lengths[split:], tf_norm)
-    weights = np.empty(len(rank), dtype=np.float64)
-    weights[:split] = idf[term_of[:split]] * tf1_norms[lengths[:split]]
-    weights[split:] = idf[term_of[split:]] * tf_norms[codes]
-    blocks = block_offsets(offsets)
-    bounds = suffix_max(offsets, weights)
+    weighed = _weigh(term_of, length_of_rank[rank], tf, split, max_len, offsets, idf, tf_norm)
     return Postings(
         offsets=offsets,
         ranks=(rank & 0xFFFF).astype(np.uint16),
         dir_offsets=dir_offsets,
         dir_shard=cast(UIntArray, dir_shard),
         dir_start=cast(npt.NDArray[np.signedinteger[Any]], dir_start),
-        codes=codes,
-        tf_norms=tf_norms,
-        tf1_norms=np.asarray(tf1_norms, dtype=np.float64),
         length_of_rank=length_of_rank.astype(_smallest_unsigned(max_len)),
         row_of_rank=row_of_rank.astype(np.int32),
-        blocks=blocks,
-        bounds=bounds,
+        blocks=block_offsets(offsets),
+        tf2=tf.astype(_smallest_unsigned(int(tf.max()) if len(tf) else 0)),
+        **weighed,
     )
+
+
+def reweigh(p: Postings, idf: FloatArray, tf_norm: Any) -> Postings:
+    """Return `p` with every weight computed again for other corpus statistics.
+
+    Args:
+        p: Posting lists.
+        idf: The floored idf of each of `p`'s terms, from the statistics to score with.
+        tf_norm: `index.bm25.tf_norm` with those statistics' avgdl, k1 and b bound.
+    """
+    n_terms, split = p.n_terms, int(p.offsets[p.n_terms])
+    sizes = np.diff(p.offsets)
+    term_of = np.repeat(np.arange(2 * n_terms, dtype=np.int64) % max(n_terms, 1), sizes)
+    lengths = p.length_of_rank[p.all_ranks()]
+    max_len = len(p.tf1_norms) - 1
+    weighed = _weigh(term_of, lengths, p.tf2, split, max_len, p.offsets, idf, tf_norm)
+    return p._replace(**weighed)
+
+
+def _weigh(
+    term_of: npt.NDArray[Any],
+    lengths: npt.NDArray[Any],
+    tf: npt.NDArray[Any],
+    split: int,
+    max_len: int,
+    offsets: OffsetArray,
+    idf: FloatArray,
+    tf_norm: Any,
+) -> dict[str, Any]:
+    """Return the statistics-dependent arrays of `Postings`: the norm tables, codes and bounds.
+
+    `term_of` and `lengths` are per posting (tf = 1 postings first, `split` of them), `tf` per
+    tf >= 2 posting.
+    """
+    tf1_norms = tf_norm(np.ones(max_len + 1, dtype=np.int64), np.arange(max_len + 1))
+    codes, tf_norms = _codes(tf, lengths[split:], tf_norm)
+    weights = np.empty(len(term_of), dtype=np.float64)
+    weights[:split] = idf[term_of[:split]] * tf1_norms[lengths[:split]]
+    weights[split:] = idf[term_of[split:]] * tf_norms[codes]
+    return {
+        "codes": codes,
+        "tf_norms": tf_norms,
+        "tf1_norms": np.asarray(tf1_norms, dtype=np.float64),
+        "bounds": suffix_max(offsets, weights),
+    }
 
 
 def _smallest_unsigned(largest: int) -> type[np.unsignedinteger[Any]]:

@@ -16,7 +16,7 @@ import numpy.typing as npt
 from index import layout, passages
 from index.analysis import Analyzer, AnalyzerSettings
 from index.archive import Archive, newest_first_key
-from index.bm25 import BM25Index, term_weights
+from index.bm25 import term_weights
 from index.embedding import SentenceEncoder
 from index.fusion import (
     Candidate,
@@ -28,9 +28,9 @@ from index.fusion import (
     newer_first_on_ties,
 )
 from index.model import Answer, Article, Findings, Hit
+from index.segments import SegmentedBM25, load_segmented
 from index.store import IndexFormatError, current_generation, read_header
 from index.timeframe import Period, article_spans, find_period, timezone_from_env
-from index.topk import rarest_terms
 from index.vectors import SentenceVectors, shared_encoder
 from index.vectors import embed_question as encode_question
 
@@ -95,7 +95,7 @@ class NewsIndex:
         self,
         folder: Path,
         header: dict[str, Any],
-        bm25: BM25Index,
+        bm25: SegmentedBM25,
         archive: Archive,
         vectors: SentenceVectors | None = None,
         encoder: SentenceEncoder | None = None,
@@ -133,17 +133,16 @@ class NewsIndex:
         header = read_header(folder)
         try:
             layout.verify_files(folder, header["files"])
-            bm25 = BM25Index.load(folder)
             archive = Archive.load(folder)
+            bm25 = load_segmented(folder, header, archive.live_sentences)
             counts = header["counts"]
-            layout.check_count("sentences (sentence_offsets.npy)", archive.n_sentences, bm25.n_docs)
+            layout.check_count("sentences (sentence_offsets.npy)", archive.n_sentences, bm25.n_rows)
+            layout.check_count("sentences (live)", archive.n_live_sentences, counts["sentences"])
             layout.check_count("sentences (doc_len.npy)", bm25.n_docs, counts["sentences"])
-            layout.check_count(
-                "articles (article_offsets.npy)", archive.n_articles, counts["articles"]
-            )
+            layout.check_count("articles (live)", archive.n_live_articles, counts["articles"])
             vectors = SentenceVectors.load(folder) if semantic else None
             if vectors is not None:
-                layout.check_count("sentences (vector_scales.npy)", vectors.n_rows, bm25.n_docs)
+                layout.check_count("sentences (vector_scales.npy)", vectors.n_rows, bm25.n_rows)
             encoder = shared_encoder() if vectors is not None else None
             index = cls(folder, header, bm25, archive, vectors, encoder)
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -180,13 +179,19 @@ class NewsIndex:
 
     @property
     def n_sentences(self) -> int:
-        """Number of indexed sentences."""
+        """Number of indexed sentences (those of removed articles not counted)."""
         return self.bm25.n_docs
 
     @property
     def n_articles(self) -> int:
-        """Number of indexed articles."""
-        return self.archive.n_articles
+        """Number of indexed articles (removed ones not counted)."""
+        return self.archive.n_live_articles
+
+    @functools.cached_property
+    def live_rows(self) -> npt.NDArray[np.int64]:
+        """The rows of the sentences not removed, ascending."""
+        live = self.archive.live_sentences
+        return np.arange(self.bm25.n_rows) if live is None else np.flatnonzero(live)
 
     def sentence(self, row: int) -> str:
         """Return the text of sentence `row`."""
@@ -224,7 +229,7 @@ class NewsIndex:
         can reach.
         """
         bm25 = self.bm25
-        scored = rarest_terms(bm25.postings, bm25.query_terms(question.terms))
+        scored = bm25.rarest(bm25.query_terms(question.terms))
         unknown = sum(1 for t in question.terms if t not in bm25.terms)
         return unknown * self._unknown_idf + sum(float(bm25.idf[t]) for t in scored)
 
@@ -412,13 +417,13 @@ class NewsIndex:
         """The union of BM25's and the vectors' best `depth` sentences, with both scores each."""
         assert self.vectors is not None
         bm25_rows, bm25_scores = self.bm25.top_k(q.known, depth, within)
-        dense_rows, _ = self.vectors.top_k(query, depth, within=within)
+        dense_rows, _ = self.vectors.top_k(query, depth, within=self._live(within))
         scores = dict(zip(bm25_rows.tolist(), bm25_scores.tolist(), strict=True))
         rows = list(dict.fromkeys([*bm25_rows.tolist(), *dense_rows.tolist()]))
         if not rows:
             return []
         cosines = self.vectors.similarities(query, np.asarray(rows, dtype=np.int64))
-        term_ids = rarest_terms(self.bm25.postings, self.bm25.query_terms(q.known))
+        term_ids = self.bm25.rarest(self.bm25.query_terms(q.known))
         return [
             Candidate(row, scores[row] if row in scores else self._bm25_of(row, term_ids), float(c))
             for row, c in zip(rows, cosines.tolist(), strict=True)
@@ -442,7 +447,7 @@ class NewsIndex:
                 weight = term_weights(
                     np.asarray([tf]),
                     doc_len,
-                    self._avgdl,
+                    bm25.avgdl,
                     float(bm25.idf[term]),
                     bm25.params.k1,
                     bm25.params.b,
@@ -450,11 +455,12 @@ class NewsIndex:
                 total += float(weight[0])
         return total
 
-    @functools.cached_property
-    def _avgdl(self) -> float:
-        """The mean sentence length in terms, as the build computed it for BM25."""
-        total = int(self.bm25.doc_len.sum())
-        return total / self.bm25.n_docs if total else 1.0
+    def _live(self, within: FlagArray | None) -> FlagArray | None:
+        """Return the rows flagged in `within` (all when None) that were not removed."""
+        live = self.archive.live_sentences
+        if live is None or within is None:
+            return live if within is None else within
+        return live & within
 
     def _rarest_term_in_article(self, q: Question, article: int) -> bool:
         """Whether the question's rarest term (highest idf; unknown ones rarest) is in `article`."""
@@ -481,7 +487,7 @@ class NewsIndex:
     def articles_in(self, period: Period) -> FlagArray:
         """Return a flag per article row: may it be from `period` (`Period.holds`)."""
         starts, ends = self._article_spans(period.start.tzinfo)
-        return period.holds(starts, ends)
+        return self.archive.live(period.holds(starts, ends))
 
     def _article_spans(self, zone: tzinfo | None) -> tuple[SecondsArray, SecondsArray]:
         """Each article's date as a span of POSIX seconds in `zone` (`index.timeframe`)."""

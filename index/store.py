@@ -172,8 +172,8 @@ class GenerationWriter:
         (self.folder / HEADER).write_text(
             json.dumps(header, ensure_ascii=False, indent=1), encoding="utf-8"
         )
-        for path in self.folder.iterdir():
-            _fsync(path)
+        for path in sorted(self.folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+            _fsync(path)  # files and segment folders, the deepest first
         _fsync(self.folder)
         final = self.index_dir / self.name
         os.rename(self.folder, final)

@@ -38,7 +38,7 @@ The kernel, `_maxscore`, takes the index's lists as one named tuple (`index.post
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numba
 import numpy as np
@@ -80,7 +80,15 @@ _SCAN_PER_LOOKUP = 8
 _NO_RANK = 1 << 62
 
 
-def rarest_terms(postings: Postings, query: list[int]) -> list[int]:
+class DocFreqs(Protocol):
+    """What `rarest_terms` asks of an index: how many sentences hold each term."""
+
+    def doc_freqs(self, terms: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Return the number of sentences holding each term id of `terms`."""
+        ...
+
+
+def rarest_terms(postings: DocFreqs, query: list[int]) -> list[int]:
     """Return `query` keeping only the occurrences of its `MAX_QUERY_TERMS` rarest distinct terms.
 
     Rarest: in the fewest sentences, ties by first occurrence in the query. Repeats and query
@@ -89,7 +97,7 @@ def rarest_terms(postings: Postings, query: list[int]) -> list[int]:
     The commonest terms are the ones left out: they weigh least (lowest idf) and cost most.
 
     Args:
-        postings: The index's lists.
+        postings: The index's lists (or any index that counts the sentences holding a term).
         query: Term ids, repeats kept, in query order.
     """
     distinct = list(dict.fromkeys(query))

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from index.build import build_index
+from index.store import current_generation, read_header
 from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot, bot_settings, running_bot
 
@@ -22,6 +23,24 @@ SEED_SENTENCE = (
     "Trade volumes between China and Russia have seen significant growth, reaching an "
     "impressive $228.1 billion in 2025."
 )
+
+
+# A file of a generation's (first) segment, in test parameters: `segment/<file>`.
+SEGMENT = "segment/"
+
+
+def locate(generation: Path, name: str) -> Path:
+    """Return file `name` of a generation folder; `segment/<file>` is in its first segment."""
+    if name.startswith(SEGMENT):
+        segment = read_header(generation)["segments"][0]["name"]
+        return generation / segment / name.removeprefix(SEGMENT)
+    return generation / name
+
+
+def segment_folder(index_dir: Path) -> Path:
+    """Return the folder of the current generation's first segment (its BM25 arrays)."""
+    generation = current_generation(index_dir)
+    return generation / read_header(generation)["segments"][0]["name"]
 
 
 def start_newsbot_index(

@@ -15,6 +15,7 @@ from index import layout
 from index.check import best_positive, questions, relative_difference
 from index.search import NewsIndex
 from index.store import current_generation
+from tests.conftest import SEGMENT, locate
 
 REPORT_KEYS = {
     "sentences",
@@ -38,7 +39,9 @@ def damaged_copy(
     """
     shutil.copytree(index_dir, copy)
     generation = current_generation(copy)
-    path = generation / f"{name}.npy"
+    path = locate(generation, f"{name}.npy")
+    if not path.exists():  # an array of the BM25 segment
+        path = locate(generation, f"{SEGMENT}{name}.npy")
     np.save(path, change(np.load(path)))
     header_path = generation / layout.HEADER
     header = json.loads(header_path.read_text(encoding="utf-8"))
@@ -95,7 +98,8 @@ def test_swapped_sentences_are_a_disagreement_on_rows(
 ) -> None:
     # Two sentences of the same length swap places in the rank order: every load check holds,
     # but the index answers each one's postings with the other's row.
-    postings = NewsIndex.load(seed_index).bm25.postings
+    (segment,) = NewsIndex.load(seed_index).bm25.segments
+    postings = segment.postings
     lengths = postings.length_of_rank.tolist()
     rank = next(r for r in range(len(lengths) - 1) if 0 < lengths[r] == lengths[r + 1])
     a, b = postings.row_of_rank[rank].item(), postings.row_of_rank[rank + 1].item()

@@ -20,31 +20,36 @@ import pytest
 from index import layout
 from index.build import build_index
 from index.search import NewsIndex
-from index.store import IndexFormatError, current_generation
-from tests.conftest import SEED_QUESTION, SEEDS
+from index.store import IndexFormatError, current_generation, read_header
+from tests.conftest import SEED_QUESTION, SEEDS, SEGMENT, locate, segment_folder
 
+# The arrays of a segment (BM25); the others are the generation's own.
+SEGMENT_ARRAYS = frozenset({*layout.POSTING_ARRAYS, "doc_len", "idf", "tokens"})
 GENERATION_FILES = (
     "article_first.npy",
+    "article_ids.npy",
+    "article_keys.npy",
     "article_offsets.npy",
     "articles.jsonl",
-    "blocks.npy",
-    "bm25.json",
-    "bounds.npy",
-    "codes.npy",
-    "dir_offsets.npy",
-    "dir_shard.npy",
-    "dir_start.npy",
-    "doc_len.npy",
-    "idf.npy",
-    "index.json",
-    "length_of_rank.npy",
-    "offsets.npy",
-    "ranks.npy",
-    "row_of_rank.npy",
+    "segment/blocks.npy",
+    "segment/bm25.json",
+    "segment/bounds.npy",
+    "segment/codes.npy",
+    "segment/dir_offsets.npy",
+    "segment/dir_shard.npy",
+    "segment/dir_start.npy",
+    "segment/doc_len.npy",
+    "segment/idf.npy",
+    "segment/length_of_rank.npy",
+    "segment/offsets.npy",
+    "segment/ranks.npy",
+    "segment/row_of_rank.npy",
+    "segment/tf1_norms.npy",
+    "segment/tf2.npy",
+    "segment/tf_norms.npy",
+    "segment/tokens.npy",
     "sentence_offsets.npy",
     "sentences.bin",
-    "tf1_norms.npy",
-    "tf_norms.npy",
     "vector_codes.npy",
     "vector_keys.npy",
     "vector_scales.npy",
@@ -71,7 +76,10 @@ def seed_copy(built: Path, tmp_path: Path) -> Path:
 
 
 def test_the_list_names_every_file_a_build_writes(built: Path) -> None:
-    assert sorted(p.name for p in current_generation(built).iterdir()) == list(GENERATION_FILES)
+    generation = current_generation(built)
+    (segment,) = read_header(generation)["segments"]
+    names = [n.replace(segment["name"] + "/", SEGMENT) for n in layout.describe_files(generation)]
+    assert sorted(names) == list(GENERATION_FILES)
 
 
 def test_the_intact_copy_loads_and_answers(seed_copy: Path) -> None:
@@ -101,7 +109,7 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
 def test_a_damaged_file_is_refused_with_a_rebuild_hint(
     seed_copy: Path, name: str, damage: str
 ) -> None:
-    path = current_generation(seed_copy) / name
+    path = locate(current_generation(seed_copy), name)
     before = path.read_bytes()
     DAMAGE[damage](path)
     assert not path.exists() or path.read_bytes() != before
@@ -110,7 +118,7 @@ def test_a_damaged_file_is_refused_with_a_rebuild_hint(
 
 
 def test_a_changed_file_is_named_by_its_checksum(seed_copy: Path) -> None:
-    corrupt(current_generation(seed_copy) / "ranks.npy")
+    corrupt(locate(current_generation(seed_copy), SEGMENT + "ranks.npy"))
     with pytest.raises(IndexFormatError, match=r"ranks\.npy does not match its checksum"):
         NewsIndex.load(seed_copy)
 
@@ -127,14 +135,15 @@ def test_an_extra_file_is_refused(seed_copy: Path) -> None:
 Change = Callable[[np.ndarray[Any, Any], Path], Any]
 
 
-def rewrite(folder: Path, name: str, change: Change) -> None:
+def rewrite(generation: Path, name: str, change: Change) -> None:
     """Change array `name` in place and write checksums that match the change."""
-    values = np.load(layout.array_path(folder, name)).copy()
-    result = change(values, folder)
-    np.save(layout.array_path(folder, name), values if result is None else result)
-    header = json.loads((folder / layout.HEADER).read_text())
-    header["files"] = layout.describe_files(folder)
-    (folder / layout.HEADER).write_text(json.dumps(header))
+    path = locate(generation, (SEGMENT if name in SEGMENT_ARRAYS else "") + f"{name}.npy")
+    values = np.load(path).copy()
+    result = change(values, path.parent)
+    np.save(path, values if result is None else result)
+    header = json.loads((generation / layout.HEADER).read_text())
+    header["files"] = layout.describe_files(generation)
+    (generation / layout.HEADER).write_text(json.dumps(header))
 
 
 def set_at(where: int, value: int | float) -> Change:
@@ -196,8 +205,8 @@ def test_an_array_that_would_misguide_the_kernel_is_refused(seed_copy: Path, cas
 
 def test_the_seed_index_has_what_the_cases_above_damage(built: Path) -> None:
     """The cases assume several directory entries, tf >= 2 postings and short sentences."""
-    folder = current_generation(built)
-    arrays = {name: np.load(layout.array_path(folder, name)) for name in layout.DTYPES}
+    folder = segment_folder(built)
+    arrays = {name: np.load(layout.array_path(folder, name)) for name in SEGMENT_ARRAYS}
     assert len(arrays["dir_start"]) > 2
     assert len(arrays["codes"]) > 0
     assert arrays["length_of_rank"].dtype == np.uint8
