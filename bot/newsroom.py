@@ -155,28 +155,31 @@ class Newsroom:
             process.kill()
             await process.wait()
 
-    async def rebuild(self) -> RebuildResult:
+    async def rebuild(self, *, full: bool = True) -> RebuildResult:
         """Build a new index in a child process, swap it in, and return how it went.
 
         Raises:
             RebuildRunningError: Another rebuild has not finished.
         """
-        return await self.start_rebuild()
+        return await self.start_rebuild(full=full)
 
-    def start_rebuild(self) -> asyncio.Task[RebuildResult]:
+    def start_rebuild(self, *, full: bool = True) -> asyncio.Task[RebuildResult]:
         """Start a rebuild now and return its task; claims the rebuild before any await.
+
+        With `full` false, only what changed since the serving generation is indexed (the
+        scheduled refresh); `/reindex` and a damaged index rebuild everything.
 
         Raises:
             RebuildRunningError: Another rebuild has not finished.
         """
         if self._task is not None and not self._task.done():
             raise RebuildRunningError
-        self._task = asyncio.get_running_loop().create_task(self._run_build())
+        self._task = asyncio.get_running_loop().create_task(self._run_build(full))
         return self._task
 
-    async def _run_build(self) -> RebuildResult:
+    async def _run_build(self, full: bool) -> RebuildResult:
         started = time.perf_counter()
-        command = [sys.executable, "-m", "bot.cli", "index", "--json"]
+        command = [sys.executable, "-m", "bot.cli", "index", "--json", *(["--full"] * full)]
         command += ["--index-dir", str(self.index_dir), "--", *self.sources]
         process = await asyncio.create_subprocess_exec(
             *command,

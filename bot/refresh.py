@@ -234,7 +234,7 @@ class Refresher:
             return
         self._again = False
         self.rebuilds += 1
-        self.newsroom.start_rebuild().add_done_callback(self._after_rebuild)
+        self.newsroom.start_rebuild(full=False).add_done_callback(self._after_rebuild)
 
     def _after_rebuild(self, task: asyncio.Task[RebuildResult]) -> None:
         failed = task.cancelled() or task.exception() is not None or not task.result().ok

@@ -51,8 +51,12 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     """Register the `index`, `ask` and `check` subcommands."""
     index = commands.add_parser(
         "index",
-        help="build the index from sources",
-        description="Read articles from files, folders and feed URLs and build a new index.",
+        help="build the index from sources, or bring it up to date",
+        description=(
+            "Read articles from files, folders and feed URLs and index them. An existing index "
+            "is brought up to date: new and changed articles are appended as a segment and "
+            "removed ones masked, without indexing the rest again. --full rebuilds everything."
+        ),
     )
     index.add_argument(
         "sources",
@@ -63,6 +67,11 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     _add_index_dir(index)
     index.add_argument(
         "--workers", type=int, default=0, help="processes for analysis (default: one per core)"
+    )
+    index.add_argument(
+        "--full",
+        action="store_true",
+        help="index every article again instead of appending what changed",
     )
     index.add_argument("--json", action="store_true", help="print the summary as JSON")
     index.set_defaults(handler=run_index)
@@ -159,7 +168,9 @@ def _share(value: str) -> float:
 def run_index(args: argparse.Namespace) -> int:
     """Build the index and print a summary."""
     sources: list[str] = args.sources or default_sources()
-    report = index_sources(sources, args.index_dir or default_index_dir(), args.workers)
+    report = index_sources(
+        sources, args.index_dir or default_index_dir(), args.workers, full=args.full
+    )
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
     else:
@@ -169,8 +180,12 @@ def run_index(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def index_sources(sources: Sequence[str], index_dir: Path, workers: int = 0) -> BuildReport:
+def index_sources(
+    sources: Sequence[str], index_dir: Path, workers: int = 0, *, full: bool = True
+) -> BuildReport:
     """Check the sources, build with a progress bar on a terminal, refuse an empty index.
+
+    With `full` false, an existing index is brought up to date (`index.update`).
 
     Raises:
         UsageError: A source does not exist, or nothing could be read from any of them.
@@ -187,6 +202,7 @@ def index_sources(sources: Sequence[str], index_dir: Path, workers: int = 0) -> 
             BuildSettings(workers=workers, semantic=semantic_enabled()),
             progress=bars("articles", None) if bars else None,
             embedding_progress=(lambda total: bars("sentences embedded", total)) if bars else None,
+            full=full,
         )
     except StoreError as exc:  # another build is running
         raise UsageError(str(exc)) from None

@@ -44,11 +44,16 @@ def segment_folder(index_dir: Path) -> Path:
 
 
 def start_newsbot_index(
-    index_dir: Path, sources: Sequence[Path], output: int = subprocess.PIPE
+    index_dir: Path,
+    sources: Sequence[Path],
+    output: int = subprocess.PIPE,
+    *,
+    full: bool = False,
 ) -> subprocess.Popen[str]:
-    """Start `newsbot index --json` on `sources` as a separate process, as a shell would."""
+    """Start `newsbot index --json` (with `--full`) on `sources` as a separate process."""
     return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "index", "--json", "--index-dir", str(index_dir)]
+        + ["--full"] * full
         + [str(s) for s in sources],
         cwd=ROOT,
         stdout=output,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -93,6 +94,38 @@ def test_index_summary_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert capsys.readouterr().out.startswith("Indexed 1 article, ")
 
 
+def test_index_appends_what_changed_and_full_rebuilds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sources, index_dir = tmp_path / "news", tmp_path / "idx"
+    shutil.copytree(SEEDS, sources)
+    command = ["index", str(sources), "--index-dir", str(index_dir), "--json"]
+
+    def indexed(*extra: str) -> dict[str, object]:
+        assert main([*command, *extra]) == 0
+        report: dict[str, object] = json.loads(capsys.readouterr().out)
+        return report
+
+    first = indexed()
+    assert (first["full"], first["added"], first["segments"]) == (True, 1, 1)
+    (sources / "flood.txt").write_text(
+        "Floods close the river port\nThe river port of Ostend closed on Monday after floods.\n"
+    )
+    appended = indexed()
+    assert (appended["full"], appended["added"], appended["removed"]) == (False, 1, 0)
+    assert (appended["articles"], appended["segments"]) == (2, 2)
+    assert main(["ask", "--index-dir", str(index_dir), "--json", "Which port closed?"]) == 0
+    (answer, *_) = json.loads(capsys.readouterr().out)["answers"]
+    assert "Ostend" in answer["sentence"]
+    (sources / "flood.txt").unlink()
+    removed = indexed()
+    assert (removed["added"], removed["removed"], removed["articles"]) == (0, 1, 1)
+    assert main(["ask", "--index-dir", str(index_dir), "--json", "Which port closed?"]) == 0
+    assert "Ostend" not in capsys.readouterr().out
+    rebuilt = indexed("--full")
+    assert (rebuilt["full"], rebuilt["articles"], rebuilt["segments"]) == (True, 1, 1)
+
+
 def test_broken_file_is_skipped_and_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -140,6 +173,10 @@ def test_incompatible_index_is_refused_with_reindex_hint(
     capsys.readouterr()
     assert main(["ask", SEED_QUESTION]) == 2
     assert "run `newsbot index` to rebuild it" in capsys.readouterr().err
+    # As the hint says: with nothing it can append to, `newsbot index` rebuilds in full.
+    assert main(["index", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["full"] is True
+    assert main(["ask", SEED_QUESTION]) == 0
 
 
 @pytest.mark.process

@@ -1,4 +1,8 @@
-"""A killed indexer never leaves an unloadable index: SIGKILL at random moments, then check."""
+"""A killed indexer never leaves an unloadable index: SIGKILL at random moments, then check.
+
+Full builds (`newsbot index --full`), and updates (`newsbot index`): appends, merges of
+segments and compactions, each killed at least 20 times.
+"""
 
 from __future__ import annotations
 
@@ -34,8 +38,10 @@ def write_corpus(path: Path, articles: int) -> None:
             out.write(json.dumps({"id": f"a{n}", "title": f"Article {n}", "text": body}) + "\n")
 
 
-def start_build(sources: list[Path], index_dir: Path) -> subprocess.Popen[str]:
-    return start_newsbot_index(index_dir, sources, subprocess.DEVNULL)
+def start_build(
+    sources: list[Path], index_dir: Path, *, full: bool = True
+) -> subprocess.Popen[str]:
+    return start_newsbot_index(index_dir, sources, subprocess.DEVNULL, full=full)
 
 
 def wait_for_write(index_dir: Path, process: subprocess.Popen[str], limit: float) -> None:
@@ -90,5 +96,61 @@ def test_sigkill_during_builds_never_breaks_the_index(
     news = NewsIndex.load(index_dir)
     assert news.n_articles == 1
     assert news.ask(SEED_QUESTION, k=1).answers[0].sentence == SEED_SENTENCE
+    leftovers = sorted(p.name for p in index_dir.iterdir())
+    assert leftovers == ["CURRENT", "LOCK", news.folder.name]
+
+
+def test_sigkill_during_appends_merges_and_compactions_never_breaks_the_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSBOT_SEMANTIC", "off")
+    base, extra = tmp_path / "base.jsonl", tmp_path / "extra.jsonl"
+    write_corpus(base, articles=1200)
+    write_corpus(extra, articles=600)
+    extra.write_text(extra.read_text().replace('"id": "a', '"id": "x'))  # other ids
+    index_dir = tmp_path / "index"
+    assert start_build([SEEDS, base], index_dir).wait(timeout=300) == 0
+    counts = {1201: NewsIndex.load(index_dir).n_sentences}
+    # Each run flips the sources: 600 articles appended (a merge of segments follows when the
+    # policy asks), or removed again (600 of 1,801 rows masked: compacted, past 25% dead).
+    with_extra = False
+    started = time.monotonic()
+    assert start_build([SEEDS, base, extra], index_dir, full=False).wait(timeout=300) == 0
+    update = time.monotonic() - started
+    counts[1801] = NewsIndex.load(index_dir).n_sentences
+    with_extra = True
+
+    rng = random.Random(12)
+    outcomes = {"killed": 0, "finished": 0}
+    for attempt in range(KILLS):
+        sources = [SEEDS, base] + [extra] * (not with_extra)
+        before = 1801 if with_extra else 1201
+        process = start_build(sources, index_dir, full=False)
+        if attempt % 2:
+            time.sleep(rng.uniform(0.05, update))
+        else:
+            wait_for_write(index_dir, process, update * 2)
+            time.sleep(rng.uniform(0, 0.05))
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+            outcomes["killed"] += 1
+        else:
+            outcomes["finished"] += 1
+        process.wait(timeout=60)
+
+        news = NewsIndex.load(index_dir)  # the previous generation, or the new complete one
+        assert news.n_articles in (1201, 1801)
+        assert news.n_sentences == counts[news.n_articles]
+        with_extra = news.n_articles == 1801
+        if process.returncode == 0:
+            assert news.n_articles != before
+        assert news.ask(SEED_QUESTION, k=5).answers
+        assert news.sentence(int(news.live_rows[-1]))
+
+    assert outcomes["killed"] >= 20, outcomes
+    # Whatever was killed, a last update completes and leaves one generation and nothing else.
+    assert start_build([SEEDS, base], index_dir, full=False).wait(timeout=300) == 0
+    news = NewsIndex.load(index_dir)
+    assert (news.n_articles, news.n_sentences) == (1201, counts[1201])
     leftovers = sorted(p.name for p in index_dir.iterdir())
     assert leftovers == ["CURRENT", "LOCK", news.folder.name]
