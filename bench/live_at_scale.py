@@ -1,14 +1,16 @@
-"""Issue #12's targets, measured with the design as it is: every change is a FULL rebuild.
+"""Issue #12's targets: new articles appended as a segment, merges, questions meanwhile.
 
-There is no incremental (segmented) index: a change in the sources makes the bot's refresher
-(`bot/refresh.py`) run `newsbot index` over *all* sources in a child process and swap the new
-generation in. These benches measure what that costs against the issue's targets.
+A change in the sources makes the bot's refresher (`bot/refresh.py`) run `newsbot index` (an
+update: new and changed articles appended as a segment, removed ones masked, segments merged as
+the policy asks; `index.update`) in a child process and swap the new generation in.
 
     # 1. 1,000 new articles (~30k sentences) on the 1M index: file appears -> answered
     python -m bench.live_at_scale answerable                  # BM25 only (NEWSBOT_SEMANTIC=off)
     python -m bench.live_at_scale answerable --semantic       # with vectors (a copy of semantic-1m)
-    # 2. BM25 question latency while the full rebuild's child process runs
-    python -m bench.live_at_scale during-rebuild
+    # 2. BM25 question latency while the index changes under the server
+    python -m bench.live_at_scale during-rebuild --change append    # 1,000 articles appended
+    python -m bench.live_at_scale during-rebuild --change compact   # 30% removed: a full merge
+    python -m bench.live_at_scale during-rebuild --change full      # newsbot index --full
     # 3. 30 questions/s for 10 minutes while a loopback feed publishes 10 articles a minute
     nohup python -m bench.live_at_scale sustained > bench/out/live-sustained.txt 2>&1 &
 
@@ -22,7 +24,9 @@ the index" lines) and from watching the bot's child processes (the rebuild's sta
 2 holds a `bot.newsroom.Newsroom` (the bot's own) over a copy of the 1M BM25 index in this
 process, times `NewsIndex.ask(..., lexical_only=True)` and the kernel `bm25.top_k` at a steady
 rate on one thread, first quiet, then while `Newsroom.rebuild` runs (child process on both cores,
-then the new generation's load in a worker thread of this process), then quiet again.
+then the new generation's load in a worker thread of this process), then quiet again. The change
+is an append of 1,000 articles, a compaction (30% of the articles gone from the source: every
+segment merged into one without them), or a full rebuild.
 
 3 runs `newsbot run` over the 100k corpus plus one loopback RSS feed (`tests.test_refresh.Wire`
 on the fake's event loop), plays 30 questions/s with `bench.bot_load`'s machinery, publishes 10
@@ -137,6 +141,16 @@ def new_articles(corpus: Path, first: int, count: int, per_article: int) -> list
     return articles
 
 
+def without_some(corpus: Path, to: Path, keep: float) -> Path:
+    """Write the first `keep` of every ten articles of `corpus` into `to` (the rest removed)."""
+    kept = round(10 * keep)
+    with corpus.open(encoding="utf-8") as lines, to.open("w", encoding="utf-8") as out:
+        for n, line in enumerate(lines):
+            if n % 10 < kept:
+                out.write(line)
+    return to
+
+
 def drop_file(folder: Path, name: str, articles: Sequence[dict[str, str]]) -> float:
     """Write `articles` as JSONL into `folder/name` atomically; return when it appeared."""
     hidden = folder / f".{name}.part"  # hidden files are not sources (index.watch)
@@ -155,7 +169,8 @@ def drop_file(folder: Path, name: str, articles: Sequence[dict[str, str]]) -> fl
 def build_untimed(index_dir: Path, sources: Sequence[str], settings: dict[str, str]) -> str:
     """Build `index_dir` from `sources` with `newsbot index` (not part of any figure)."""
     started = time.monotonic()
-    command = [sys.executable, "-m", "bot.cli", "index", "--json", "--index-dir", str(index_dir)]
+    command = [sys.executable, "-m", "bot.cli", "index", "--json", "--full"]
+    command += ["--index-dir", str(index_dir)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")} | settings
     done = subprocess.run(
         [*command, "--", *sources], cwd=ROOT, env=env, capture_output=True, text=True, check=False
@@ -407,7 +422,7 @@ def answerable(args: argparse.Namespace) -> int:
     sources_dir.mkdir(parents=True)
     shutil.rmtree(index_dir, ignore_errors=True)
     if args.semantic:  # 1.6 h to embed 1M sentences: start from the shared vectors, copied
-        copy_serving(OUT / "semantic-1m", index_dir)
+        copy_serving(OUT / "semantic-1m", index_dir)  # (a full build reuses them by content)
     corpus = indexed_corpus(index_dir)
     sources = [str(corpus), str(sources_dir)]
     settings = {
@@ -416,9 +431,8 @@ def answerable(args: argparse.Namespace) -> int:
     }
     notes = [f"sources: {corpus} and the folder {sources_dir} (empty at start)"]
     if args.semantic:
-        notes.append(f"index: a copy of {OUT / 'semantic-1m'} (vectors of all 1M sentences)")
-    else:
-        notes.append(build_untimed(index_dir, sources, settings))
+        notes.append(f"index: from a copy of {OUT / 'semantic-1m'} (vectors of all 1M sentences)")
+    notes.append(build_untimed(index_dir, sources, settings))
     rng = random.Random(args.seed)
     rows = []
     log = OUT / f"{work.name}.log"
@@ -450,14 +464,14 @@ def answerable(args: argparse.Namespace) -> int:
         [
             f"Command: `python -m bench.live_at_scale {' '.join(sys.argv[1:])}`",
             "",
-            f"- {kind}; `newsbot run` with NEWSBOT_REFRESH={REFRESH_FLOOR}; every change is a "
-            "FULL rebuild of all sources, not a segment append",
+            f"- {kind}; `newsbot run` with NEWSBOT_REFRESH={REFRESH_FLOOR}; a change is an "
+            "update (`newsbot index`: the new articles appended as a segment)",
             *[f"- {note}" for note in notes],
             f"- each trial: {args.articles:,} new articles of {args.sentences} sentences in one "
             f"new JSONL file, after a random wait of 0-{REFRESH_FLOOR} s; probe every "
             f"{args.probe_every} s; probes lost: {prober.lost}",
             "",
-            "| trial | appeared -> answered s | waiting for the poll s | rebuild child s | "
+            "| trial | appeared -> answered s | waiting for the poll s | update child s | "
             "swap/load s | first answer s | probes | load avg 1 min |",
             "|---|---|---|---|---|---|---|---|",
             *rows,
@@ -547,10 +561,16 @@ def during_rebuild(args: argparse.Namespace) -> int:
     os.environ["NEWSBOT_SEMANTIC"] = "off"  # the rebuild child builds without vectors
     from bot.newsroom import Newsroom
 
-    index_dir = OUT / "live-during" / "index"
-    shutil.rmtree(index_dir, ignore_errors=True)
+    work = OUT / "live-during"
+    index_dir, folder = work / "index", work / "sources"
+    for old in (index_dir, folder):
+        shutil.rmtree(old, ignore_errors=True)
+    folder.mkdir(parents=True)
     copy_serving(OUT / "index-1m", index_dir)
-    newsroom = Newsroom([str(CORPUS_1M)], index_dir, semantic=False)
+    sources = [str(indexed_corpus(index_dir)), str(folder)]
+    if args.change == "compact":
+        sources = [str(without_some(CORPUS_1M, work / "reduced.jsonl", keep=0.7))]
+    newsroom = Newsroom(sources, index_dir, semantic=False)
     questions = read_questions(CORPUS_1M.parent / "questions.jsonl")
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="newsroom", daemon=True)
@@ -567,9 +587,12 @@ def during_rebuild(args: argparse.Namespace) -> int:
     time_questions(index, questions, args.rate, for_seconds(5))  # warm-up: JIT, page cache
     before = time_questions(index, questions, args.rate, for_seconds(args.quiet))
     generation = newsroom.generation
+    if args.change == "append":
+        drop_file(folder, "new.jsonl", new_articles(CORPUS_1M, 1000, 1000, 30))
     with ChildWatch(os.getpid()) as watch:
         asked = time.monotonic()
-        rebuild = asyncio.run_coroutine_threadsafe(newsroom.rebuild(), loop)
+        full = args.change == "full"
+        rebuild = asyncio.run_coroutine_threadsafe(newsroom.rebuild(full=full), loop)
         during = time_questions(index, questions, args.rate, rebuild.done)
         result = rebuild.result()
     child = watch.first_after(asked - 0.05)
@@ -585,10 +608,10 @@ def during_rebuild(args: argparse.Namespace) -> int:
             f"- index: a copy of {OUT / 'index-1m'} (BM25 only), served by `bot.newsroom."
             f"Newsroom` in this process; questions: {len(questions)} from corpus-1m, cycled, "
             f"{args.rate:g}/s on one thread",
-            f"- the rebuild: `Newsroom.rebuild` = `newsbot index` over {CORPUS_1M} in a child "
-            f"process (a FULL rebuild, both cores), then the new generation loaded here and "
-            f"swapped in: {result.summary} ({result.seconds:.1f} s wall); generation "
-            f"{generation} -> {newsroom.generation}",
+            f"- the change ({args.change}): `Newsroom.rebuild(full={full})` = `newsbot index"
+            f"{' --full' if full else ''}` over {', '.join(sources)} in a child process (both "
+            f"cores), then the new generation loaded here and swapped in: {result.summary} "
+            f"({result.seconds:.1f} s wall); generation {generation} -> {newsroom.generation}",
             "",
             "| phase | questions | s | ask(lexical_only) ms p50 / p99 / max | "
             "bm25.top_k ms p50 / p99 / max | load avg 1 min |",
@@ -776,7 +799,8 @@ def sustained(args: argparse.Namespace) -> int:
             f"Command: `python -m bench.live_at_scale {' '.join(sys.argv[1:])}`",
             "",
             f"- `newsbot run`, BM25 only (NEWSBOT_SEMANTIC=off), NEWSBOT_REFRESH={REFRESH_FLOOR}, "
-            f"sources: {args.corpus} and one loopback RSS feed; every change is a FULL rebuild",
+            f"sources: {args.corpus} and one loopback RSS feed; a change is an update "
+            "(`newsbot index`: appended as a segment)",
             *[f"- {note}" for note in notes],
             f"- load: {len(load.asked):,} questions in {span:.0f} s "
             f"({len(load.asked) / span:.1f}/s) from {args.users} users; "
@@ -851,6 +875,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     two = commands.add_parser("during-rebuild", help="BM25 latency while the rebuild runs")
     two.add_argument("--rate", type=float, default=20.0, help="questions per second")
     two.add_argument("--quiet", type=float, default=30.0, help="seconds before and after")
+    two.add_argument("--change", choices=["append", "compact", "full"], default="append")
     two.set_defaults(handler=during_rebuild)
     three = commands.add_parser("sustained", help="questions at a rate while a feed publishes")
     three.add_argument("--corpus", type=Path, default=CORPUS_100K)

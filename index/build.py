@@ -369,10 +369,15 @@ def embed_sentences(
 
 
 def _previous_vectors(index_dir: Path) -> SentenceVectors | None:
-    """Return the current generation's vectors if it has intact ones, else None."""
+    """Return the current generation's vectors if it has intact ones, else None.
+
+    A generation of an older format is read too (its vector files are the same): a full build
+    after an upgrade then embeds only new sentences (1.6 h saved at 1M, docs/semantic.md).
+    """
     try:
         folder = store.current_generation(index_dir)
-        layout.verify_files(folder, store.read_header(folder)["files"])
+        header = store.read_header(folder, oldest=store.VECTORS_SINCE)
+        layout.verify_files(folder, header["files"])
         return SentenceVectors.load(folder)
     except (store.StoreError, OSError, ValueError, KeyError, TypeError):
         return None

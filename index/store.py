@@ -106,8 +106,17 @@ def current_generation(index_dir: Path) -> Path:
     return folder
 
 
-def read_header(folder: Path) -> dict[str, Any]:
+# Format versions whose sentence vectors (the same files) a build may still reuse.
+VECTORS_SINCE = 4
+
+
+def read_header(folder: Path, *, oldest: int = FORMAT_VERSION) -> dict[str, Any]:
     """Read and check a generation's `index.json`.
+
+    Args:
+        folder: The generation folder.
+        oldest: The oldest format version accepted (a build reading an older generation's
+            sentence vectors passes `VECTORS_SINCE`; everything else reads only the current).
 
     Raises:
         IndexFormatError: The header is missing, damaged, or of another format version.
@@ -121,7 +130,7 @@ def read_header(folder: Path) -> dict[str, Any]:
     if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
         raise IndexFormatError(f"{folder} is not a newsbot index; run `newsbot index` to build one")
     version = header.get("format_version")
-    if version != FORMAT_VERSION:
+    if not isinstance(version, int) or not oldest <= version <= FORMAT_VERSION:
         raise IndexFormatError(
             f"index at {folder} has format version {version}, this newsbot reads version "
             f"{FORMAT_VERSION}; run `newsbot index` to rebuild it"

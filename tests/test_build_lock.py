@@ -97,9 +97,10 @@ def test_two_builds_at_once_leave_a_loadable_current_generation(
     index_dir = tmp_path / "index"
     outcomes = []
     for _ in range(3):
-        first = start_newsbot_index(index_dir, [SEEDS, corpus])
+        # Full builds: an update with nothing to append would end before the second starts.
+        first = start_newsbot_index(index_dir, [SEEDS, corpus], full=True)
         time.sleep(0.5)  # the first one holds the lock by now: it is reading its sources
-        second = start_newsbot_index(index_dir, [SEEDS])
+        second = start_newsbot_index(index_dir, [SEEDS], full=True)
         _, second_err = second.communicate(timeout=120)
         first.communicate(timeout=300)
         outcomes.append((first.returncode, second.returncode))

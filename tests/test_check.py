@@ -15,7 +15,7 @@ from index import layout
 from index.check import best_positive, questions, relative_difference
 from index.search import NewsIndex
 from index.store import current_generation
-from tests.conftest import SEGMENT, locate
+from tests.conftest import SEEDS, SEGMENT, locate
 
 REPORT_KEYS = {
     "sentences",
@@ -159,3 +159,32 @@ def test_relative_difference() -> None:
     assert relative_difference(2.0, 2.0) == 0.0
     assert relative_difference(1.0, 0.0) == 1.0
     assert relative_difference(1.001, 1.0) == pytest.approx(0.001 / 1.001)
+
+
+def test_an_updated_index_of_several_segments_agrees_on_its_live_sentences(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSBOT_SEMANTIC", "off")
+    sources, index_dir = tmp_path / "news", str(tmp_path / "idx")
+    shutil.copytree(SEEDS, sources)
+    wire = sources / "wire.jsonl"
+    stories = [
+        {
+            "id": f"s{n}",
+            "title": f"Port report {n}",
+            "text": f"The port of Ostend handled {n} "
+            f"ships on Monday. Trade with Russia and China grew by {n} percent.",
+        }
+        for n in range(12)
+    ]
+    wire.write_text("".join(json.dumps(s) + "\n" for s in stories[:8]))
+    assert main(["index", str(sources), "--index-dir", index_dir]) == 0
+    wire.write_text("".join(json.dumps(s) + "\n" for s in stories[4:]))  # 4 gone, 4 new
+    assert main(["index", str(sources), "--index-dir", index_dir]) == 0
+    news = NewsIndex.load(Path(index_dir), semantic=False)
+    assert len(news.bm25.segments) == 2 and news.bm25.n_rows > news.n_sentences
+    capsys.readouterr()
+    status, report = check_json(capsys, "--index-dir", index_dir, "--sample", "40")
+    assert status == 0
+    assert report["sentences"] == news.n_sentences
+    assert report["agreed"] == 40
