@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -616,13 +616,18 @@ def article_line(article: Article) -> bytes:
     return (json.dumps(meta, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+_ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
+
+
 def article_keys(
     articles: Sequence[Article],
 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
     """Return the xxHash64 of each article's id, and of all it holds (what tells a change)."""
     ids = [xxhash.xxh64_intdigest(a.id.encode("utf-8")) for a in articles]
-    keys = [
-        xxhash.xxh64_intdigest(json.dumps(asdict(a), ensure_ascii=False, sort_keys=True).encode())
+    keys = [  # a JSON list of the fields: `dataclasses.asdict` took 6 s at 150k articles
+        xxhash.xxh64_intdigest(
+            json.dumps([getattr(a, name) for name in _ARTICLE_FIELDS]).encode()
+        )
         for a in articles
     ]
     return np.asarray(ids, dtype=np.uint64), np.asarray(keys, dtype=np.uint64)
