@@ -2,13 +2,15 @@
 
     python -m bench.load_time              # builds bench/out/load-index-1m from corpus-1m if needed
     python -m bench.load_time --size 100k
+    python -m bench.load_time --index-dir DIR   # any index (several segments, masked rows)
 
 The index is built once from `bench.corpus`'s articles (a few minutes on two cores) and kept in
 bench/out. Each load runs with the files in the page cache (the bot loads an index it has just
 built, or one it served before); the first, cold load is reported apart. Prints the median and
 the largest of `--repeat` loads, and the median of each phase: the checksums of every file
-(`index.layout.verify_files`), the BM25 arrays with the kernel's invariants (`BM25Index.load`),
-and the sentences and articles (`Archive.load`).
+(`index.layout.verify_files`), the BM25 segments with the kernel's invariants and the whole
+index's statistics (`index.segments.load_segmented`), and the sentences and articles
+(`Archive.load`).
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ if __package__ in (None, ""):  # run as `python bench/load_time.py`
 
 from index import layout  # noqa: E402
 from index.archive import Archive  # noqa: E402
-from index.bm25 import BM25Index  # noqa: E402
 from index.search import NewsIndex  # noqa: E402
+from index.segments import load_segmented  # noqa: E402
 from index.store import StoreError, current_generation, read_header  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -65,22 +67,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", default="1m", choices=("100k", "1m"))
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--index-dir", type=Path, help="time this index instead")
     args = parser.parse_args()
-    index_dir = ensure_index(args.size)
+    index_dir = args.index_dir or ensure_index(args.size)
     folder = current_generation(index_dir)
     header = read_header(folder)
     loads = timed(lambda: NewsIndex.load(index_dir), args.repeat)
     news = NewsIndex.load(index_dir)
-    sizes = {p.name: p.stat().st_size for p in folder.iterdir()}
+    sizes = {p: p.stat().st_size for p in folder.rglob("*") if p.is_file()}
     phases = {
         "verify_files (size + xxHash64 of every file)": lambda: layout.verify_files(
             folder, header["files"]
         ),
-        "BM25Index.load (dtypes, lengths, kernel invariants)": lambda: BM25Index.load(folder),
+        "load_segmented (dtypes, lengths, kernel invariants, statistics)": lambda: load_segmented(
+            folder, header, news.archive.live_sentences
+        ),
         "Archive.load (sentences, articles)": lambda: Archive.load(folder),
     }
     print(
         f"{index_dir}: {news.n_sentences:,} sentences, {news.n_articles:,} articles, "
+        f"{len(header['segments'])} segment(s), "
         f"{sum(sizes.values()) / 1e6:.1f} MB in {len(sizes)} files"
     )
     print(f"NewsIndex.load: median {statistics.median(loads):.1f} ms, max {max(loads):.1f} ms")

@@ -61,9 +61,9 @@ def main() -> int:
     import bot.app  # noqa: F401
     from index import layout
     from index.archive import Archive
-    from index.bm25 import BM25Index
     from index.embedding import SentenceEncoder
     from index.search import NewsIndex
+    from index.segments import load_segmented
     from index.store import current_generation, read_header
     from index.vectors import SentenceVectors, shared_encoder
 
@@ -72,10 +72,10 @@ def main() -> int:
     header = read_header(folder)
     layout.verify_files(folder, header["files"])
     resident.step("`verify_files`: the checksum of every file")
-    bm25 = BM25Index.load(folder)
-    resident.step("`BM25Index.load` and its checks")
     archive = Archive.load(folder)
     resident.step("`Archive.load`")
+    bm25 = load_segmented(folder, header, archive.live_sentences)
+    resident.step("`load_segmented` (BM25 segments) and its checks")
     vectors = SentenceVectors.load(folder)
     resident.step("`SentenceVectors.load` (sign bits copied)")
     import onnxruntime  # noqa: F401

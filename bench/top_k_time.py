@@ -3,10 +3,10 @@
     python -m bench.top_k_time after                      # this checkout
     cd OTHER && PYTHONPATH=OTHER python /path/to/bench/top_k_time.py before
 
-Loads bench/out/index-1m (`python -m bench.speed` makes it) with `BM25Index.load`, pins itself to
-CPU 0, warms up on 50 questions, then times `top_k(terms, 10)` on the first 1,000 analyzed
-questions of bench/out/corpus-1m three times and prints p50/p99 with the load average. Run two
-checkouts alternately, twice each, so both see the same machine.
+Loads bench/out/index-1m (`python -m bench.speed` makes it) with `NewsIndex.load` (its BM25
+segments), pins itself to CPU 0, warms up on 50 questions, then times `top_k(terms, 10)` on
+the first 1,000 analyzed questions of bench/out/corpus-1m three times and prints p50/p99 with
+the load average. Run two checkouts alternately, twice each, so both see the same machine.
 """
 
 from __future__ import annotations
@@ -25,11 +25,10 @@ if not OUT.exists():  # run from another checkout: use this project's outputs
 
 
 def main() -> None:
-    from index.bm25 import BM25Index
-    from index.store import current_generation
+    from index.search import NewsIndex
 
     os.sched_setaffinity(0, {0})
-    index = BM25Index.load(current_generation(OUT / "index-1m"))
+    index = NewsIndex.load(OUT / "index-1m", semantic=False).bm25
     lines = (OUT / "corpus-1m" / "questions.jsonl").read_text().splitlines()[:1000]
     questions = [json.loads(line)["terms"] for line in lines]
     for terms in questions[:50]:
