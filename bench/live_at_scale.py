@@ -184,6 +184,26 @@ def build_untimed(index_dir: Path, sources: Sequence[str], settings: dict[str, s
     )
 
 
+def graft_vectors(source: Path, index_dir: Path) -> str:
+    """Put the vectors of `source`'s generation into `index_dir`'s (same corpus, same rows).
+
+    The shared semantic-1m index is of an older format and its vectors carry no content keys
+    (`bench.semantic_speed` made most of them), so no build can reuse them: they are copied
+    into a copy of the current index-1m, whose header is written afresh.
+    """
+    from index import layout
+
+    take = source / (source / "CURRENT").read_text().strip()
+    into = index_dir / (index_dir / "CURRENT").read_text().strip()
+    for name in ("vector_codes", "vector_scales", "vector_signs", "vector_keys"):
+        shutil.copyfile(layout.array_path(take, name), layout.array_path(into, name))
+    header = json.loads((into / layout.HEADER).read_text())
+    header["vectors"] = json.loads((take / layout.HEADER).read_text())["vectors"]
+    header["files"] = layout.describe_files(into)
+    (into / layout.HEADER).write_text(json.dumps(header, indent=1))
+    return f"index: a copy of {OUT / 'index-1m'} with the vectors of {source} (1M rows) grafted"
+
+
 def copy_serving(index_dir: Path, to: Path) -> None:
     """Copy the serving generation of a shared index (its CURRENT and that folder only)."""
     generation = (index_dir / "CURRENT").read_text().strip()
@@ -421,8 +441,8 @@ def answerable(args: argparse.Namespace) -> int:
     shutil.rmtree(sources_dir, ignore_errors=True)
     sources_dir.mkdir(parents=True)
     shutil.rmtree(index_dir, ignore_errors=True)
-    if args.semantic:  # 1.6 h to embed 1M sentences: start from the shared vectors, copied
-        copy_serving(OUT / "semantic-1m", index_dir)  # (a full build reuses them by content)
+    if args.semantic:  # 1.6 h to embed 1M sentences: the shared index's vectors, grafted
+        copy_serving(OUT / "index-1m", index_dir)
     corpus = indexed_corpus(index_dir)
     sources = [str(corpus), str(sources_dir)]
     settings = {
@@ -431,8 +451,9 @@ def answerable(args: argparse.Namespace) -> int:
     }
     notes = [f"sources: {corpus} and the folder {sources_dir} (empty at start)"]
     if args.semantic:
-        notes.append(f"index: from a copy of {OUT / 'semantic-1m'} (vectors of all 1M sentences)")
-    notes.append(build_untimed(index_dir, sources, settings))
+        notes.append(graft_vectors(OUT / "semantic-1m", index_dir))
+    else:
+        notes.append(build_untimed(index_dir, sources, settings))
     rng = random.Random(args.seed)
     rows = []
     log = OUT / f"{work.name}.log"
@@ -566,10 +587,17 @@ def during_rebuild(args: argparse.Namespace) -> int:
     for old in (index_dir, folder):
         shutil.rmtree(old, ignore_errors=True)
     folder.mkdir(parents=True)
-    copy_serving(OUT / "index-1m", index_dir)
-    sources = [str(indexed_corpus(index_dir)), str(folder)]
-    if args.change == "compact":
-        sources = [str(without_some(CORPUS_1M, work / "reduced.jsonl", keep=0.7))]
+    sources = [str(CORPUS_1M), str(folder)]
+    notes = [f"index: a copy of {OUT / 'index-1m'} (BM25 only)"]
+    if args.change == "compact":  # the corpus under a path of its own, then 30% of it removed
+        corpus = work / "corpus.jsonl"
+        shutil.copyfile(CORPUS_1M, corpus)
+        sources = [str(corpus)]
+        notes = [build_untimed(index_dir, sources, {"NEWSBOT_SEMANTIC": "off"})]
+        without_some(CORPUS_1M, corpus, keep=0.7)
+    else:
+        copy_serving(OUT / "index-1m", index_dir)
+        sources[0] = str(indexed_corpus(index_dir))
     newsroom = Newsroom(sources, index_dir, semantic=False)
     questions = read_questions(CORPUS_1M.parent / "questions.jsonl")
     loop = asyncio.new_event_loop()
@@ -605,9 +633,9 @@ def during_rebuild(args: argparse.Namespace) -> int:
         [
             f"Command: `python -m bench.live_at_scale {' '.join(sys.argv[1:])}`",
             "",
-            f"- index: a copy of {OUT / 'index-1m'} (BM25 only), served by `bot.newsroom."
-            f"Newsroom` in this process; questions: {len(questions)} from corpus-1m, cycled, "
-            f"{args.rate:g}/s on one thread",
+            *[f"- {note}" for note in notes],
+            f"- served by `bot.newsroom.Newsroom` in this process; questions: "
+            f"{len(questions)} from corpus-1m, cycled, {args.rate:g}/s on one thread",
             f"- the change ({args.change}): `Newsroom.rebuild(full={full})` = `newsbot index"
             f"{' --full' if full else ''}` over {', '.join(sources)} in a child process (both "
             f"cores), then the new generation loaded here and swapped in: {result.summary} "
