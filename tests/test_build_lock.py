@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.newsroom import Newsroom
+from bot.newsroom import BUILD_NICENESS, Newsroom
 from index.search import NewsIndex
 from index.store import BuildRunningError, GenerationWriter, current_generation
 from tests.conftest import SEED_QUESTION, SEEDS, start_newsbot_index
@@ -126,6 +126,9 @@ async def test_a_stopping_bot_stops_its_rebuild_and_frees_the_lock(
         assert time.monotonic() < deadline, "the rebuild never started its child"
         await asyncio.sleep(0.05)
     pid = newsroom.build_process.pid
+    # The child yields the cores to the bot's questions (its workers inherit the niceness).
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    assert os.getpriority(os.PRIO_PROCESS, pid) == min(own + BUILD_NICENESS, 19)
     await newsroom.stop_rebuild()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # gone (and reaped), not left running with the lock
