@@ -9,6 +9,7 @@ sentences in row order: every row's score bit for bit, and the top-k rows and sc
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
 from index import update
-from index.build import BuildSettings, build_from_articles
+from index.build import BuildReport, BuildSettings, build_from_articles
 from index.model import Article
 from index.search import NewsIndex
 from index.store import current_generation, read_header
@@ -142,3 +143,13 @@ def test_the_merge_policy_keeps_segments_few() -> None:
         sizes[-n:] = [sum(sizes[-n:])]
         assert len(sizes) <= update.MAX_SEGMENTS
     assert sum(sizes) == 15_000
+
+
+def test_the_report_reads_back_whole_from_its_json(tmp_path: Path) -> None:
+    """The bot reads its build child's report from JSON: nothing may be lost on the way."""
+    rng = random.Random(5)
+    articles = [story(rng, f"a{i}") for i in range(6)]
+    build_from_articles(articles[:4], tmp_path / "index", BM25_ONLY)
+    report = build_from_articles(articles[2:], tmp_path / "index", BM25_ONLY, full=False)
+    read_back = BuildReport.from_json(report.to_json())
+    assert read_back == replace(report, seconds=round(report.seconds, 3))
