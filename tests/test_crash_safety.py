@@ -53,6 +53,30 @@ def wait_for_write(index_dir: Path, process: subprocess.Popen[str], limit: float
         time.sleep(0.002)
 
 
+def kill_at_random(
+    process: subprocess.Popen[str],
+    index_dir: Path,
+    lasts: float,
+    rng: random.Random,
+    anywhere: bool,
+) -> str:
+    """SIGKILL a build that `lasts` about so long: anywhere in its run, or while it writes.
+
+    Returns "killed", or "finished" when it ended first.
+    """
+    if anywhere:
+        time.sleep(rng.uniform(0.05, lasts))
+    else:
+        wait_for_write(index_dir, process, lasts * 2)  # while it writes the new generation
+        time.sleep(rng.uniform(0, 0.05))
+    outcome = "finished"
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGKILL)
+        outcome = "killed"
+    process.wait(timeout=60)
+    return outcome
+
+
 def test_sigkill_during_builds_never_breaks_the_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -74,17 +98,7 @@ def test_sigkill_during_builds_never_breaks_the_index(
     outcomes = {"killed": 0, "finished": 0}
     for attempt in range(KILLS):
         process = start_build([SEEDS, corpus], index_dir)
-        if attempt % 2:
-            time.sleep(rng.uniform(0.05, full))  # anywhere in the run
-        else:
-            wait_for_write(index_dir, process, full * 2)  # while it writes the arrays
-            time.sleep(rng.uniform(0, 0.05))
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGKILL)
-            outcomes["killed"] += 1
-        else:
-            outcomes["finished"] += 1
-        process.wait(timeout=60)
+        outcomes[kill_at_random(process, index_dir, full, rng, attempt % 2 == 1)] += 1
 
         news = NewsIndex.load(index_dir)  # the previous (or the new, complete) generation
         assert (news.n_articles, news.n_sentences) == expected
@@ -126,17 +140,7 @@ def test_sigkill_during_appends_merges_and_compactions_never_breaks_the_index(
         sources = [SEEDS, base] + [extra] * (not with_extra)
         before = 1801 if with_extra else 1201
         process = start_build(sources, index_dir, full=False)
-        if attempt % 2:
-            time.sleep(rng.uniform(0.05, update))
-        else:
-            wait_for_write(index_dir, process, update * 2)
-            time.sleep(rng.uniform(0, 0.05))
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGKILL)
-            outcomes["killed"] += 1
-        else:
-            outcomes["finished"] += 1
-        process.wait(timeout=60)
+        outcomes[kill_at_random(process, index_dir, update, rng, attempt % 2 == 1)] += 1
 
         news = NewsIndex.load(index_dir)  # the previous generation, or the new complete one
         assert news.n_articles in (1201, 1801)
