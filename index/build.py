@@ -628,9 +628,7 @@ def article_keys(
     """Return the xxHash64 of each article's id, and of all it holds (what tells a change)."""
     ids = [xxhash.xxh64_intdigest(a.id.encode("utf-8")) for a in articles]
     keys = [  # a JSON list of the fields: `dataclasses.asdict` took 6 s at 150k articles
-        xxhash.xxh64_intdigest(
-            json.dumps([getattr(a, name) for name in _ARTICLE_FIELDS]).encode()
-        )
+        xxhash.xxh64_intdigest(json.dumps([getattr(a, name) for name in _ARTICLE_FIELDS]).encode())
         for a in articles
     ]
     return np.asarray(ids, dtype=np.uint64), np.asarray(keys, dtype=np.uint64)
