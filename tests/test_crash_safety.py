@@ -24,9 +24,12 @@ pytestmark = [pytest.mark.process, pytest.mark.slow]
 KILLS = 24
 
 
-def write_corpus(path: Path, articles: int) -> None:
-    """Write a JSON Lines corpus big enough that building it takes a while."""
-    rng = random.Random(7)
+def write_corpus(path: Path, articles: int, *, seed: int = 7, prefix: str = "a") -> None:
+    """Write a JSON Lines corpus big enough that building it takes a while.
+
+    Corpora of different seeds share no article (by id with different prefixes, by text).
+    """
+    rng = random.Random(seed)
     seed_lines = (SEEDS / "000_00f4f1af09a5d285.txt").read_text().splitlines()[2:]
     words = " ".join(seed_lines).split()
     with path.open("w") as out:
@@ -35,7 +38,8 @@ def write_corpus(path: Path, articles: int) -> None:
                 " ".join(rng.choice(words) for _ in range(rng.randint(8, 30))) + "."
                 for _ in range(rng.randint(10, 30))
             )
-            out.write(json.dumps({"id": f"a{n}", "title": f"Article {n}", "text": body}) + "\n")
+            article = {"id": f"{prefix}{n}", "title": f"Article {prefix}{n}", "text": body}
+            out.write(json.dumps(article) + "\n")
 
 
 def start_build(
@@ -120,8 +124,7 @@ def test_sigkill_during_appends_merges_and_compactions_never_breaks_the_index(
     monkeypatch.setenv("NEWSBOT_SEMANTIC", "off")
     base, extra = tmp_path / "base.jsonl", tmp_path / "extra.jsonl"
     write_corpus(base, articles=1200)
-    write_corpus(extra, articles=600)
-    extra.write_text(extra.read_text().replace('"id": "a', '"id": "x'))  # other ids
+    write_corpus(extra, articles=600, seed=8, prefix="x")
     index_dir = tmp_path / "index"
     assert start_build([SEEDS, base], index_dir).wait(timeout=300) == 0
     counts = {1201: NewsIndex.load(index_dir).n_sentences}
@@ -131,7 +134,10 @@ def test_sigkill_during_appends_merges_and_compactions_never_breaks_the_index(
     started = time.monotonic()
     assert start_build([SEEDS, base, extra], index_dir, full=False).wait(timeout=300) == 0
     update = time.monotonic() - started
-    counts[1801] = NewsIndex.load(index_dir).n_sentences
+    appended = NewsIndex.load(index_dir)
+    assert appended.n_articles == 1801
+    assert len(appended.bm25.segments) == 1  # the new segment merged into the old (2x, < 4x)
+    counts[1801] = appended.n_sentences
     with_extra = True
 
     rng = random.Random(12)
@@ -146,15 +152,19 @@ def test_sigkill_during_appends_merges_and_compactions_never_breaks_the_index(
         assert news.n_articles in (1201, 1801)
         assert news.n_sentences == counts[news.n_articles]
         with_extra = news.n_articles == 1801
-        if process.returncode == 0:
+        if process.returncode == 0:  # it ran to the end: appended, or masked and compacted
             assert news.n_articles != before
+            assert len(news.bm25.segments) == 1 and news.archive.live_sentences is None
         assert news.ask(SEED_QUESTION, k=5).answers
         assert news.sentence(int(news.live_rows[-1]))
 
     assert outcomes["killed"] >= 20, outcomes
-    # Whatever was killed, a last update completes and leaves one generation and nothing else.
-    assert start_build([SEEDS, base], index_dir, full=False).wait(timeout=300) == 0
-    news = NewsIndex.load(index_dir)
-    assert (news.n_articles, news.n_sentences) == (1201, counts[1201])
+    # Whatever was killed, updates run to their end: the extra articles appended, then removed
+    # (compacted), leaving one generation and nothing else.
+    for sources, articles in (([SEEDS, base, extra], 1801), ([SEEDS, base], 1201)):
+        assert start_build(sources, index_dir, full=False).wait(timeout=300) == 0
+        news = NewsIndex.load(index_dir)
+        assert (news.n_articles, news.n_sentences) == (articles, counts[articles])
+        assert len(news.bm25.segments) == 1 and news.archive.live_sentences is None
     leftovers = sorted(p.name for p in index_dir.iterdir())
     assert leftovers == ["CURRENT", "LOCK", news.folder.name]
