@@ -41,6 +41,7 @@ class Archive:
         texts: layout.ReadOnlyFile,
         article_lines: layout.ReadOnlyFile,
         dead_rows: npt.NDArray[np.int64] | None = None,
+        dates: list[str | None] | None = None,
     ) -> None:
         self.folder = folder
         self._sentence_offsets = sentence_offsets
@@ -49,6 +50,8 @@ class Archive:
         self._texts = texts
         self._article_lines = article_lines
         self.article = lru_cache(maxsize=_ARTICLE_CACHE)(self._read_article)
+        # Every article's date as stored, by article row.
+        self.dates: list[str | None] = dates if dates is not None else [None] * self.n_articles
         self.live_sentences: npt.NDArray[np.bool_] | None = None
         self.live_articles: npt.NDArray[np.bool_] | None = None
         if dead_rows is not None and len(dead_rows):
@@ -86,8 +89,12 @@ class Archive:
                 int(dead_rows.min()) >= 0 and int(dead_rows.max()) < n_sentences
             ):
                 raise ValueError("dead_rows.npy points past the sentences")
+        dates = json.loads((folder / layout.ARTICLE_DATES).read_text(encoding="utf-8"))
+        if not isinstance(dates, list) or not all(d is None or isinstance(d, str) for d in dates):
+            raise ValueError(f"{layout.ARTICLE_DATES} is not a list of dates")
+        layout.check_length(layout.ARTICLE_DATES, dates, n_articles)
         return cls(
-            folder, sentence_offsets, article_first, article_offsets, texts, lines, dead_rows
+            folder, sentence_offsets, article_first, article_offsets, texts, lines, dead_rows, dates
         )
 
     @property
@@ -143,11 +150,6 @@ class Archive:
             url=meta.get("url"),
             path=meta.get("path"),
         )
-
-    @cached_property
-    def dates(self) -> list[str | None]:
-        """Every article's date as stored, by article row (read once)."""
-        return [self.article(i).date for i in range(self.n_articles)]
 
     def sentences_of(self, articles: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
         """Return which sentence rows belong to the articles marked in `articles` (by row)."""

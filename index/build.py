@@ -608,9 +608,15 @@ def write_articles(folder: Path, articles: Sequence[Article]) -> None:
     np.cumsum([len(line) for line in lines], out=offsets[1:])
     (folder / layout.ARTICLE_LINES).write_bytes(b"".join(lines))
     layout.save_array(folder, "article_offsets", offsets)
+    write_dates(folder, [a.date for a in articles])
     ids, keys = article_keys(articles)
     layout.save_array(folder, "article_ids", ids)
     layout.save_array(folder, "article_keys", keys)
+
+
+def write_dates(folder: Path, dates: list[str | None]) -> None:
+    """Write every article's date, by article row, as one JSON list (`index.archive`)."""
+    (folder / layout.ARTICLE_DATES).write_text(json.dumps(dates), encoding="utf-8")
 
 
 def article_line(article: Article) -> bytes:

@@ -13,6 +13,7 @@ The writer (`index.build`, `index.bm25.BM25Index.save`) and the readers (`index.
     article_first.npy      first sentence row of each article, and the number of sentences
     articles.jsonl         article metadata, one JSON object a line
     article_offsets.npy    byte offset of each line of articles.jsonl, and the end
+    article_dates.json     each article's date (or null), by article row: read whole at load
     vector_codes.npy ... vector_keys.npy
                            sentence vectors, when the encoder was available (`index.vectors`)
 
@@ -47,6 +48,7 @@ HEADER = "index.json"
 BM25_META = "bm25.json"
 SENTENCE_TEXTS = "sentences.bin"
 ARTICLE_LINES = "articles.jsonl"
+ARTICLE_DATES = "article_dates.json"
 
 _UNSIGNED = (np.uint8, np.uint16, np.uint32, np.uint64)
 # Every array of a generation (file `<name>.npy`) and the dtypes the writer may give it.

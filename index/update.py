@@ -45,6 +45,7 @@ from index.build import (
     article_line,
     embed_sentences,
     generation_header,
+    write_dates,
 )
 from index.model import Article, Ingested
 from index.store import GenerationWriter
@@ -253,6 +254,7 @@ def _append_archive(
         article_offsets = np.concatenate([article_offsets, line_ends.astype(np.int64)])
         new_ids, new_keys = article_keys(added)
         ids, keys = np.concatenate([ids, new_ids]), np.concatenate([keys, new_keys])
+    write_dates(folder, current.archive.dates + [a.date for a in added])
     layout.save_array(folder, "sentence_offsets", sentence_offsets.astype(np.int64))
     layout.save_array(folder, "article_first", article_first.astype(np.int32))
     layout.save_array(folder, "article_offsets", article_offsets.astype(np.int64))
@@ -370,8 +372,10 @@ def _filter_archive(folder: Path, dead: npt.NDArray[np.bool_]) -> None:
     lines = np.fromfile(folder / layout.ARTICLE_LINES, dtype=np.uint8)
     line_live = np.repeat(live_articles, np.diff(article_offsets))
     counts = np.diff(article_first)[live_articles]
-    for name in (layout.SENTENCE_TEXTS, layout.ARTICLE_LINES):
+    dates = json.loads((folder / layout.ARTICLE_DATES).read_text(encoding="utf-8"))
+    for name in (layout.SENTENCE_TEXTS, layout.ARTICLE_LINES, layout.ARTICLE_DATES):
         (folder / name).unlink()
+    write_dates(folder, [d for d, live in zip(dates, live_articles.tolist(), strict=True) if live])
     texts[byte_live].tofile(folder / layout.SENTENCE_TEXTS)
     lines[line_live].tofile(folder / layout.ARTICLE_LINES)
     new_offsets = np.zeros(int(live.sum()) + 1, dtype=np.int64)

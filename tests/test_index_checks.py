@@ -26,6 +26,7 @@ from tests.conftest import SEED_QUESTION, SEEDS, SEGMENT, locate, segment_folder
 # The arrays of a segment (BM25); the others are the generation's own.
 SEGMENT_ARRAYS = frozenset({*layout.POSTING_ARRAYS, "doc_len", "idf", "tokens"})
 GENERATION_FILES = (
+    "article_dates.json",
     "article_first.npy",
     "article_ids.npy",
     "article_keys.npy",

@@ -43,7 +43,8 @@ def story(rng: random.Random, article_id: str) -> Article:
         + "."
         for _ in range(rng.randint(1, 4))
     ]
-    return Article(id=article_id, title=f"Story {article_id}", text=" ".join(sentences))
+    date = rng.choice([None, f"2026-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"])
+    return Article(id=article_id, title=f"Story {article_id}", text=" ".join(sentences), date=date)
 
 
 def assert_exactly_rank_bm25(news: NewsIndex, rng: random.Random, questions: int = 15) -> None:
@@ -94,6 +95,8 @@ def test_every_update_scores_exactly_as_rank_bm25_over_the_live_sentences(
             assert not report.full
             assert news.n_articles == report.articles == len(articles)
             assert {a.id for a in news.articles_newest_first(0, 100)} == set(articles)
+            stored = [news.archive.article(row) for row in range(news.archive.n_articles)]
+            assert news.archive.dates == [a.date for a in stored]  # kept through every update
             segment_counts.add(len(read_header(current_generation(index_dir))["segments"]))
             assert_exactly_rank_bm25(news, rng)
     finally:
