@@ -253,6 +253,19 @@ class SegmentedBM25:
         order = np.lexsort((rows, -scores))[:k]
         return rows[order].astype(np.int32), scores[order]
 
+    def warm(self) -> None:
+        """Run each segment's kernel once, on its rarest term.
+
+        Numba compiles the kernel for the types of each segment's arrays (a small segment has
+        smaller integer types), so no question waits for a compilation.
+        """
+        flags = self._flags(None)
+        for segment, start in zip(self.segments, self.starts.tolist(), strict=False):
+            if len(segment.vocabulary):
+                rarest = int(np.argmax(segment.idf))
+                part = None if flags is None else flags[start : start + segment.n_docs]
+                segment.top_k_ids([rarest], 1, part)
+
     def scores(self, terms: Sequence[str]) -> FloatArray:
         """Return every row's score (0 for dead rows), like `BM25Okapi.get_scores` on the live."""
         known = [t for t in terms if t in self.terms]
