@@ -115,7 +115,8 @@ class NewsIndex:
         self._sentences_between = functools.lru_cache(maxsize=PERIOD_CACHE)(
             self._read_sentences_between
         )
-        self._spans_by_zone: dict[tzinfo | None, tuple[SecondsArray, SecondsArray]] = {}
+        # By the zone's name: `datetime.UTC` and `ZoneInfo("UTC")` are one zone, not two.
+        self._spans_by_zone: dict[str, tuple[SecondsArray, SecondsArray]] = {}
 
     @classmethod
     def load(cls, index_dir: Path, *, semantic: bool = True) -> NewsIndex:
@@ -492,9 +493,9 @@ class NewsIndex:
 
     def _article_spans(self, zone: tzinfo | None) -> tuple[SecondsArray, SecondsArray]:
         """Each article's date as a span of POSIX seconds in `zone` (`index.timeframe`)."""
-        spans = self._spans_by_zone.get(zone)
+        spans = self._spans_by_zone.get(str(zone))
         if spans is None:
-            spans = self._spans_by_zone[zone] = article_spans(self.archive.dates, zone)
+            spans = self._spans_by_zone[str(zone)] = article_spans(self.archive.dates, zone)
         return spans
 
     def sentences_in(self, period: Period) -> FlagArray:
