@@ -104,6 +104,10 @@ def update_index(
             added.append(article)
     removed = sorted(set(by_id.values()) - kept)
     new_dead = [np.arange(*_rows_of(current.archive, r)) for r in removed]
+    if any(not len(rows) for rows in new_dead) or len(kept) + len(added) != len(articles):
+        # An article without sentences has no row to mask, and an id given twice (ingest never
+        # gives one twice; a caller's list may) has one row for two articles: build in full.
+        return None
     dead = np.unique(np.concatenate([current.dead, *new_dead])).astype(np.int64)
 
     analyzed = analyze(added, settings, progress) if added else None

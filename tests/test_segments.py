@@ -156,3 +156,16 @@ def test_the_report_reads_back_whole_from_its_json(tmp_path: Path) -> None:
     report = build_from_articles(articles[2:], tmp_path / "index", BM25_ONLY, full=False)
     read_back = BuildReport.from_json(report.to_json())
     assert read_back == replace(report, seconds=round(report.seconds, 3))
+
+
+def test_what_rows_cannot_mask_is_built_in_full(tmp_path: Path) -> None:
+    """An article without a sentence, or an id given twice: the update builds in full."""
+    rng = random.Random(9)
+    articles = [story(rng, f"a{i}") for i in range(5)]
+    empty = Article(id="empty", title="Nothing", text="")
+    build_from_articles([*articles, empty], tmp_path / "index", BM25_ONLY)
+    report = build_from_articles(articles, tmp_path / "index", BM25_ONLY, full=False)
+    assert report.full and NewsIndex.load(tmp_path / "index", semantic=False).n_articles == 5
+    twice = [*articles, articles[0]]
+    report = build_from_articles(twice, tmp_path / "index", BM25_ONLY, full=False)
+    assert report.full and NewsIndex.load(tmp_path / "index", semantic=False).n_articles == 6
