@@ -52,17 +52,16 @@ class Archive:
         self.article = lru_cache(maxsize=_ARTICLE_CACHE)(self._read_article)
         # Every article's date as stored, by article row.
         self.dates: list[str | None] = dates if dates is not None else [None] * self.n_articles
+        # Flags of the rows not removed; None (and the counts all rows) when none was.
         self.live_sentences: npt.NDArray[np.bool_] | None = None
         self.live_articles: npt.NDArray[np.bool_] | None = None
+        self.n_live_sentences, self.n_live_articles = self.n_sentences, self.n_articles
         if dead_rows is not None and len(dead_rows):
             self.live_sentences = np.ones(self.n_sentences, dtype=bool)
             self.live_sentences[dead_rows] = False
-            # An article's rows die together: it is live when its first row is (or it has none).
-            firsts = article_first[:-1]
-            has_rows = firsts < article_first[1:]
-            self.live_articles = (
-                ~has_rows | self.live_sentences[np.minimum(firsts, max(self.n_sentences - 1, 0))]
-            )
+            self.live_articles = live_articles(article_first, self.live_sentences)
+            self.n_live_sentences = int(self.live_sentences.sum())
+            self.n_live_articles = int(self.live_articles.sum())
 
     @classmethod
     def load(cls, folder: Path) -> Archive:
@@ -106,17 +105,6 @@ class Archive:
     def n_articles(self) -> int:
         """Number of article rows (removed articles included)."""
         return len(self._article_offsets) - 1
-
-    @property
-    def n_live_articles(self) -> int:
-        """Number of articles not removed."""
-        return self.n_articles if self.live_articles is None else int(self.live_articles.sum())
-
-    @property
-    def n_live_sentences(self) -> int:
-        """Number of sentences of articles not removed."""
-        live = self.live_sentences
-        return self.n_sentences if live is None else int(live.sum())
 
     def sentence(self, row: int) -> str:
         """Return the text of sentence `row`.
@@ -173,6 +161,19 @@ class Archive:
     def articles_newest_first(self, offset: int = 0, limit: int = 10) -> list[Article]:
         """Return a page of articles, newest first (undated ones last)."""
         return [self.article(i) for i in self.newest_first[offset : offset + limit]]
+
+
+def live_articles(
+    article_first: npt.NDArray[np.int32], live_sentences: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """Return a flag per article: not removed.
+
+    An article's rows die together, so it is live when its first row is (an article without
+    rows is never removed: `index.update` builds in full instead).
+    """
+    firsts = article_first[:-1]
+    has_rows = firsts < article_first[1:]
+    return ~has_rows | live_sentences[np.minimum(firsts, max(len(live_sentences) - 1, 0))]
 
 
 def newest_first_key(date: str | None) -> tuple[bool, str]:

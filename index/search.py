@@ -240,7 +240,8 @@ class NewsIndex:
     ) -> list[Hit]:
         """Return the `k` best-scoring sentences (score above zero), best first.
 
-        With `within` (a flag per sentence row), only flagged sentences are returned.
+        With `within` (a flag per sentence row, removed articles' rows unflagged, as
+        `sentences_in` gives them), only flagged sentences are returned.
         """
         q = question if isinstance(question, Question) else self.analyze(question)
         rows, scores = self.bm25.top_k(q.known, k, within)
@@ -458,11 +459,8 @@ class NewsIndex:
         return total
 
     def _live(self, within: FlagArray | None) -> FlagArray | None:
-        """Return the rows flagged in `within` (all when None) that were not removed."""
-        live = self.archive.live_sentences
-        if live is None or within is None:
-            return live if within is None else within
-        return live & within
+        """Return `within` (flags of live rows only: `sentences_in`), else the live rows."""
+        return self.archive.live_sentences if within is None else within
 
     def _rarest_term_in_article(self, q: Question, article: int) -> bool:
         """Whether the question's rarest term (highest idf; unknown ones rarest) is in `article`."""

@@ -81,12 +81,7 @@ def statistics(
         live_df, first_live = _live_terms(segment, seg_tokens, seg_dead)
         for term in first_live.tolist():
             vocabulary.setdefault(segment.vocabulary[term], len(vocabulary))
-        to_global = np.fromiter(
-            (vocabulary.get(t, -1) for t in segment.vocabulary),
-            dtype=np.int64,
-            count=len(segment.vocabulary),
-        )
-        parts.append((to_global, live_df))
+        parts.append((_to_global(vocabulary, segment), live_df))
         n_docs += int((~seg_dead).sum())
         total += int(segment.doc_len[~seg_dead].astype(np.int64).sum())
     doc_freq = np.zeros(len(vocabulary), dtype=np.int64)
@@ -114,15 +109,20 @@ def _live_terms(
     return doc_freq, terms[np.argsort(first, kind="stable")].astype(np.int64)
 
 
+def _to_global(where: Mapping[str, int], segment: BM25Index) -> npt.NDArray[np.int64]:
+    """Return the whole index's id of each of `segment`'s terms (-1: no live sentence has it)."""
+    return np.fromiter(
+        (where.get(t, -1) for t in segment.vocabulary),
+        dtype=np.int64,
+        count=len(segment.vocabulary),
+    )
+
+
 def reweighed(segments: Sequence[BM25Index], stats: Statistics) -> Iterator[BM25Index]:
     """Yield each segment scoring with the statistics of all (terms not live weigh 0)."""
     where = {term: i for i, term in enumerate(stats.vocabulary)}
     for segment in segments:
-        to_global = np.fromiter(
-            (where.get(t, -1) for t in segment.vocabulary),
-            dtype=np.int64,
-            count=len(segment.vocabulary),
-        )
+        to_global = _to_global(where, segment)
         idf = np.where(to_global >= 0, stats.idf[np.maximum(to_global, 0)], 0.0)
         yield segment.reweighed(np.asarray(idf, dtype=np.float64), stats.avgdl)
 
@@ -234,7 +234,8 @@ class SegmentedBM25:
         """Return the `k` best live sentences with a score above zero, best first.
 
         As `index.bm25.BM25Index.top_k`: ties by row, the rarest terms kept, exactly rank_bm25's
-        scores over the live sentences; `within` flags the rows that may be ranked.
+        scores over the live sentences; `within` flags the rows that may be ranked (live ones
+        only, as `NewsIndex.sentences_in` gives them).
         """
         kept = [self.vocabulary[t] for t in self.rarest(self.query_terms(terms))]
         if not kept or k <= 0:
@@ -275,10 +276,12 @@ class SegmentedBM25:
         return dense
 
     def _flags(self, within: BoolArray | None) -> BoolArray | None:
-        """Return the rows that may be ranked: live and within."""
-        if self.live is None:
-            return within
-        return self.live if within is None else self.live & within
+        """Return the rows that may be ranked: `within`, else the live ones.
+
+        `within` flags never include a removed row (`index.search.NewsIndex.sentences_in`
+        flags only live articles' rows), so no question pays for an AND of two flag arrays.
+        """
+        return self.live if within is None else within
 
 
 def save_segment(

@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index import layout, segments, store
-from index.archive import Archive
+from index.archive import Archive, live_articles
 from index.bm25 import BM25Index, BM25Params
 from index.build import (
     Analyzed,
@@ -120,7 +120,8 @@ def update_index(
             threads=settings.workers or os.cpu_count() or 1,
             progress=embedding_progress,
         )
-        vectors = _appended(vectors, embedding.vectors)
+        # None when the encoder could not embed the new sentences: no vectors then.
+        vectors = None if embedding.vectors is None else vectors.appended(embedding.vectors)
 
     with GenerationWriter(index_dir) as writer:
         folder = writer.folder
@@ -184,9 +185,8 @@ def _current(index_dir: Path, settings: BuildSettings) -> _Current | None:
         vectors = SentenceVectors.load(folder) if settings.semantic else None
         if settings.semantic and vectors is None:
             return None  # a full build embeds every sentence
-        dead = np.zeros(0, dtype=np.int64)
-        if layout.array_path(folder, "dead_rows").exists():
-            dead = np.asarray(layout.load_array(folder, "dead_rows"), dtype=np.int64)
+        live = archive.live_sentences
+        dead = np.zeros(0, dtype=np.int64) if live is None else np.flatnonzero(~live)
         return _Current(
             folder=folder,
             header=header,
@@ -209,19 +209,6 @@ def _rows_of(archive: Archive, article: int) -> tuple[int, int]:
     """Return the sentence rows of article row `article` as a half-open range."""
     first, last = archive.article_rows(article)
     return first, last + 1
-
-
-def _appended(old: SentenceVectors, new: SentenceVectors | None) -> SentenceVectors | None:
-    """Return `old`'s rows then `new`'s; None when the encoder could not embed `new`."""
-    if new is None:
-        return None
-    return SentenceVectors(
-        codes=np.concatenate([old.codes, new.codes]),
-        scales=np.concatenate([old.scales, new.scales]),
-        signs=np.concatenate([old.signs, new.signs]),
-        keys=np.concatenate([old.keys, new.keys]),
-        model=old.model,
-    )
 
 
 # -- archive -------------------------------------------------------------------------------------
@@ -347,16 +334,7 @@ def _compact(
     for entry in entries:
         shutil.rmtree(folder / entry["name"])
     _filter_archive(folder, dead)
-    if vectors is not None:
-        live = ~dead
-        vectors = SentenceVectors(
-            codes=vectors.codes[live],
-            scales=vectors.scales[live],
-            signs=vectors.signs[live],
-            keys=vectors.keys[live],
-            model=vectors.model,
-        )
-    return [merged], vectors
+    return [merged], None if vectors is None else vectors.kept(~dead)
 
 
 def _filter_archive(folder: Path, dead: npt.NDArray[np.bool_]) -> None:
@@ -367,19 +345,17 @@ def _filter_archive(folder: Path, dead: npt.NDArray[np.bool_]) -> None:
     ids = np.asarray(layout.load_array(folder, "article_ids"))
     keys = np.asarray(layout.load_array(folder, "article_keys"))
     live = ~dead
-    # An article's rows die together: it is live when its first row is (or it has none).
-    firsts, has_rows = article_first[:-1], article_first[:-1] < article_first[1:]
-    live_articles = ~has_rows | live[np.minimum(firsts, max(len(live) - 1, 0))]
+    kept = live_articles(article_first, live)
     texts = np.fromfile(folder / layout.SENTENCE_TEXTS, dtype=np.uint8)
     lengths = np.diff(sentence_offsets)
     byte_live = np.repeat(live, lengths)
     lines = np.fromfile(folder / layout.ARTICLE_LINES, dtype=np.uint8)
-    line_live = np.repeat(live_articles, np.diff(article_offsets))
-    counts = np.diff(article_first)[live_articles]
+    line_live = np.repeat(kept, np.diff(article_offsets))
+    counts = np.diff(article_first)[kept]
     dates = json.loads((folder / layout.ARTICLE_DATES).read_text(encoding="utf-8"))
     for name in (layout.SENTENCE_TEXTS, layout.ARTICLE_LINES, layout.ARTICLE_DATES):
         (folder / name).unlink()
-    write_dates(folder, [d for d, live in zip(dates, live_articles.tolist(), strict=True) if live])
+    write_dates(folder, [d for d, is_kept in zip(dates, kept.tolist(), strict=True) if is_kept])
     texts[byte_live].tofile(folder / layout.SENTENCE_TEXTS)
     lines[line_live].tofile(folder / layout.ARTICLE_LINES)
     new_offsets = np.zeros(int(live.sum()) + 1, dtype=np.int64)
@@ -387,13 +363,13 @@ def _filter_archive(folder: Path, dead: npt.NDArray[np.bool_]) -> None:
     new_first = np.zeros(len(counts) + 1, dtype=np.int32)
     np.cumsum(counts, out=new_first[1:])
     new_lines = np.zeros(len(counts) + 1, dtype=np.int64)
-    np.cumsum(np.diff(article_offsets)[live_articles], out=new_lines[1:])
+    np.cumsum(np.diff(article_offsets)[kept], out=new_lines[1:])
     for name, values in (
         ("sentence_offsets", new_offsets),
         ("article_first", new_first),
         ("article_offsets", new_lines),
-        ("article_ids", ids[live_articles]),
-        ("article_keys", keys[live_articles]),
+        ("article_ids", ids[kept]),
+        ("article_keys", keys[kept]),
     ):
         layout.array_path(folder, name).unlink()
         layout.save_array(folder, name, values)

@@ -308,6 +308,26 @@ class SentenceVectors:
             model=model,
         )
 
+    def appended(self, other: SentenceVectors) -> SentenceVectors:
+        """Return these rows, then `other`'s (in memory)."""
+        return SentenceVectors(
+            codes=np.concatenate([self.codes, other.codes]),
+            scales=np.concatenate([self.scales, other.scales]),
+            signs=np.concatenate([self.signs, other.signs]),
+            keys=np.concatenate([self.keys, other.keys]),
+            model=self.model,
+        )
+
+    def kept(self, rows: npt.NDArray[np.bool_]) -> SentenceVectors:
+        """Return only the rows flagged in `rows` (in memory)."""
+        return SentenceVectors(
+            codes=self.codes[rows],
+            scales=self.scales[rows],
+            signs=self.signs[rows],
+            keys=self.keys[rows],
+            model=self.model,
+        )
+
     @property
     def n_rows(self) -> int:
         """Number of vectors (sentences)."""

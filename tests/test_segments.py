@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from index.build import BuildReport, BuildSettings, build_from_articles
 from index.model import Article
 from index.search import NewsIndex
 from index.store import current_generation, read_header
+from index.timeframe import Period
 
 WORDS = [f"W{i}" for i in range(12)] + [f"w{i}" for i in range(50)]
 BM25_ONLY = BuildSettings(semantic=False, workers=1)
@@ -122,6 +124,11 @@ def test_several_segments_and_dead_rows_are_what_the_updates_made(
     assert news.archive.live_sentences is not None
     assert news.bm25.n_rows > news.n_sentences
     assert_exactly_rank_bm25(news, rng, questions=40)
+    # Flags of a period (what `within` gets) never hold a removed row: BM25 and the vectors
+    # take them as they are.
+    always = Period(datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC), "")
+    flags = news.sentences_in(always)
+    assert flags.any() and not flags[~news.archive.live_sentences].any()
 
 
 def test_an_unchanged_source_appends_nothing(tmp_path: Path) -> None:
