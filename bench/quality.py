@@ -357,7 +357,7 @@ def misses(outcomes: Sequence[Outcome]) -> list[str]:
         q = o.question
         f = o.findings
         evidence = (
-            f" (cos {f.best_similarity:.2f}, rarest word found: {f.rarest_term_found})"
+            f" (cos {f.best_similarity:.2f}, names missing: {', '.join(f.missing_names) or '-'})"
             if f is not None and f.best_similarity is not None
             else ""
         )
@@ -379,7 +379,6 @@ RULES = {
     "dense-first tie=0.02": Fusion(rule="dense_first", tie=0.02),
 }
 FLOORS = (0.3, 0.35, 0.4, 0.45, 0.5)
-UNMATCHED_FLOORS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 1.0)
 RESCUES = (MIN_COVERAGE, float("inf"))
 
 
@@ -402,22 +401,22 @@ def sweep_floors(outcomes: Sequence[Outcome]) -> None:
     from index.fusion import is_answered
 
     print(
-        "\n| BM25 rescue | min similarity | unmatched floor | Hit@3 | answerable refused "
+        "\n| BM25 rescue | min similarity | missing names refused | Hit@3 | answerable refused "
         "| off-topic refused | absent refused |\n|---|---|---|---|---|---|---|"
     )
     print("(BM25 rescue: a best sentence at this coverage answers whatever the cosines; inf: off)")
-    for rescue, floor, unmatched in itertools.product(RESCUES, FLOORS, UNMATCHED_FLOORS):
-        if unmatched < floor:
-            continue
-        fusion = replace(FUSION, min_similarity=floor, min_similarity_unmatched=unmatched)
+    for rescue, floor, by_names in itertools.product(RESCUES, FLOORS, (True, False)):
+        fusion = replace(FUSION, min_similarity=floor)
 
-        def answered(o: Outcome, fusion: Fusion = fusion, rescue: float = rescue) -> bool:
+        def answered(
+            o: Outcome, fusion: Fusion = fusion, rescue: float = rescue, by_names: bool = by_names
+        ) -> bool:
             f = o.findings
             assert f is not None and f.best_similarity is not None
             return bool(o.answers) and is_answered(
                 f.best_similarity,
                 f.best_coverage or 0.0,
-                bool(f.rarest_term_found),
+                not (by_names and f.missing_names),
                 rescue,
                 fusion,
             )
@@ -429,7 +428,7 @@ def sweep_floors(outcomes: Sequence[Outcome]) -> None:
         answerable = of_kind(outcomes, *ANSWERABLE_KINDS)
         hit3 = sum(answered(o) and 1 <= o.hit_rank <= 3 for o in answerable) / len(answerable)
         print(
-            f"| {rescue:g} | {floor:g} | {unmatched:g} | {hit3:.3f} "
+            f"| {rescue:g} | {floor:g} | {'yes' if by_names else 'no'} | {hit3:.3f} "
             f"| {refusal(ANSWERABLE_KINDS):.1%} | {refusal(('offtopic',)):.1%} "
             f"| {refusal(('absent',)):.1%} |"
         )

@@ -17,6 +17,7 @@ from bot.newsroom import RebuildResult
 from bot.refresh import SourceStatus
 from index.feedpoll import FeedEvent
 from index.model import Answer, Article, Findings, counted
+from index.names import listed
 
 MESSAGE_LIMIT = 4096
 PASSAGE_LIMIT = 900
@@ -192,10 +193,12 @@ def findings_note(found: Findings) -> str | None:
 
 
 def nothing_found(found: Findings) -> str:
-    """Return the plain reply when nothing answers: in general, or in the period asked about."""
-    if found.period is None:
-        return texts.NOTHING_FOUND
-    return texts.NOTHING_IN_PERIOD.format(period=found.period.label())
+    """Return the plain reply when nothing answers: in the period asked about, or why not."""
+    if found.period is not None:
+        return texts.NOTHING_IN_PERIOD.format(period=found.period.label())
+    if found.missing_names:
+        return texts.NOTHING_MENTIONS.format(names=listed(found.missing_names))
+    return texts.NOTHING_FOUND
 
 
 def html_text(fragment: str) -> str:

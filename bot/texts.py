@@ -12,6 +12,10 @@ NOTHING_FOUND = (
     "I couldn't find that in the indexed news. Try other words, or see /sources for what I "
     "have read."
 )
+NOTHING_MENTIONS = (
+    "I couldn't find that: the closest articles I have never mention {names}. See /sources for "
+    "what I have read."
+)
 NO_INDEX = "No news is indexed yet; an admin can run /reindex."
 SLOW_DOWN = "You're sending questions faster than I can read them. Please wait a few seconds."
 ASK_USAGE = "Usage: /ask <question>, e.g. /ask who won the election?"

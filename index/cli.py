@@ -27,12 +27,14 @@ from index.check import (
 )
 from index.config import SEMANTIC_ENV, default_index_dir, default_sources, is_url, semantic_enabled
 from index.model import Answer, Findings
+from index.names import listed
 from index.search import MIN_COVERAGE, WEAK_COVERAGE, NewsIndex
 from index.store import IndexMissingError, StoreError
 from index.timeframe import TIMEZONE_ENV, Period, period_between, timezone_from_env
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 NOTHING_FOUND = "Nothing relevant found in the indexed news."
+NOTHING_MENTIONS = "Nothing relevant found: the closest articles never mention {names}."
 NOTHING_IN_PERIOD = "Nothing relevant found in the indexed news of that time."
 # Measured with `/usr/bin/time -v newsbot check --sample 20` on the 1M-sentence benchmark index
 # (docs/benchmarks.md); rank_bm25 holds a dictionary per sentence and scans them all per term.
@@ -275,6 +277,7 @@ def run_ask(args: argparse.Namespace) -> int:
                 "question": question,
                 "answers": [a.to_json() for a in found.answers],
                 "period": found.period.to_json() if found.period else None,
+                "missing_names": list(found.missing_names),
             }
             print(json.dumps(payload, ensure_ascii=False), flush=True)
         else:
@@ -375,7 +378,7 @@ def print_answers(question: str, found: Findings, out: TextIO, *, several: bool)
     if found.period is not None and answers:
         print(f"({period_note(found)})", file=out)
     if not answers:
-        print(NOTHING_FOUND if found.period is None else NOTHING_IN_PERIOD, file=out)
+        print(nothing_found(found), file=out)
     for n, answer in enumerate(answers, 1):
         body = textwrap.fill(
             answer.passage, width=width, initial_indent=f"{n}. ", subsequent_indent="   "
@@ -383,6 +386,15 @@ def print_answers(question: str, found: Findings, out: TextIO, *, several: bool)
         print(body, file=out)
         print(textwrap.indent(source_line(answer), "   — "), file=out)
         print(file=out)
+
+
+def nothing_found(found: Findings) -> str:
+    """Return what is printed when nothing answers: in the period asked about, or why not."""
+    if found.period is not None:
+        return NOTHING_IN_PERIOD
+    if found.missing_names:
+        return NOTHING_MENTIONS.format(names=listed(found.missing_names))
+    return NOTHING_FOUND
 
 
 def source_line(answer: Answer) -> str:

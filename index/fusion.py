@@ -13,10 +13,12 @@ Three fusion rules were chosen before measuring and compared on the development 
   over the question's ideal score (docs/relevance.md), so both terms lie in about [0, 1];
 - `dense_first`: cosine first, BM25 coverage only to break near-ties (cosines within `tie`).
 
-RRF was chosen (ungated dev Hit@3 0.796 against 0.760-0.791). The decision (`is_answered`) lets
-BM25's own coverage floor answer, else uses the best cosine against the off-topic floor, and the
-model-free "the question's rarest word appears nowhere in the best article" signal against a
-higher floor (set equal, i.e. off: docs/relevance.md).
+RRF was chosen first (ungated dev Hit@3 0.796 against 0.760-0.791); once the bot showed a
+passage cut around its best sentence, dense-first ranked best (ungated dev Hit@3 0.867 against
+RRF's 0.821) and replaced it (docs/quality.md). The decision (`is_answered`)
+refuses a question naming something the best answer's article never mentions (`index.names`:
+"What did Xi say about Japan?"), then lets BM25's own coverage floor answer, else the best cosine
+against the off-topic floor (docs/quality.md).
 """
 
 from __future__ import annotations
@@ -54,8 +56,6 @@ class Fusion:
         rrf_k: `rrf`'s constant k.
         tie: `dense_first`'s cosine difference below which BM25 coverage decides.
         min_similarity: Best cosine below which the question is off-topic: no answer.
-        min_similarity_unmatched: Best cosine the question needs when its rarest word appears
-            nowhere in the best answer's article (the fact may be absent).
         weak_similarity: Best cosine from which, when unanswered (and BM25 coverage reaches
             its own weak floor), the closest passages are still offered as weak matches.
         depth: Candidates taken from each of BM25 and the vectors.
@@ -66,7 +66,6 @@ class Fusion:
     rrf_k: float = 60.0
     tie: float = 0.02
     min_similarity: float = 0.4
-    min_similarity_unmatched: float = 0.55
     weak_similarity: float = 0.25
     depth: int = 30
 
@@ -145,7 +144,7 @@ def fuse(candidates: Sequence[Candidate], ideal: float, fusion: Fusion) -> list[
 def is_answered(
     best_similarity: float,
     best_coverage: float,
-    rarest_word_matched: bool,
+    names_mentioned: bool,
     min_coverage: float,
     fusion: Fusion,
 ) -> bool:
@@ -154,22 +153,20 @@ def is_answered(
     Args:
         best_similarity: The highest cosine of any candidate with the question.
         best_coverage: The highest BM25 coverage of any candidate (`coverage`).
-        rarest_word_matched: Whether the question's rarest word (highest idf; a word the index
-            never saw counts as rarest) occurs in the article of the best answer.
+        names_mentioned: Whether the best answer's article mentions every name the question
+            asks about (`index.names.missing_names` found none).
         min_coverage: BM25's own floor (docs/relevance.md): a sentence matching that share of
             the question answers it, whatever the cosines say.
-        fusion: The cosine floors.
+        fusion: The cosine floor.
 
     Returns:
-        True when BM25 alone would answer; otherwise False below `min_similarity` (off-topic),
-        or below `min_similarity_unmatched` when the rarest word is unmatched (the asked fact is
-        likely absent), True above.
+        False when a name is missing (the asked fact is absent: "What did Xi say about Japan?"
+        of an article that never mentions Japan); else True when BM25 alone would answer, or
+        when the best cosine reaches `min_similarity` (below it the question is off-topic).
     """
-    if best_coverage >= min_coverage:
-        return True
-    if best_similarity < fusion.min_similarity:
+    if not names_mentioned:
         return False
-    return rarest_word_matched or best_similarity >= fusion.min_similarity_unmatched
+    return best_coverage >= min_coverage or best_similarity >= fusion.min_similarity
 
 
 def apart(rows: Sequence[int], article_of: Callable[[int], int], gap: int) -> list[int]:

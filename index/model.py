@@ -154,8 +154,8 @@ class Findings:
             BM25 alone); the evidence `index.fusion.is_answered` weighed.
         best_coverage: The highest BM25 coverage of the question's ideal score among the
             candidates (None: BM25 alone, whose `floor` says the same).
-        rarest_term_found: Whether the question's rarest word occurs in the best answer's
-            article (None: BM25 alone).
+        missing_names: The names the question asks about that the best answer's article
+            never mentions (`index.names`); the question is then not answered.
         period: The stretch of time the answers were restricted to (`index.timeframe`), or
             None when the whole index answered.
         headlines: The question asked only for a period ("what happened yesterday?"): the
@@ -171,7 +171,7 @@ class Findings:
     semantic: bool = False
     best_similarity: float | None = None
     best_coverage: float | None = None
-    rarest_term_found: bool | None = None
+    missing_names: tuple[str, ...] = ()
     period: Period | None = None
     headlines: bool = False
     elsewhere: bool = False

@@ -28,6 +28,7 @@ from index.fusion import (
     newer_first_on_ties,
 )
 from index.model import Answer, Article, Findings, Hit
+from index.names import ArticleWords, countries, missing_names
 from index.segments import SegmentedBM25, load_segmented
 from index.store import IndexFormatError, current_generation, read_header
 from index.timeframe import Period, article_spans, find_period, timezone_from_env
@@ -44,7 +45,7 @@ MIN_COVERAGE = 0.5
 WEAK_COVERAGE = 0.2
 # How BM25 and the sentence vectors are fused, and the floors of the semantic "nothing relevant"
 # decision: chosen on the development questions (docs/quality.md, docs/relevance.md).
-FUSION = Fusion(rule="rrf", min_similarity=0.45, min_similarity_unmatched=0.45)
+FUSION = Fusion(rule="dense_first", tie=0.02, min_similarity=0.35)
 # What is left of a question asking only for a period ("what happened yesterday?", "any news
 # this morning?") is made of these words (analyzed); it is answered with the period's headlines.
 HEADLINE_WORDS = (
@@ -156,11 +157,13 @@ class NewsIndex:
         """Do once what the first questions would: compile the kernel, date every article.
 
         The kernel is compiled for each segment's array types (0.4 s each the first time in a
-        process); the dates of 150,722 articles take about 0.3 s (docs/live.md). A server calls
-        this after loading a generation, before swapping it in.
+        process); the dates of 150,722 articles take about 0.3 s (docs/live.md); the countries'
+        names (`index.names`) about 0.03 s, once a process. A server calls this after loading a
+        generation, before swapping it in.
         """
         self.bm25.warm()
         self._article_spans(zone)
+        countries()
 
     def embed_question(self, text: str) -> npt.NDArray[np.float32] | None:
         """Return a question's unit float32 vector; None without an encoder or vectors.
@@ -378,19 +381,19 @@ class NewsIndex:
         ranked = self._newer_first(fuse(candidates, ideal, fusion))
         best_bm25 = max(c.bm25 for c in candidates)
         best_similarity = max(c.similarity for c in candidates)
-        matched = self._rarest_term_in_article(q, self.archive.article_of(ranked[0].row))
+        missing = self.missing_names(question, self.archive.article_of(ranked[0].row))
         best_coverage = coverage(best_bm25, ideal)
         found = replace(
             found,
             best_similarity=best_similarity,
             best_coverage=best_coverage,
-            rarest_term_found=matched,
+            missing_names=missing,
         )
         if weak:
             if best_similarity < fusion.weak_similarity and not ranked[0].bm25:
                 return found
             shown = ranked
-        elif not is_answered(best_similarity, best_coverage, matched, min_coverage, fusion):
+        elif not is_answered(best_similarity, best_coverage, not missing, min_coverage, fusion):
             # Closest passages are offered only when both signals find something weakly related,
             # as BM25 alone offers them from WEAK_COVERAGE (docs/relevance.md).
             closest = best_similarity >= fusion.weak_similarity and best_coverage >= WEAK_COVERAGE
@@ -462,20 +465,14 @@ class NewsIndex:
         """Return `within` (flags of live rows only: `sentences_in`), else the live rows."""
         return self.archive.live_sentences if within is None else within
 
-    def _rarest_term_in_article(self, q: Question, article: int) -> bool:
-        """Whether the question's rarest term (highest idf; unknown ones rarest) is in `article`."""
-        if not q.terms:
-            return True
-        terms = self.bm25.terms
-        rarest = max(
-            q.terms, key=lambda t: float(self.bm25.idf[terms[t]]) if t in terms else math.inf
-        )
-        if rarest not in terms:
-            return False
+    def missing_names(self, question: str, article: int) -> tuple[str, ...]:
+        """Return the names `question` asks about that article row `article` never mentions."""
         first, last = self.archive.article_rows(article)
-        return any(
-            rarest in self.analyzer.terms(self.archive.sentence(r)) for r in range(first, last + 1)
+        text = "\n".join(
+            [self.archive.article(article).title]
+            + [self.archive.sentence(r) for r in range(first, last + 1)]
         )
+        return missing_names(question, ArticleWords(text, self.analyzer), countries())
 
     def _newer_first(self, ranked: list[Candidate]) -> list[Candidate]:
         """`ranked` with tied candidates newest first (`index.fusion.newer_first_on_ties`)."""

@@ -61,7 +61,7 @@ def test_nothing_relevant_is_said_plainly(
     assert "Nothing relevant found" in capsys.readouterr().out
 
 
-WEAK_QUESTION = "Will Taiwan hold a referendum?"  # only "Taiwan" matches, and loosely
+WEAK_QUESTION = "Does Taiwan export bananas?"  # only "Taiwan" matches, and loosely
 
 
 def test_weak_matches_are_hinted_at_and_shown_on_request(

@@ -63,15 +63,14 @@ def test_fuse_breaks_ties_by_row() -> None:
 
 
 def test_is_answered() -> None:
-    fusion = Fusion(min_similarity=0.45, min_similarity_unmatched=0.6)
+    fusion = Fusion(min_similarity=0.35)
     # BM25's own floor answers whatever the cosines.
-    assert is_answered(0.1, 0.5, False, 0.5, fusion)
+    assert is_answered(0.1, 0.5, True, 0.5, fusion)
     # Off-topic: best cosine below the floor.
-    assert not is_answered(0.44, 0.2, True, 0.5, fusion)
-    assert is_answered(0.45, 0.2, True, 0.5, fusion)
-    # The rarest word missing from the best article asks for a higher cosine.
-    assert not is_answered(0.59, 0.2, False, 0.5, fusion)
-    assert is_answered(0.6, 0.2, False, 0.5, fusion)
+    assert not is_answered(0.34, 0.2, True, 0.5, fusion)
+    assert is_answered(0.35, 0.2, True, 0.5, fusion)
+    # A name the best article never mentions refuses, whatever the other evidence.
+    assert not is_answered(0.9, 0.9, False, 0.5, fusion)
 
 
 def test_apart_drops_hits_whose_windows_would_merge_within_an_article() -> None:

@@ -1,0 +1,267 @@
+"""The names a question asks about, and whether an article mentions them.
+
+Issue #11's hardest case is the question about a thing the news never mentions, asked of an
+article on the right topic: "What did Xi say about Japan?" of an article about Xi's calls with
+Putin and Trump. Cosines cannot see it (every sentence of an on-topic article looks close), and
+no pair-scorer (cross-encoder, reader) ships inside a package (docs/quality.md). A model-free
+signal can: the question names something (Japan) that the best article never mentions.
+
+A *name* is a word of the question that names a thing rather than asks about it: a capitalized
+word past the first (not a month or a weekday: those are `index.timeframe`'s), an acronym, a word
+holding a digit and a letter ("G7") or a year, or a country's name, capital or demonym in any
+case or place ("japan", "Beijing"). Names written one after the other are one name ("Champions
+League"). In a question written in title case (`TITLE_CASE_LENGTH`) every word is capitalized,
+so there only acronyms, years, such words and places count.
+
+An article mentions a name when it holds the name's analyzed terms (`index.analysis`), or a term
+sharing its first `PREFIX` letters ("Swedes" of "Sweden", "Russian" of "Russia"), or, for a
+place, any other name of its country ("Beijing" of "China", "Washington" of "U.S."): the
+countries' names, capitals and demonyms come from the `countryinfo` package. Measured on the
+development questions (docs/quality.md): with the gazetteer, 5 of 196 answerable questions name
+something their best article lacks, against 10 of 24 questions whose fact is absent and 20 of 26
+off-topic ones.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from index.analysis import Analyzer
+
+log = logging.getLogger(__name__)
+
+# Letters a name's term shares with a term of the article for the article to mention it: a
+# demonym, a plural or an adjective of the same name ("Swedes" / "Sweden", "Russian" / "Russia").
+PREFIX = 5
+# A question is written in title case (a pasted headline) when every word past the first with at
+# least this many letters is capitalized: "Bank Of Japan Stands Ready", not "Did Xi discuss Japan".
+TITLE_CASE_LENGTH = 4
+TIME_WORDS = frozenset(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
+# Of numbers, only years are names ("in 2024"); amounts and counts are asked about ("#99", "top
+# 10"). Words mixing letters and digits ("G7", "F-16") are names.
+YEAR = re.compile(r"1[5-9]\d\d|20\d\d")
+# No name is longer: a longer "word" is noise, not something to say the news never mentions.
+MAX_NAME_LENGTH = 40
+# A reply lists at most this many missing names.
+MAX_LISTED = 3
+WORD = re.compile(r"[^\W_](?:[\w'’.&-]*[^\W_])?")
+POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
+# "U.S." and "U.K." written as "US" and "UK", to find an acronym however it is spelled.
+DOTTED_ACRONYM = re.compile(r"\b((?:[A-Z]\.){2,})")
+
+
+@dataclass(frozen=True, slots=True)
+class Gazetteer:
+    """Countries' names, each country a set of names that stand for one another.
+
+    Attributes:
+        countries: Each country's names: its name, ASCII alternative spellings (ISO codes and
+            official names), capital and demonym.
+        places: Each name to the countries it names: codes ("IN", "AND") as written, other
+            names in lower case (`_place_key`).
+    """
+
+    countries: tuple[frozenset[str], ...] = ()
+    places: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_countries(cls, countries: Iterable[Iterable[str]]) -> Gazetteer:
+        """Return the gazetteer of `countries`, each given as its names.
+
+        A country's names are places; so are the capitalized words of its longer names that no
+        other country's names hold ("America" of "United States of America", not
+        "United" or "States").
+        """
+        groups = tuple(frozenset(n for n in names if n) for names in countries)
+        places: dict[str, set[int]] = {}
+        parts: dict[str, set[int]] = {}
+        for number, names in enumerate(groups):
+            for name in names:
+                words = name.split()
+                places.setdefault(_place_key(name), set()).add(number)
+                for word in words[1:] if len(words) > 1 else ():
+                    if word[0].isupper() and word.isalpha() and len(word) >= 4:
+                        parts.setdefault(word.lower(), set()).add(number)
+                if len(words) > 1 and words[0].isalpha() and len(words[0]) >= 4:
+                    parts.setdefault(words[0].lower(), set()).add(number)
+        for word, numbers in parts.items():
+            if len(numbers) == 1 and word not in places:
+                places[word] = numbers
+        return cls(groups, {name: tuple(sorted(numbers)) for name, numbers in places.items()})
+
+    def countries_named(self, word: str) -> tuple[int, ...]:
+        """Return the countries a word names: a code only as written ("IN", not "in")."""
+        return self.places.get(word, ()) or self.places.get(word.lower(), ())
+
+    def other_names(self, name: str) -> frozenset[str]:
+        """Return every name of the countries `name` names (empty when it names none)."""
+        numbers = self.countries_named(undotted(name))
+        return frozenset().union(*(self.countries[n] for n in numbers))
+
+
+def _place_key(name: str) -> str:
+    """Return how a place name is looked up: codes as written, others lowered."""
+    return name if name.isupper() else name.lower()
+
+
+@functools.cache
+def countries() -> Gazetteer:
+    """Return the gazetteer of `countryinfo`'s 250 countries; empty (one log line) without it."""
+    try:
+        from countryinfo import CountryInfo
+
+        records = CountryInfo.all().values()
+    except Exception as exc:  # the package missing or its data unreadable: names alone
+        log.warning("country names unavailable (%s): places match only as written", exc)
+        return Gazetteer()
+    return Gazetteer.from_countries(_country_names(record) for record in records)
+
+
+def _country_names(record: Mapping[str, object]) -> list[str]:
+    """Return one `countryinfo` record's names: name, ASCII spellings, capital, demonym."""
+    names = [record.get("name"), record.get("demonym")]
+    spellings = record.get("altSpellings")
+    if isinstance(spellings, list):
+        names += [s for s in spellings if isinstance(s, str) and s.isascii()]
+    capital = record.get("capital")
+    for city in capital if isinstance(capital, list) else [capital]:
+        if isinstance(city, str):
+            names += [city, re.sub(r"\s+D\.?C\.?$", "", city)]  # "Washington D.C."
+    return [n.strip() for n in names if isinstance(n, str) and n.strip()]
+
+
+def undotted(text: str) -> str:
+    """Return `text` with dotted acronyms undotted: "U.S." as "US"."""
+    return DOTTED_ACRONYM.sub(lambda m: m.group(1).replace(".", ""), text)
+
+
+def question_names(question: str, gazetteer: Gazetteer) -> tuple[str, ...]:
+    """Return the names `question` asks about, in order, each once (module docstring).
+
+    Names written one after the other, with only spaces between, are one name: "Champions
+    League", "Xi Jinping", "New Zealand".
+    """
+    text = undotted(question)
+    found = [(m.start(), m.end(), POSSESSIVE.sub("", m.group())) for m in WORD.finditer(text)]
+    words = [w for _, _, w in found]
+    long_words = [w for w in words[1:] if w.isalpha() and len(w) >= TITLE_CASE_LENGTH]
+    title_case = bool(long_words) and all(w[0].isupper() for w in long_words)
+    names: list[str] = []
+    joinable = False  # the last name ended a word, and only spaces follow it
+    end_of_last = -1
+    for position, (start, end, word) in enumerate(found):
+        # "Union Jack-based" names "Union" and "Jack"; "F-16" is one name.
+        parts = word.split("-") if word.replace("-", "").isalpha() else [word]
+        for number, part in enumerate(parts):
+            if not (part and _is_name(part, position, title_case, gazetteer)):
+                joinable = False
+                continue
+            follows = number == 0 and joinable and not text[end_of_last:start].strip()
+            if follows and _is_joined_name(names[-1]) and _is_joined_name(part):
+                names[-1] = f"{names[-1]} {part}"
+            else:
+                names.append(part)
+            joinable = number == len(parts) - 1 and len(part) == len(word)
+            end_of_last = end
+    return tuple(dict.fromkeys(names))
+
+
+def _is_joined_name(name: str) -> bool:
+    """Whether a name joins its neighbours into one: words, not numbers or codes ("G7", "2026")."""
+    return name.replace(" ", "").isalpha() and not name.isupper()
+
+
+def _is_name(word: str, position: int, title_case: bool, gazetteer: Gazetteer) -> bool:
+    """Whether one word of a question names something (module docstring)."""
+    lower = word.lower()
+    if lower in TIME_WORDS or len(word) > MAX_NAME_LENGTH:
+        return False
+    if word.isdigit():
+        return YEAR.fullmatch(word) is not None
+    if any(c.isdigit() for c in word) or gazetteer.countries_named(word):
+        return True
+    if len(word) > 1 and word.isupper():
+        return True
+    return not title_case and position > 0 and len(word) > 1 and word[0].isupper()
+
+
+class ArticleWords:
+    """What an article says, as names are looked up in it.
+
+    Attributes:
+        text: The article's title and text, acronyms undotted (`undotted`).
+        analyzer: How the index analyzes text (`index.analysis`).
+    """
+
+    def __init__(self, text: str, analyzer: Analyzer) -> None:
+        self.text = undotted(text)
+        self.analyzer = analyzer
+
+    @functools.cached_property
+    def terms(self) -> frozenset[str]:
+        """The article's analyzed terms.
+
+        Computed once, and only for a name not found as written (about 0.5 ms for 30 sentences).
+        """
+        return frozenset(self.analyzer.terms(self.text))
+
+    def mentions(self, name: str, gazetteer: Gazetteer) -> bool:
+        """Whether the article names `name`.
+
+        It does by `name` as written (in any case), its analyzed terms, a close term, another
+        name of its country, or (an acronym) words with its initials.
+        """
+        if self._says(name) or all(self._holds(t) for t in self.analyzer.terms(name)):
+            return True
+        if any(self._says(other) for other in gazetteer.other_names(name)):
+            return True
+        return name.isupper() and name.isalpha() and self._spells(name)
+
+    def _holds(self, term: str) -> bool:
+        """Whether the article has `term`, or a term sharing its first `PREFIX` letters."""
+        if term in self.terms:
+            return True
+        return len(term) >= PREFIX and any(t.startswith(term[:PREFIX]) for t in self.terms)
+
+    def _spells(self, acronym: str) -> bool:
+        """Whether capitalized words with the initials of `acronym` follow one another.
+
+        "United Nations" spells "UN"; "of", "the", "and", "for" may come between.
+        """
+        between = r"\w*(?:\s+(?:of|the|and|for)\b)*\s+"
+        words = between.join(re.escape(letter) for letter in acronym) + r"\w*"
+        return re.search(rf"\b{words}", self.text) is not None
+
+    def _says(self, name: str) -> bool:
+        """Whether the text has `name` as words: acronyms as written, other names in any case."""
+        flags = 0 if name.isupper() else re.IGNORECASE
+        return re.search(rf"\b{re.escape(name)}\b", self.text, flags) is not None
+
+
+def missing_names(question: str, article: ArticleWords, gazetteer: Gazetteer) -> tuple[str, ...]:
+    """Return the names `question` asks about that `article` never mentions."""
+    return tuple(
+        name
+        for name in question_names(question, gazetteer)
+        if not article.mentions(name, gazetteer)
+    )
+
+
+def listed(names: Sequence[str]) -> str:
+    """Return names as a reply lists them: "Japan", "Japan or TikTok", "A, B or C".
+
+    Past `MAX_LISTED` names, the rest are left out ("A, B, C or others").
+    """
+    if len(names) > MAX_LISTED:
+        names = [*names[:MAX_LISTED], "others"]
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} or {names[-1]}"
