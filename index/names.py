@@ -9,7 +9,8 @@ signal can: the question names something (Japan) that the best article never men
 A *name* is a word of the question that names a thing rather than asks about it: a capitalized
 word past the first (not a month or a weekday: those are `index.timeframe`'s), an acronym, a word
 holding a digit and a letter ("G7") or a year, or a country's name, capital or demonym in any
-case or place ("japan", "Beijing"). Names written one after the other are one name ("Champions
+place ("Japan's", "Beijing"; in lower case only in a question written in lower case: "japan",
+not "polish"). Names written one after the other are one name ("Champions
 League"). In a question written in title case (`TITLE_CASE_LENGTH`) every word is capitalized,
 so there only acronyms, years, such words and places count.
 
@@ -18,7 +19,7 @@ sharing its first `PREFIX` letters ("Swedes" of "Sweden", "Russian" of "Russia")
 place, any other name of its country ("Beijing" of "China", "Washington" of "U.S."): the
 countries' names, capitals and demonyms come from the `countryinfo` package. Measured on the
 development questions (docs/quality.md): with the gazetteer, 5 of 196 answerable questions name
-something their best article lacks, against 10 of 24 questions whose fact is absent and 20 of 26
+something their best article lacks, against 9 of 24 questions whose fact is absent and 22 of 26
 off-topic ones.
 """
 
@@ -50,6 +51,8 @@ TIME_WORDS = frozenset(
 YEAR = re.compile(r"1[5-9]\d\d|20\d\d")
 # No name is longer: a longer "word" is noise, not something to say the news never mentions.
 MAX_NAME_LENGTH = 40
+# A place written in lower case is taken for one from this many letters ("japan", not "male").
+LOWER_CASE_PLACE = 5
 # A reply lists at most this many missing names.
 MAX_LISTED = 3
 WORD = re.compile(r"[^\W_](?:[\w'’.&-]*[^\W_])?")
@@ -67,35 +70,58 @@ class Gazetteer:
             official names), capital and demonym.
         places: Each name to the countries it names: codes ("IN", "AND") as written, other
             names in lower case (`_place_key`).
+        demonyms: The demonyms, in lower case ("polish", "swiss"): common words too.
     """
 
     countries: tuple[frozenset[str], ...] = ()
     places: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    demonyms: frozenset[str] = frozenset()
 
     @classmethod
-    def from_countries(cls, countries: Iterable[Iterable[str]]) -> Gazetteer:
+    def from_countries(
+        cls, countries: Iterable[Iterable[str]], demonyms: Iterable[str] = ()
+    ) -> Gazetteer:
         """Return the gazetteer of `countries`, each given as its names.
 
         A country's names are places; so are the capitalized words of its longer names that no
-        other country's names hold ("America" of "United States of America", not
-        "United" or "States").
+        other country's names hold ("America" of "United States of America", not "United" or
+        "States").
         """
         groups = tuple(frozenset(n for n in names if n) for names in countries)
         places: dict[str, set[int]] = {}
         parts: dict[str, set[int]] = {}
         for number, names in enumerate(groups):
             for name in names:
-                words = name.split()
                 places.setdefault(_place_key(name), set()).add(number)
-                for word in words[1:] if len(words) > 1 else ():
+                words = name.split()
+                for word in words if len(words) > 1 else ():
                     if word[0].isupper() and word.isalpha() and len(word) >= 4:
                         parts.setdefault(word.lower(), set()).add(number)
-                if len(words) > 1 and words[0].isalpha() and len(words[0]) >= 4:
-                    parts.setdefault(words[0].lower(), set()).add(number)
         for word, numbers in parts.items():
             if len(numbers) == 1 and word not in places:
                 places[word] = numbers
-        return cls(groups, {name: tuple(sorted(numbers)) for name, numbers in places.items()})
+        return cls(
+            groups,
+            {name: tuple(sorted(numbers)) for name, numbers in places.items()},
+            frozenset(d.lower() for d in demonyms),
+        )
+
+    def names_place(self, word: str, all_lower_case: bool) -> bool:
+        """Whether a word of a question is a place's name.
+
+        A capitalized word or a code is one when the gazetteer has it. A word in lower case is
+        one only in a question written in lower case past its first word (elsewhere "polish",
+        "male" and "turkey" are common words), and then not a demonym nor shorter than
+        `LOWER_CASE_PLACE` letters.
+        """
+        if word[0].isupper():
+            return bool(self.countries_named(word))
+        return (
+            all_lower_case
+            and len(word) >= LOWER_CASE_PLACE
+            and word not in self.demonyms
+            and bool(self.countries_named(word))
+        )
 
     def countries_named(self, word: str) -> tuple[int, ...]:
         """Return the countries a word names: a code only as written ("IN", not "in")."""
@@ -118,11 +144,12 @@ def countries() -> Gazetteer:
     try:
         from countryinfo import CountryInfo
 
-        records = CountryInfo.all().values()
+        records = list(CountryInfo.all().values())
     except Exception as exc:  # the package missing or its data unreadable: names alone
         log.warning("country names unavailable (%s): places match only as written", exc)
         return Gazetteer()
-    return Gazetteer.from_countries(_country_names(record) for record in records)
+    demonyms = [r["demonym"] for r in records if isinstance(r.get("demonym"), str)]
+    return Gazetteer.from_countries((_country_names(r) for r in records), demonyms)
 
 
 def _country_names(record: Mapping[str, object]) -> list[str]:
@@ -154,6 +181,8 @@ def question_names(question: str, gazetteer: Gazetteer) -> tuple[str, ...]:
     words = [w for _, _, w in found]
     long_words = [w for w in words[1:] if w.isalpha() and len(w) >= TITLE_CASE_LENGTH]
     title_case = bool(long_words) and all(w[0].isupper() for w in long_words)
+    rest = " ".join(words[1:])  # phones capitalize the first word on their own
+    case = Case(title_case, all_lower_case=rest == rest.lower())
     names: list[str] = []
     joinable = False  # the last name ended a word, and only spaces follow it
     end_of_last = -1
@@ -161,7 +190,7 @@ def question_names(question: str, gazetteer: Gazetteer) -> tuple[str, ...]:
         # "Union Jack-based" names "Union" and "Jack"; "F-16" is one name.
         parts = word.split("-") if word.replace("-", "").isalpha() else [word]
         for number, part in enumerate(parts):
-            if not (part and _is_name(part, position, title_case, gazetteer)):
+            if not (part and _is_name(part, position, case, gazetteer)):
                 joinable = False
                 continue
             follows = number == 0 and joinable and not text[end_of_last:start].strip()
@@ -179,18 +208,30 @@ def _is_joined_name(name: str) -> bool:
     return name.replace(" ", "").isalpha() and not name.isupper()
 
 
-def _is_name(word: str, position: int, title_case: bool, gazetteer: Gazetteer) -> bool:
+@dataclass(frozen=True, slots=True)
+class Case:
+    """How a question is written, as its names are told apart.
+
+    Attributes:
+        title_case: Every longer word capitalized, as in a headline (`TITLE_CASE_LENGTH`).
+        all_lower_case: No capital letter past the first word.
+    """
+
+    title_case: bool
+    all_lower_case: bool
+
+
+def _is_name(word: str, position: int, case: Case, gazetteer: Gazetteer) -> bool:
     """Whether one word of a question names something (module docstring)."""
-    lower = word.lower()
-    if lower in TIME_WORDS or len(word) > MAX_NAME_LENGTH:
+    if word.lower() in TIME_WORDS or len(word) > MAX_NAME_LENGTH:
         return False
     if word.isdigit():
         return YEAR.fullmatch(word) is not None
-    if any(c.isdigit() for c in word) or gazetteer.countries_named(word):
+    if any(c.isdigit() for c in word) or gazetteer.names_place(word, case.all_lower_case):
         return True
     if len(word) > 1 and word.isupper():
         return True
-    return not title_case and position > 0 and len(word) > 1 and word[0].isupper()
+    return not case.title_case and position > 0 and len(word) > 1 and word[0].isupper()
 
 
 class ArticleWords:

@@ -40,12 +40,17 @@ def test_names_are_capitalized_words_past_the_first_acronyms_digits_and_places()
         "Japan",
         "2026",
     )
-    # Places in any case and place; the first word and time words are not names.
-    assert question_names("japan and the G7: what did china say on Monday?", countries()) == (
-        "japan",
+    # Places in any place; time words are not names.
+    assert question_names("Japan and the G7: what did China say on Monday?", countries()) == (
+        "Japan",
         "G7",
-        "china",
+        "China",
     )
+    # In lower case, places are names only in a question written in lower case (past its first
+    # word, which phones capitalize), and demonyms and short names never: common words too.
+    assert question_names("What did xi say to japan and the g7?", countries()) == ("japan", "g7")
+    assert question_names("Did the polish minister in male eat turkey?", countries()) == ("turkey",)
+    assert question_names("Did the polish minister in Male eat turkey?", countries()) == ("Male",)
     # "U.S." undotted; a possessive dropped; a hyphenated word read part by part.
     assert question_names("How did the U.S. see Xi's pro-Beijing stance?", TOY) == (
         "US",
