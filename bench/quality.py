@@ -434,6 +434,78 @@ def sweep_floors(outcomes: Sequence[Outcome]) -> None:
         )
 
 
+def unmatched_words(index: NewsIndex, outcome: Outcome) -> tuple[bool, float]:
+    """Whether the question's rarest word is missing from its best answer's article, and the
+    share of its words missing there (the model-free absent-fact signals of the leads)."""
+    import math
+
+    answer = outcome.answers[0]
+    article = next(a for a in range(index.n_articles) if index.article(a).id == answer.article.id)
+    first, last = index.article_rows(article)
+    said = set(index.analyzer.terms(index.article(article).title))
+    for row in range(first, last + 1):
+        said.update(index.analyzer.terms(index.sentence(row)))
+    asked = index.analyze(outcome.question.question).terms
+    known = index.bm25.terms
+
+    def rarity(term: str) -> float:
+        return float(index.bm25.idf[known[term]]) if term in known else math.inf
+
+    rarest_missing = bool(asked) and max(asked, key=rarity) not in said
+    return rarest_missing, sum(t not in said for t in asked) / max(1, len(asked))
+
+
+def answered_unless_unmatched(
+    o: Outcome, signal: tuple[bool, float], below: float, missing: float | None
+) -> bool:
+    """The product's decision on an ungated outcome, then refused below cosine `below` when
+    its best article misses the rarest word (`missing` None) or that share of the words."""
+    f = o.findings
+    assert f is not None and f.best_similarity is not None
+    if not o.answers or f.missing_names:
+        return False
+    weak = (f.best_coverage or 0.0) < MIN_COVERAGE and f.best_similarity < FUSION.min_similarity
+    unmatched = signal[0] if missing is None else signal[1] >= missing
+    return not weak and not (unmatched and f.best_similarity < below)
+
+
+def sweep_unmatched_words(index: NewsIndex, outcomes: Sequence[Outcome]) -> None:
+    """Refuse, on top of the product's decision, answers below a cosine whose best article
+    misses the question's rarest word (or a share of its words): what it costs (dev only)."""
+    evidence = [unmatched_words(index, o) if o.answers else (False, 0.0) for o in outcomes]
+    print(
+        "\n| also refused below cosine | when the best article misses | Hit@3 | answerable "
+        "refused | off-topic refused | absent refused |\n|---|---|---|---|---|---|"
+    )
+    for below, missing in [(0.0, None), *itertools.product((0.4, 0.5, 0.6), (None, 0.5, 0.6))]:
+        flags = [
+            answered_unless_unmatched(o, e, below, missing)
+            for o, e in zip(outcomes, evidence, strict=True)
+        ]
+        refused_share = {
+            kinds: refused_of(outcomes, flags, kinds)
+            for kinds in (ANSWERABLE_KINDS, ("offtopic",), ("absent",))
+        }
+        answerable = [
+            (o, ok)
+            for o, ok in zip(outcomes, flags, strict=True)
+            if o.question.kind in ANSWERABLE_KINDS
+        ]
+        hit3 = sum(ok and 1 <= o.hit_rank <= 3 for o, ok in answerable) / len(answerable)
+        what = "its rarest word" if missing is None else f">= {missing:.0%} of its words"
+        print(
+            f"| {below:g} | {what if below else '(product)'} | {hit3:.3f} | "
+            + " | ".join(f"{share:.1%}" for share in refused_share.values())
+            + " |"
+        )
+
+
+def refused_of(outcomes: Sequence[Outcome], flags: Sequence[bool], kinds: tuple[str, ...]) -> float:
+    """Return the share of the outcomes of `kinds` whose flag says unanswered."""
+    group = [ok for o, ok in zip(outcomes, flags, strict=True) if o.question.kind in kinds]
+    return sum(not ok for ok in group) / len(group)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -475,6 +547,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.sweep and semantic:
             ranked = sweep_rules(index, questions)
             sweep_floors(ranked[chosen_rule()])
+            sweep_unmatched_words(index, ranked[chosen_rule()])
             print()
         runs: list[tuple[str, list[Outcome]]] = []
         if semantic:
