@@ -193,12 +193,12 @@ def findings_note(found: Findings) -> str | None:
 
 
 def nothing_found(found: Findings) -> str:
-    """Return the plain reply when nothing answers: in the period asked about, or why not."""
+    """Return the reply, as HTML, when nothing answers: in the period asked about, or why not."""
     if found.period is not None:
-        return texts.NOTHING_IN_PERIOD.format(period=found.period.label())
+        return fill(texts.NOTHING_IN_PERIOD, period=found.period.label())
     if found.missing_names:
-        return texts.NOTHING_MENTIONS.format(names=listed(found.missing_names))
-    return texts.NOTHING_FOUND
+        return fill(texts.NOTHING_MENTIONS, names=listed(found.missing_names))
+    return plain(texts.NOTHING_FOUND)
 
 
 def html_text(fragment: str) -> str:

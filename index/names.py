@@ -227,7 +227,10 @@ def _is_name(word: str, position: int, case: Case, gazetteer: Gazetteer) -> bool
         return False
     if word.isdigit():
         return YEAR.fullmatch(word) is not None
-    if any(c.isdigit() for c in word) or gazetteer.names_place(word, case.all_lower_case):
+    digits, letters = any(c.isdigit() for c in word), any(c.isalpha() for c in word)
+    if digits:
+        return letters  # "G7", "F-16"; not "228.1" or "0&0"
+    if gazetteer.names_place(word, case.all_lower_case):
         return True
     if len(word) > 1 and word.isupper():
         return True
@@ -260,7 +263,8 @@ class ArticleWords:
         It does by `name` as written (in any case), its analyzed terms, a close term, another
         name of its country, or (an acronym) words with its initials.
         """
-        if self._says(name) or all(self._holds(t) for t in self.analyzer.terms(name)):
+        terms = self.analyzer.terms(name)  # none for "AT&T": stopwords; then as written only
+        if self._says(name) or (terms and all(self._holds(t) for t in terms)):
             return True
         if any(self._says(other) for other in gazetteer.other_names(name)):
             return True

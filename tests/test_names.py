@@ -81,7 +81,7 @@ def test_names_written_one_after_the_other_are_one_name() -> None:
 
 
 def test_of_numbers_only_years_are_names_and_noise_is_no_name() -> None:
-    asked = "How much was trade in 2025, the top 10 items? #99 G7 F-16"
+    asked = "How much was trade in 2025, the top 10 items? #99 G7 F-16 $228.1 0&0"
     assert question_names(asked, TOY) == ("2025", "G7", "F-16")
     assert question_names("What about " + "Z" * 41 + "?", TOY) == ()
 
@@ -104,6 +104,9 @@ def test_an_article_mentions_a_name_by_its_terms_or_a_close_term() -> None:
     assert article.mentions("Russian", TOY)
     assert not article.mentions("Japan", TOY)
     assert not article.mentions("Xi", TOY)
+    # A name made of stopwords is looked for as written.
+    assert not article.mentions("AT&T", TOY)
+    assert words("AT&T won.").mentions("AT&T", TOY)
 
 
 def test_an_article_mentions_a_place_by_another_name_of_its_country() -> None:
