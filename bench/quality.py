@@ -9,7 +9,7 @@ kind (lexical, paraphrase, headline, absent, offtopic):
 
 - Hit@1 / Hit@3: the first answer / one of the first three answers shows the gold sentence
   (whitespace normalized) in its passage *as the bot shows it*: cut to the bot's
-  `PASSAGE_LIMIT` around its best sentence by the bot's own `shown_passage`
+  `PASSAGE_LIMIT` around its best sentence by the bot's own `index.excerpts.shown_passage`
   (`bot/render.py`), so a gold sentence the cut hides is a miss;
 - strict Hit@1 / Hit@3: the same, but the answer's best `sentence` must equal the gold sentence;
 - refused: share of questions that get no answer (the "closest passages" button may still be
@@ -40,8 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as `python bench/quality.py`
     sys.path.insert(0, str(ROOT))
 
-from bot.render import shown_passage  # noqa: E402
 from index.build import BuildSettings, build_from_articles  # noqa: E402
+from index.excerpts import shown_passage  # noqa: E402
 from index.fusion import Fusion  # noqa: E402
 from index.ingest import read_sources  # noqa: E402
 from index.model import Answer, Findings, Ingested  # noqa: E402
@@ -128,7 +128,7 @@ def normalize(text: str) -> str:
 
 
 def shown(answer: Answer) -> str:
-    """Return the answer's passage as the bot shows it (`bot.render.shown_passage`), normalized."""
+    """Return the answer's passage as shown (`index.excerpts.shown_passage`), normalized."""
     return normalize(shown_passage(answer))
 
 

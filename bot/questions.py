@@ -21,6 +21,7 @@ from telegram import (
 from bot import browsing, render, texts
 from bot.context import NewsContext
 from bot.state import AskedQuestion
+from index.excerpts import shorten
 from index.model import Answer
 from index.search import WEAK_COVERAGE
 
@@ -153,8 +154,8 @@ async def inline_query(update: Update, context: NewsContext) -> None:
         results.append(
             InlineQueryResultArticle(
                 id=uuid4().hex,
-                title=render.shorten(answer.article.title or texts.UNTITLED, 100),
-                description=render.shorten(answer.sentence, 200),
+                title=shorten(answer.article.title or texts.UNTITLED, 100),
+                description=shorten(answer.sentence, 200),
                 input_message_content=InputTextMessageContent(body),
             )
         )

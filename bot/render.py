@@ -15,12 +15,12 @@ from datetime import UTC, date, datetime
 from bot import texts
 from bot.newsroom import RebuildResult
 from bot.refresh import SourceStatus
+from index.excerpts import shorten, shown_passage, visible_length
 from index.feedpoll import FeedEvent
 from index.model import Answer, Article, Findings, counted
 from index.names import listed
 
 MESSAGE_LIMIT = 4096
-PASSAGE_LIMIT = 900
 TITLE_LIMIT = 160
 QUESTION_LIMIT = 120
 
@@ -47,61 +47,6 @@ def fill(template: str, **values: str) -> str:
             for name, value in values.items()
         }
     )
-
-
-def visible_length(text: str) -> int:
-    """Return the length Telegram counts for `text`: UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def shorten(text: str, limit: int) -> str:
-    """Cut `text` to at most `limit` visible characters at a word boundary, adding '…'."""
-    text = " ".join(text.split())
-    if visible_length(text) <= limit:
-        return text
-    cut = text[: max(limit - 1, 0)]
-    while visible_length(cut) > limit - 1:
-        cut = cut[:-1]
-    if " " in cut[limit // 2 :]:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,;:") + "…"
-
-
-def shown_passage(answer: Answer, limit: int = PASSAGE_LIMIT) -> str:
-    """Return the answer's passage within `limit` visible characters, its best sentence whole.
-
-    A passage that merges several hits with their neighbours can run past the limit; cut at
-    its end it could hide the very sentence that answers. Context is cut instead, at word
-    boundaries marked '…', as evenly as fits on both sides of the best sentence (which is cut
-    itself only when it alone is longer than the limit).
-    """
-    passage, best = " ".join(answer.passage.split()), " ".join(answer.sentence.split())
-    at = passage.find(best)
-    if visible_length(passage) <= limit or at < 0:
-        return shorten(passage, limit)
-    if visible_length(best) + 2 >= limit:
-        return shorten(best, limit)
-    before, after = passage[:at].rstrip(), passage[at + len(best) :].lstrip()
-    spare = limit - visible_length(best) - 2  # the spaces around the best sentence
-    after_share = min(visible_length(after), max(spare // 2, spare - visible_length(before)))
-    before_share = spare - after_share
-    head = _tail(before, before_share) if before else ""
-    tail = shorten(after, after_share) if after and after_share > 0 else ""
-    return " ".join(part for part in (head, best, tail) if part)
-
-
-def _tail(text: str, limit: int) -> str:
-    """Return the end of `text` within `limit` visible characters, from a word, after '…'."""
-    if visible_length(text) <= limit:
-        return text
-    if limit < 2:
-        return ""
-    cut = text[-(limit - 1) :]
-    while visible_length(cut) > limit - 1:
-        cut = cut[1:]
-    if " " in cut[: len(cut) // 2]:
-        cut = cut[cut.index(" ") + 1 :]
-    return "…" + cut.lstrip(" ,;:")
 
 
 def highlight(text: str, is_match: Matcher) -> str:

@@ -26,6 +26,7 @@ from index.check import (
     check_index,
 )
 from index.config import SEMANTIC_ENV, default_index_dir, default_sources, is_url, semantic_enabled
+from index.excerpts import shown_passage
 from index.model import Answer, Findings
 from index.names import listed
 from index.search import MIN_COVERAGE, WEAK_COVERAGE, NewsIndex
@@ -370,7 +371,11 @@ def period_note(found: Findings) -> str:
 
 
 def print_answers(question: str, found: Findings, out: TextIO, *, several: bool) -> None:
-    """Print answers for a person: the period asked about, each passage, then its source."""
+    """Print answers for a person: the period asked about, each passage, then its source.
+
+    Passages are shown as the bot shows them, cut around their best sentence
+    (`index.excerpts.shown_passage`); `--json` has them whole.
+    """
     width = min(shutil.get_terminal_size((100, 24)).columns, 100)
     answers = found.answers
     if several:
@@ -381,7 +386,7 @@ def print_answers(question: str, found: Findings, out: TextIO, *, several: bool)
         print(nothing_found(found), file=out)
     for n, answer in enumerate(answers, 1):
         body = textwrap.fill(
-            answer.passage, width=width, initial_indent=f"{n}. ", subsequent_indent="   "
+            shown_passage(answer), width=width, initial_indent=f"{n}. ", subsequent_indent="   "
         )
         print(body, file=out)
         print(textwrap.indent(source_line(answer), "   — "), file=out)

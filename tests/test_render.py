@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import render
+from index import excerpts
 from index.model import Answer, Article
 
 ALLOWED_TAGS = {"b", "i", "a"}
@@ -51,12 +52,12 @@ def test_highlight_keeps_numbers_whole() -> None:
 
 
 def test_shorten_cuts_at_a_word_and_marks_it() -> None:
-    assert render.shorten("one two three four five", 12) == "one two…"
-    assert render.shorten("short", 12) == "short"
+    assert excerpts.shorten("one two three four five", 12) == "one two…"
+    assert excerpts.shorten("short", 12) == "short"
 
 
 def test_visible_length_counts_utf16_units_like_telegram() -> None:
-    assert render.visible_length("a😀") == 3
+    assert excerpts.visible_length("a😀") == 3
 
 
 def test_source_links_http_urls_only_and_escapes_them() -> None:
@@ -88,14 +89,14 @@ def test_any_answers_fit_one_message_and_parse(
     answers = [answer(p, title=title) for p in passages]
     body, shown = render.answers_html(question, answers, lambda w: len(w) % 2 == 0)
     assert 1 <= shown <= len(answers)
-    assert render.visible_length(render.html_text(body)) <= render.MESSAGE_LIMIT
+    assert excerpts.visible_length(render.html_text(body)) <= render.MESSAGE_LIMIT
     assert_valid(body)
 
 
 def test_fit_drops_whole_lines_to_the_limit() -> None:
     lines = "\n".join(f"• <b>line {i}</b> " + "x" * 100 for i in range(100))
     fitted = render.fit(lines)
-    assert render.visible_length(render.html_text(fitted)) <= render.MESSAGE_LIMIT
+    assert excerpts.visible_length(render.html_text(fitted)) <= render.MESSAGE_LIMIT
     assert fitted.endswith("\n…")
     assert_valid(fitted)
 
@@ -117,25 +118,25 @@ def test_a_shown_passage_fits_and_keeps_its_best_sentence(
 ) -> None:
     best = data.draw(st.sampled_from(sentences))
     answer = Answer(best, " ".join(sentences), 1.0, Article("a", "Title", ""))
-    shown = render.shown_passage(answer, limit)
-    assert render.visible_length(shown) <= limit
+    shown = excerpts.shown_passage(answer, limit)
+    assert excerpts.visible_length(shown) <= limit
     passage = " ".join(answer.passage.split())
-    if render.visible_length(passage) <= limit:
+    if excerpts.visible_length(passage) <= limit:
         assert shown == passage
-    elif render.visible_length(best) + 2 < limit:
+    elif excerpts.visible_length(best) + 2 < limit:
         assert best in shown  # the answer is never what the cut hides
         pieces = shown.split(best, 1)
         assert passage.find(best) >= 0 and pieces[0].strip(" …") in passage
     else:  # no room for context: the best sentence alone, cut only if it must be
-        assert shown == render.shorten(best, limit)
+        assert shown == excerpts.shorten(best, limit)
 
 
 def test_a_long_passage_is_cut_around_its_best_sentence() -> None:
     context = " ".join(f"Context sentence number {i} says little." for i in range(40))
     best = "The council passed the budget by nine votes to two."
     answer = Answer(best, f"{context} {best} {context}", 1.0, Article("a", "Title", ""))
-    shown = render.shown_passage(answer, 300)
+    shown = excerpts.shown_passage(answer, 300)
     assert best in shown and shown.startswith("…") and shown.endswith("…")
-    assert render.visible_length(shown) <= 300
+    assert excerpts.visible_length(shown) <= 300
     # Cut at its end, as before, the best sentence would have been hidden.
-    assert best not in render.shorten(answer.passage, 300)
+    assert best not in excerpts.shorten(answer.passage, 300)

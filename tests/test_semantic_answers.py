@@ -151,3 +151,15 @@ async def test_the_bot_says_which_name_the_news_never_mentions(
     await telegram.send_text(USER, ABSENT)
     reply = await telegram.next_message(USER, timeout=20)
     assert reply.text == NOTHING_MENTIONS.format(names="Japan")
+
+
+def test_the_terminal_shows_passages_cut_around_their_best_sentence(
+    index_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ask", "--json", SEED_QUESTION]) == 0
+    whole = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["answers"][0]["passage"]
+    assert len(whole) > 900, "the seed answer's passage no longer needs a cut: pick another"
+    assert main(["ask", SEED_QUESTION]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert SEED_SENTENCE in printed and "…" in printed
+    assert " ".join(whole.split()) not in printed
