@@ -14,13 +14,13 @@ not "polish"). Names written one after the other are one name ("Champions
 League"). In a question written in title case (`TITLE_CASE_LENGTH`) every word is capitalized,
 so there only acronyms, years, such words and places count.
 
-An article mentions a name when it holds the name's analyzed terms (`index.analysis`), or a term
-sharing its first `PREFIX` letters ("Swedes" of "Sweden", "Russian" of "Russia"), or, for a
-place, any other name of its country ("Beijing" of "China", "Washington" of "U.S."): the
-countries' names, capitals and demonyms come from the `countryinfo` package. Measured on the
-development questions (docs/quality.md): with the gazetteer, 5 of 196 answerable questions name
-something their best article lacks, against 9 of 24 questions whose fact is absent and 22 of 26
-off-topic ones.
+An article mentions a name when it holds the name as written, its analyzed terms
+(`index.analysis`), or a term sharing its first `PREFIX` letters ("Swedes" of "Sweden",
+"Russian" of "Russia"), or, for a place, any other name of its country ("Beijing" of "China",
+"Washington" of "U.S."): the countries' names, capitals and demonyms come from the
+`countryinfo` package. `NewsIndex.ask` answers only from articles that mention every name, and
+not at all when none of the best candidates' does (docs/relevance.md; figures on both question
+splits in docs/quality.md).
 """
 
 from __future__ import annotations
@@ -291,13 +291,11 @@ class ArticleWords:
         return re.search(rf"\b{re.escape(name)}\b", self.text, flags) is not None
 
 
-def missing_names(question: str, article: ArticleWords, gazetteer: Gazetteer) -> tuple[str, ...]:
-    """Return the names `question` asks about that `article` never mentions."""
-    return tuple(
-        name
-        for name in question_names(question, gazetteer)
-        if not article.mentions(name, gazetteer)
-    )
+def missing_names(
+    names: Sequence[str], article: ArticleWords, gazetteer: Gazetteer
+) -> tuple[str, ...]:
+    """Return those of `names` (`question_names`) that `article` never mentions."""
+    return tuple(name for name in names if not article.mentions(name, gazetteer))
 
 
 def listed(names: Sequence[str]) -> str:
