@@ -434,13 +434,14 @@ def sweep_floors(outcomes: Sequence[Outcome]) -> None:
         )
 
 
-def unmatched_words(index: NewsIndex, outcome: Outcome) -> tuple[bool, float]:
+def unmatched_words(
+    index: NewsIndex, outcome: Outcome, row_of: dict[str, int]
+) -> tuple[bool, float]:
     """Whether the question's rarest word is missing from its best answer's article, and the
     share of its words missing there (the model-free absent-fact signals of the leads)."""
     import math
 
-    answer = outcome.answers[0]
-    article = next(a for a in range(index.n_articles) if index.article(a).id == answer.article.id)
+    article = row_of[outcome.answers[0].article.id]
     first, last = index.article_rows(article)
     said = set(index.analyzer.terms(index.article(article).title))
     for row in range(first, last + 1):
@@ -460,19 +461,22 @@ def answered_unless_unmatched(
 ) -> bool:
     """The product's decision on an ungated outcome, then refused below cosine `below` when
     its best article misses the rarest word (`missing` None) or that share of the words."""
+    from index.fusion import is_answered
+
     f = o.findings
     assert f is not None and f.best_similarity is not None
-    if not o.answers or f.missing_names:
-        return False
-    weak = (f.best_coverage or 0.0) < MIN_COVERAGE and f.best_similarity < FUSION.min_similarity
+    answered = bool(o.answers) and is_answered(
+        f.best_similarity, f.best_coverage or 0.0, not f.missing_names, MIN_COVERAGE, FUSION
+    )
     unmatched = signal[0] if missing is None else signal[1] >= missing
-    return not weak and not (unmatched and f.best_similarity < below)
+    return answered and not (unmatched and f.best_similarity < below)
 
 
 def sweep_unmatched_words(index: NewsIndex, outcomes: Sequence[Outcome]) -> None:
     """Refuse, on top of the product's decision, answers below a cosine whose best article
     misses the question's rarest word (or a share of its words): what it costs (dev only)."""
-    evidence = [unmatched_words(index, o) if o.answers else (False, 0.0) for o in outcomes]
+    row_of = {index.article(a).id: a for a in range(index.n_articles)}
+    evidence = [unmatched_words(index, o, row_of) if o.answers else (False, 0.0) for o in outcomes]
     print(
         "\n| also refused below cosine | when the best article misses | Hit@3 | answerable "
         "refused | off-topic refused | absent refused |\n|---|---|---|---|---|---|"

@@ -16,9 +16,9 @@ Three fusion rules were chosen before measuring and compared on the development 
 RRF was chosen first (ungated dev Hit@3 0.796 against 0.760-0.791); once the bot showed a
 passage cut around its best sentence, dense-first ranked best (ungated dev Hit@3 0.867 against
 RRF's 0.821) and replaced it (docs/quality.md). The decision (`is_answered`)
-refuses a question naming something the best answer's article never mentions (`index.names`:
-"What did Xi say about Japan?"), then lets BM25's own coverage floor answer, else the best cosine
-against the off-topic floor (docs/quality.md).
+refuses a question naming something no candidate's article mentions (`index.names`: "What did
+Xi say about Japan?"), then lets BM25's own coverage floor answer, else the best cosine against
+the off-topic floor (docs/quality.md).
 """
 
 from __future__ import annotations
@@ -153,8 +153,8 @@ def is_answered(
     Args:
         best_similarity: The highest cosine of any candidate with the question.
         best_coverage: The highest BM25 coverage of any candidate (`coverage`).
-        names_mentioned: Whether the best answer's article mentions every name the question
-            asks about (`index.names.missing_names` found none).
+        names_mentioned: Whether a candidate's article mentions every name the question asks
+            about (`NewsIndex._naming` kept some).
         min_coverage: BM25's own floor (docs/relevance.md): a sentence matching that share of
             the question answers it, whatever the cosines say.
         fusion: The cosine floor.

@@ -94,9 +94,10 @@ class Gazetteer:
             for name in names:
                 places.setdefault(_place_key(name), set()).add(number)
                 words = name.split()
-                for word in words if len(words) > 1 else ():
-                    if word[0].isupper() and word.isalpha() and len(word) >= 4:
-                        parts.setdefault(word.lower(), set()).add(number)
+                if len(words) > 1:
+                    for word in words:
+                        if word[0].isupper() and word.isalpha() and len(word) >= 4:
+                            parts.setdefault(word.lower(), set()).add(number)
         for word, numbers in parts.items():
             if len(numbers) == 1 and word not in places:
                 places[word] = numbers
@@ -184,7 +185,7 @@ def question_names(question: str, gazetteer: Gazetteer) -> tuple[str, ...]:
     rest = " ".join(words[1:])  # phones capitalize the first word on their own
     case = Case(title_case, all_lower_case=rest == rest.lower())
     names: list[str] = []
-    joinable = False  # the last name ended a word, and only spaces follow it
+    joinable = False  # the last name was a whole word, not part of a hyphenated one
     end_of_last = -1
     for position, (start, end, word) in enumerate(found):
         # "Union Jack-based" names "Union" and "Jack"; "F-16" is one name.
@@ -198,7 +199,7 @@ def question_names(question: str, gazetteer: Gazetteer) -> tuple[str, ...]:
                 names[-1] = f"{names[-1]} {part}"
             else:
                 names.append(part)
-            joinable = number == len(parts) - 1 and len(part) == len(word)
+            joinable = len(parts) == 1
             end_of_last = end
     return tuple(dict.fromkeys(names))
 

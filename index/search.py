@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import math
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -58,8 +57,10 @@ LEAD_SENTENCES = 2
 # Periods whose sentence flags are kept (1 byte per sentence each).
 PERIOD_CACHE = 8
 # Articles of the best candidates looked at for the names a question asks about (`_naming`): about
-# 0.1 ms each when they mention them as written, 0.5-1 ms when they do not.
+# 0.1 ms each when they mention them as written, 0.5-1 ms the first time they do not.
 NAME_ARTICLES = 10
+# Articles whose words are kept for the names check (their text and terms: a few KB each).
+ARTICLE_WORDS_CACHE = 256
 # Question vectors kept (1.5 KB each).
 QUESTION_CACHE = 64
 
@@ -119,6 +120,10 @@ class NewsIndex:
         self._embedded = functools.lru_cache(maxsize=QUESTION_CACHE)(self._embed)
         self._sentences_between = functools.lru_cache(maxsize=PERIOD_CACHE)(
             self._read_sentences_between
+        )
+        # What the articles of recent answers say, their terms analyzed once (`_naming`).
+        self._article_words = functools.lru_cache(maxsize=ARTICLE_WORDS_CACHE)(
+            self._read_article_words
         )
         # By the zone's name: `datetime.UTC` and `ZoneInfo("UTC")` are one zone, not two.
         self._spans_by_zone: dict[str, tuple[SecondsArray, SecondsArray]] = {}
@@ -488,19 +493,19 @@ class NewsIndex:
             if article not in missing:
                 if len(missing) == NAME_ARTICLES:
                     break
-                missing[article] = self.missing_names(names, article)
+                missing[article] = missing_names(names, self._article_words(article), countries())
             if not missing[article]:
                 named.append(candidate)
         return named, () if named else missing[self.archive.article_of(ranked[0].row)]
 
-    def missing_names(self, names: Sequence[str], article: int) -> tuple[str, ...]:
-        """Return those of `names` that article row `article` never mentions (`index.names`)."""
+    def _read_article_words(self, article: int) -> ArticleWords:
+        """Return article row `article`'s title and sentences, as names are looked up in them."""
         first, last = self.archive.article_rows(article)
         text = "\n".join(
             [self.archive.article(article).title]
             + [self.archive.sentence(r) for r in range(first, last + 1)]
         )
-        return missing_names(names, ArticleWords(text, self.analyzer), countries())
+        return ArticleWords(text, self.analyzer)
 
     def _newer_first(self, ranked: list[Candidate]) -> list[Candidate]:
         """`ranked` with tied candidates newest first (`index.fusion.newer_first_on_ties`)."""
