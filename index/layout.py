@@ -41,8 +41,9 @@ from index.postings import ARRAYS as POSTING_ARRAYS
 from index.postings import BLOCK, SHARD_BITS, Postings
 
 FORMAT_NAME = "newsbot-index"
-# 4: the header carries every file's size and xxHash64. 5: segments (`index.segments`).
-FORMAT_VERSION = 5
+# 4: the header carries every file's size and xxHash64. 5: segments (`index.segments`). 6: accents
+# folded by the analyzer (`index.analysis.fold`): the terms of an older index differ.
+FORMAT_VERSION = 6
 
 HEADER = "index.json"
 BM25_META = "bm25.json"
