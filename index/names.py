@@ -97,6 +97,9 @@ MAX_NAME_LENGTH = 40
 LOWER_CASE_PLACE = 5
 # A reply lists at most this many missing names.
 MAX_LISTED = 3
+# The caveat above the closest passages of a question whose names no article mentions
+# (`index.model.Findings.closest`): the terminal's and the bot's, filled by `caveat`.
+CAVEAT = "No article mentions {names}; the closest:"
 WORD = re.compile(r"[^\W_](?:[\w'’.&-]*[^\W_])?")
 # What ends a sentence between two words: the next word begins one.
 SENTENCE_END = re.compile(r"[.!?:;]")
@@ -416,3 +419,8 @@ def listed(names: Sequence[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
     return f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def caveat(names: Sequence[str]) -> str:
+    """Return the caveat shown above the closest passages: "No article mentions Japan; ..."."""
+    return CAVEAT.format(names=listed(names))

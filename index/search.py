@@ -403,24 +403,51 @@ class NewsIndex:
                 return found
             shown = judged
         elif not is_answered(best_similarity, best_coverage, not missing, min_coverage, fusion):
+            if missing and is_answered(best_similarity, best_coverage, True, min_coverage, fusion):
+                # Refused for the missing names alone: the closest passages are shown with the
+                # caveat that names them (issue #19), as the weak matches asked below the floor
+                # are (the bot pages them so).
+                closest = self._shown(q, ranked, offset, wanted, context, candidates)
+                return replace(found, closest=tuple(closest))
             # Closest passages are offered only when both signals find something weakly related,
             # as BM25 alone offers them from WEAK_COVERAGE (docs/relevance.md).
-            closest = best_similarity >= fusion.weak_similarity and best_coverage >= WEAK_COVERAGE
-            return replace(found, closest_exist=closest)
+            closest_exist = (
+                best_similarity >= fusion.weak_similarity and best_coverage >= WEAK_COVERAGE
+            )
+            return replace(found, closest_exist=closest_exist)
         else:
-            # Further answers must look on-topic by themselves, by cosine or by BM25.
-            shown = [
-                c
-                for c in named
-                if c.similarity >= fusion.min_similarity
-                or coverage(c.bm25, ideal) >= min_coverage / 2
-            ]
+            # Answered though a name is missing: the evidence outweighed it, and no caveat.
+            found = replace(found, missing_names=())
+            shown = self._on_topic(judged, ideal, min_coverage, fusion)
+        answers = self._shown(q, shown, offset, wanted, context, candidates)
+        return replace(found, answers=tuple(answers))
+
+    @staticmethod
+    def _on_topic(
+        ranked: list[Candidate], ideal: float, min_coverage: float, fusion: Fusion
+    ) -> list[Candidate]:
+        """Those of `ranked` that look on-topic by themselves, by cosine or by BM25."""
+        return [
+            c
+            for c in ranked
+            if c.similarity >= fusion.min_similarity or coverage(c.bm25, ideal) >= min_coverage / 2
+        ]
+
+    def _shown(
+        self,
+        q: Question,
+        shown: list[Candidate],
+        offset: int,
+        wanted: int,
+        context: int,
+        candidates: list[Candidate],
+    ) -> list[Answer]:
+        """The passages of `shown` (best first), hits beside better ones left out (`apart`)."""
         similarity = {c.row: c.similarity for c in candidates}
         bm25 = {c.row: c.bm25 for c in candidates}
         rows = apart([c.row for c in shown], self.archive.article_of, context)
         hits = [Hit(row, bm25[row]) for row in rows]
-        answers = self._passages(q, hits, offset, wanted, context, similarity)
-        return replace(found, answers=tuple(answers))
+        return self._passages(q, hits, offset, wanted, context, similarity)
 
     def _candidates(
         self,
