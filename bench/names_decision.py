@@ -41,10 +41,12 @@ from bench.quality import (  # noqa: E402
 )
 from index.fusion import Fusion, is_answered  # noqa: E402
 from index.model import Answer  # noqa: E402
-from index.search import FUSION, MIN_COVERAGE, NewsIndex  # noqa: E402
+from index.names import countries, question_names  # noqa: E402
+from index.search import FUSION, MIN_COVERAGE, WEAK_COVERAGE, NewsIndex  # noqa: E402
 
 SIMILARITIES = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, math.inf)
-COVERAGES = (0.6, 0.7, 0.8, 0.9, 1.0, math.inf)
+COVERAGES = (0.7, 0.9, math.inf)
+NAMED = (0.2, 0.25, 0.3, math.inf)
 Variants = Callable[[str], dict[str, str]]
 
 
@@ -60,6 +62,7 @@ class Asked:
         similarity: Best cosine of the judged candidates.
         coverage: Best BM25 coverage of the judged candidates.
         hit: The gold sentence is in the first three passages it got or would get.
+        named: The question names something and a candidate's article mentions every name.
     """
 
     question: DevQuestion
@@ -69,6 +72,7 @@ class Asked:
     similarity: float
     coverage: float
     hit: bool
+    named: bool = False
 
 
 def hit_in(question: DevQuestion, answers: Sequence[Answer]) -> bool:
@@ -83,13 +87,19 @@ def ask_all(
     index: NewsIndex, questions: Sequence[DevQuestion], variants: Variants
 ) -> tuple[list[Asked], list[float]]:
     """Ask each question's variants with a missing name refusing; the asks' seconds too."""
-    strict = replace(FUSION, missing_similarity=math.inf, missing_coverage=math.inf)
+    strict = replace(
+        FUSION, missing_similarity=math.inf, missing_coverage=math.inf, named_similarity=math.inf
+    )
     asked, seconds = [], []
     for question in questions:
         for kind, text in variants(question.question).items():
             start = time.perf_counter()
             found = index.ask(text, k=3, fusion=strict)
             seconds.append(time.perf_counter() - start)
+            shown = found.answers or found.closest
+            named = not found.missing_names and bool(question_names(text, countries()))
+            if not shown and named:  # refused by the floors: what a lower floor would show
+                shown = index.ask(text, k=3, fusion=strict, min_coverage=WEAK_COVERAGE).answers
             asked.append(
                 Asked(
                     question,
@@ -98,7 +108,8 @@ def ask_all(
                     found.missing_names,
                     found.best_similarity or 0.0,
                     found.best_coverage or 0.0,
-                    hit_in(question, found.answers or found.closest),
+                    hit_in(question, shown),
+                    named,
                 )
             )
     return asked, seconds
@@ -106,9 +117,11 @@ def ask_all(
 
 def answered(a: Asked, fusion: Fusion) -> bool:
     """Whether the decision with `fusion`'s floors answers `a` (its passages being known)."""
-    if a.answered or not a.missing:
-        return a.answered
-    return is_answered(a.similarity, a.coverage, False, MIN_COVERAGE, fusion)
+    if a.answered:
+        return True
+    return is_answered(
+        a.similarity, a.coverage, not a.missing, MIN_COVERAGE, fusion, names_found=a.named
+    )
 
 
 def rows(asked: Sequence[Asked], fusion: Fusion, label: str) -> list[str]:
@@ -142,12 +155,18 @@ HEADER = (
 def sweep(asked: Sequence[Asked]) -> None:
     """Print the grid's summary over all variants: worst kind's refusals, absent handled."""
     print(
-        "\n| missing: min cosine | missing: min coverage | Hit@3 (all) | worst answerable "
-        "refused | off-topic refused | absent refused or caveat |\n|---|---|---|---|---|---|"
+        "\n| missing: min cosine | missing: min coverage | named: min cosine | Hit@3 (all) "
+        "| worst answerable refused | off-topic refused | absent refused or caveat |"
+        "\n|---|---|---|---|---|---|---|"
     )
     kinds = list(dict.fromkeys(a.variant for a in asked))
-    for similarity, covered in itertools.product(SIMILARITIES, COVERAGES):
-        fusion = replace(FUSION, missing_similarity=similarity, missing_coverage=covered)
+    for similarity, covered, named in itertools.product(SIMILARITIES, COVERAGES, NAMED):
+        fusion = replace(
+            FUSION,
+            missing_similarity=similarity,
+            missing_coverage=covered,
+            named_similarity=named,
+        )
         answerable = [a for a in asked if a.question.kind in ANSWERABLE_KINDS]
         hit3 = sum(answered(a, fusion) and a.hit for a in answerable) / len(answerable)
         worst = max(
@@ -158,9 +177,43 @@ def sweep(asked: Sequence[Asked]) -> None:
         off = [not answered(a, fusion) for a in asked if a.question.kind == "offtopic"]
         absent = [not answered(a, fusion) for a in asked if a.question.kind == "absent"]
         print(
-            f"| {similarity:g} | {covered:g} | {hit3:.3f} | {worst:.1%} "
+            f"| {similarity:g} | {covered:g} | {named:g} | {hit3:.3f} | {worst:.1%} "
             f"| {sum(off) / len(off):.1%} | {sum(absent) / len(absent):.1%} |"
         )
+
+
+def names_cost(index: NewsIndex, questions: Sequence[DevQuestion], variants: Variants) -> str:
+    """Time the names decision alone (`NewsIndex._naming` over each question's fused candidates).
+
+    Cold: the article words cache emptied before each question (every article's words read and
+    analyzed); warm: as a serving bot meets them again.
+    """
+    from index.fusion import fuse
+
+    cold, warm = [], []
+    for question in questions:
+        for text in variants(question.question).values():
+            query = index.embed_question(text)
+            assert query is not None
+            q = index.analyze(text)
+            ranked = fuse(index._candidates(q, query, FUSION.depth), index.ideal_score(q), FUSION)
+            if not ranked:
+                continue
+            index._article_words.cache_clear()
+            for times in (cold, warm):
+                start = time.perf_counter()
+                index._naming(text, ranked)
+                times.append(time.perf_counter() - start)
+    cold.sort()
+    warm.sort()
+
+    def ms(times: list[float], share: float) -> str:
+        return f"{times[int(share * (len(times) - 1))] * 1e3:.2f}"
+
+    return (
+        f"names decision per question ({len(cold)}): cold p50 {ms(cold, 0.5)} ms, "
+        f"p99 {ms(cold, 0.99)} ms; warm p50 {ms(warm, 0.5)} ms, p99 {ms(warm, 0.99)} ms"
+    )
 
 
 def typing_variants() -> Variants:
@@ -185,10 +238,11 @@ def main(argv: list[str] | None = None) -> int:
             print("the sentence model is not installed", file=sys.stderr)
             return 2
         asked, seconds = ask_all(index, questions, typing_variants())
+        cost = names_cost(index, questions, typing_variants())
     seconds.sort()
     print(
         f"{len(questions)} questions ({args.split}), {len(asked)} asks; ask p50 "
-        f"{seconds[len(seconds) // 2] * 1000:.1f} ms\n"
+        f"{seconds[len(seconds) // 2] * 1000:.1f} ms\n{cost}\n"
     )
     print(HEADER)
     print("\n".join(rows(asked, FUSION, "product")))

@@ -388,7 +388,8 @@ class NewsIndex:
         if not candidates:
             return found
         ranked = self._newer_first(fuse(candidates, ideal, fusion))
-        named, missing = self._naming(question, ranked)
+        named, missing, names_asked = self._naming(question, ranked)
+        names_found = names_asked and not missing
         judged = named or ranked  # the evidence of what would be shown
         best_similarity = max(c.similarity for c in judged)
         best_coverage = coverage(max(c.bm25 for c in judged), ideal)
@@ -402,7 +403,14 @@ class NewsIndex:
             if best_similarity < fusion.weak_similarity and not judged[0].bm25:
                 return found
             shown = judged
-        elif not is_answered(best_similarity, best_coverage, not missing, min_coverage, fusion):
+        elif not is_answered(
+            best_similarity,
+            best_coverage,
+            not missing,
+            min_coverage,
+            fusion,
+            names_found=names_found,
+        ):
             if missing and is_answered(best_similarity, best_coverage, True, min_coverage, fusion):
                 # Refused for the missing names alone: the closest passages are shown with the
                 # caveat that names them (issue #19), as the weak matches asked below the floor
@@ -418,19 +426,22 @@ class NewsIndex:
         else:
             # Answered though a name is missing: the evidence outweighed it, and no caveat.
             found = replace(found, missing_names=())
-            shown = self._on_topic(judged, ideal, min_coverage, fusion)
+            floor = fusion.min_similarity
+            if names_found:
+                floor = min(floor, fusion.named_similarity)
+            shown = self._on_topic(judged, ideal, min_coverage, floor)
         answers = self._shown(q, shown, offset, wanted, context, candidates)
         return replace(found, answers=tuple(answers))
 
     @staticmethod
     def _on_topic(
-        ranked: list[Candidate], ideal: float, min_coverage: float, fusion: Fusion
+        ranked: list[Candidate], ideal: float, min_coverage: float, min_similarity: float
     ) -> list[Candidate]:
         """Those of `ranked` that look on-topic by themselves, by cosine or by BM25."""
         return [
             c
             for c in ranked
-            if c.similarity >= fusion.min_similarity or coverage(c.bm25, ideal) >= min_coverage / 2
+            if c.similarity >= min_similarity or coverage(c.bm25, ideal) >= min_coverage / 2
         ]
 
     def _shown(
@@ -503,16 +514,17 @@ class NewsIndex:
 
     def _naming(
         self, question: str, ranked: list[Candidate]
-    ) -> tuple[list[Candidate], tuple[str, ...]]:
+    ) -> tuple[list[Candidate], tuple[str, ...], bool]:
         """Return the candidates whose articles mention every name `question` asks about.
 
         In their order (`index.names`); all of them when the question names nothing. When no
         article of the first `NAME_ARTICLES` does, no candidate, and the names the best
-        candidate's article misses (what the reply says it never mentions).
+        candidate's article misses (what the reply says it never mentions). Last, whether the
+        question names anything.
         """
         names = question_names(question, countries())
         if not names:
-            return ranked, ()
+            return ranked, (), False
         missing: dict[int, tuple[str, ...]] = {}  # by article row
         named = []
         for candidate in ranked:
@@ -523,7 +535,7 @@ class NewsIndex:
                 missing[article] = missing_names(names, self._article_words(article), countries())
             if not missing[article]:
                 named.append(candidate)
-        return named, () if named else missing[self.archive.article_of(ranked[0].row)]
+        return named, () if named else missing[self.archive.article_of(ranked[0].row)], True
 
     def _read_article_words(self, article: int) -> ArticleWords:
         """Return article row `article`'s title and sentences, as names are looked up in them."""
