@@ -41,12 +41,10 @@ from bench.quality import (  # noqa: E402
 )
 from index.fusion import Fusion, is_answered  # noqa: E402
 from index.model import Answer  # noqa: E402
-from index.names import countries, question_names  # noqa: E402
-from index.search import FUSION, MIN_COVERAGE, WEAK_COVERAGE, NewsIndex  # noqa: E402
+from index.search import FUSION, MIN_COVERAGE, NewsIndex  # noqa: E402
 
 SIMILARITIES = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, math.inf)
 COVERAGES = (0.7, 0.9, math.inf)
-NAMED = (0.2, 0.25, 0.3, math.inf)
 Variants = Callable[[str], dict[str, str]]
 
 
@@ -62,7 +60,6 @@ class Asked:
         similarity: Best cosine of the judged candidates.
         coverage: Best BM25 coverage of the judged candidates.
         hit: The gold sentence is in the first three passages it got or would get.
-        named: The question names something and a candidate's article mentions every name.
     """
 
     question: DevQuestion
@@ -72,7 +69,6 @@ class Asked:
     similarity: float
     coverage: float
     hit: bool
-    named: bool = False
 
 
 def hit_in(question: DevQuestion, answers: Sequence[Answer]) -> bool:
@@ -87,9 +83,7 @@ def ask_all(
     index: NewsIndex, questions: Sequence[DevQuestion], variants: Variants
 ) -> tuple[list[Asked], list[float]]:
     """Ask each question's variants with a missing name refusing; the asks' seconds too."""
-    strict = replace(
-        FUSION, missing_similarity=math.inf, missing_coverage=math.inf, named_similarity=math.inf
-    )
+    strict = replace(FUSION, missing_similarity=math.inf, missing_coverage=math.inf)
     asked, seconds = [], []
     for question in questions:
         for kind, text in variants(question.question).items():
@@ -97,9 +91,6 @@ def ask_all(
             found = index.ask(text, k=3, fusion=strict)
             seconds.append(time.perf_counter() - start)
             shown = found.answers or found.closest
-            named = not found.missing_names and bool(question_names(text, countries()))
-            if not shown and named:  # refused by the floors: what a lower floor would show
-                shown = index.ask(text, k=3, fusion=strict, min_coverage=WEAK_COVERAGE).answers
             asked.append(
                 Asked(
                     question,
@@ -109,7 +100,6 @@ def ask_all(
                     found.best_similarity or 0.0,
                     found.best_coverage or 0.0,
                     hit_in(question, shown),
-                    named,
                 )
             )
     return asked, seconds
@@ -119,9 +109,7 @@ def answered(a: Asked, fusion: Fusion) -> bool:
     """Whether the decision with `fusion`'s floors answers `a` (its passages being known)."""
     if a.answered:
         return True
-    return is_answered(
-        a.similarity, a.coverage, not a.missing, MIN_COVERAGE, fusion, names_found=a.named
-    )
+    return is_answered(a.similarity, a.coverage, not a.missing, MIN_COVERAGE, fusion)
 
 
 def rows(asked: Sequence[Asked], fusion: Fusion, label: str) -> list[str]:
@@ -155,18 +143,12 @@ HEADER = (
 def sweep(asked: Sequence[Asked]) -> None:
     """Print the grid's summary over all variants: worst kind's refusals, absent handled."""
     print(
-        "\n| missing: min cosine | missing: min coverage | named: min cosine | Hit@3 (all) "
-        "| worst answerable refused | off-topic refused | absent refused or caveat |"
-        "\n|---|---|---|---|---|---|---|"
+        "\n| missing: min cosine | missing: min coverage | Hit@3 (all) | worst answerable "
+        "refused | off-topic refused | absent refused or caveat |\n|---|---|---|---|---|---|"
     )
     kinds = list(dict.fromkeys(a.variant for a in asked))
-    for similarity, covered, named in itertools.product(SIMILARITIES, COVERAGES, NAMED):
-        fusion = replace(
-            FUSION,
-            missing_similarity=similarity,
-            missing_coverage=covered,
-            named_similarity=named,
-        )
+    for similarity, covered in itertools.product(SIMILARITIES, COVERAGES):
+        fusion = replace(FUSION, missing_similarity=similarity, missing_coverage=covered)
         answerable = [a for a in asked if a.question.kind in ANSWERABLE_KINDS]
         hit3 = sum(answered(a, fusion) and a.hit for a in answerable) / len(answerable)
         worst = max(
@@ -177,7 +159,7 @@ def sweep(asked: Sequence[Asked]) -> None:
         off = [not answered(a, fusion) for a in asked if a.question.kind == "offtopic"]
         absent = [not answered(a, fusion) for a in asked if a.question.kind == "absent"]
         print(
-            f"| {similarity:g} | {covered:g} | {named:g} | {hit3:.3f} | {worst:.1%} "
+            f"| {similarity:g} | {covered:g} | {hit3:.3f} | {worst:.1%} "
             f"| {sum(off) / len(off):.1%} | {sum(absent) / len(absent):.1%} |"
         )
 

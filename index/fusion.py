@@ -63,10 +63,6 @@ class Fusion:
         missing_similarity: Best cosine from which a question is answered though a name it asks
             about is missing from every candidate's article (the name finder may be wrong).
         missing_coverage: Best BM25 coverage from which the same holds.
-        named_similarity: Best cosine from which a question naming something that a
-            candidate's article mentions is answered (below `min_similarity` only: the names
-            found are evidence too, "What did the MTA say the money would fund?" of the article
-            on the Metropolitan Transportation Authority, cosine 0.24 on issue #19's index).
     """
 
     rule: Rule = "convex"
@@ -78,7 +74,6 @@ class Fusion:
     depth: int = 30
     missing_similarity: float = math.inf
     missing_coverage: float = math.inf
-    named_similarity: float = math.inf
 
 
 # Two answers tie when their BM25 scores differ by at most this share of the larger and their
@@ -158,8 +153,6 @@ def is_answered(
     names_mentioned: bool,
     min_coverage: float,
     fusion: Fusion,
-    *,
-    names_found: bool = False,
 ) -> bool:
     """Decide whether the news answers the question at all.
 
@@ -171,9 +164,6 @@ def is_answered(
         min_coverage: BM25's own floor (docs/relevance.md): a sentence matching that share of
             the question answers it, whatever the cosines say.
         fusion: The cosine floors.
-        names_found: The question names something, and a candidate's article mentions every
-            name: the cosine floor is then the lower of `min_similarity` and
-            `named_similarity`.
 
     Returns:
         True when BM25 alone would answer, or when the best cosine reaches `min_similarity`
@@ -182,10 +172,7 @@ def is_answered(
         `missing_coverage` ("What did Xi say about Japan?" of an article that never mentions
         Japan is not answered, but a name taken wrongly does not refuse a right answer).
     """
-    floor = fusion.min_similarity
-    if names_found:
-        floor = min(floor, fusion.named_similarity)
-    answered = best_coverage >= min_coverage or best_similarity >= floor
+    answered = best_coverage >= min_coverage or best_similarity >= fusion.min_similarity
     if names_mentioned:
         return answered
     strong = (

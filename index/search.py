@@ -45,7 +45,9 @@ MIN_COVERAGE = 0.5
 WEAK_COVERAGE = 0.2
 # How BM25 and the sentence vectors are fused, and the floors of the semantic "nothing relevant"
 # decision: chosen on the development questions (docs/quality.md, docs/relevance.md).
-FUSION = Fusion(rule="dense_first", tie=0.02, min_similarity=0.35)
+# A missing name (`index.names`) refuses unless the best cosine reaches `missing_similarity`:
+# chosen on dev's questions and their typing variants (docs/quality.md, issue #19).
+FUSION = Fusion(rule="dense_first", tie=0.02, min_similarity=0.35, missing_similarity=0.65)
 # What is left of a question asking only for a period ("what happened yesterday?", "any news
 # this morning?") is made of these words (analyzed); it is answered with the period's headlines.
 HEADLINE_WORDS = (
@@ -388,8 +390,7 @@ class NewsIndex:
         if not candidates:
             return found
         ranked = self._newer_first(fuse(candidates, ideal, fusion))
-        named, missing, names_asked = self._naming(question, ranked)
-        names_found = names_asked and not missing
+        named, missing = self._naming(question, ranked)
         judged = named or ranked  # the evidence of what would be shown
         best_similarity = max(c.similarity for c in judged)
         best_coverage = coverage(max(c.bm25 for c in judged), ideal)
@@ -403,14 +404,7 @@ class NewsIndex:
             if best_similarity < fusion.weak_similarity and not judged[0].bm25:
                 return found
             shown = judged
-        elif not is_answered(
-            best_similarity,
-            best_coverage,
-            not missing,
-            min_coverage,
-            fusion,
-            names_found=names_found,
-        ):
+        elif not is_answered(best_similarity, best_coverage, not missing, min_coverage, fusion):
             if missing and is_answered(best_similarity, best_coverage, True, min_coverage, fusion):
                 # Refused for the missing names alone: the closest passages are shown with the
                 # caveat that names them (issue #19), as the weak matches asked below the floor
@@ -426,10 +420,7 @@ class NewsIndex:
         else:
             # Answered though a name is missing: the evidence outweighed it, and no caveat.
             found = replace(found, missing_names=())
-            floor = fusion.min_similarity
-            if names_found:
-                floor = min(floor, fusion.named_similarity)
-            shown = self._on_topic(judged, ideal, min_coverage, floor)
+            shown = self._on_topic(judged, ideal, min_coverage, fusion.min_similarity)
         answers = self._shown(q, shown, offset, wanted, context, candidates)
         return replace(found, answers=tuple(answers))
 
@@ -514,17 +505,16 @@ class NewsIndex:
 
     def _naming(
         self, question: str, ranked: list[Candidate]
-    ) -> tuple[list[Candidate], tuple[str, ...], bool]:
+    ) -> tuple[list[Candidate], tuple[str, ...]]:
         """Return the candidates whose articles mention every name `question` asks about.
 
         In their order (`index.names`); all of them when the question names nothing. When no
         article of the first `NAME_ARTICLES` does, no candidate, and the names the best
-        candidate's article misses (what the reply says it never mentions). Last, whether the
-        question names anything.
+        candidate's article misses (what the reply says it never mentions).
         """
         names = question_names(question, countries())
         if not names:
-            return ranked, (), False
+            return ranked, ()
         missing: dict[int, tuple[str, ...]] = {}  # by article row
         named = []
         for candidate in ranked:
@@ -535,7 +525,7 @@ class NewsIndex:
                 missing[article] = missing_names(names, self._article_words(article), countries())
             if not missing[article]:
                 named.append(candidate)
-        return named, () if named else missing[self.archive.article_of(ranked[0].row)], True
+        return named, () if named else missing[self.archive.article_of(ranked[0].row)]
 
     def _read_article_words(self, article: int) -> ArticleWords:
         """Return article row `article`'s title and sentences, as names are looked up in them."""

@@ -83,15 +83,6 @@ def test_a_missing_name_needs_strong_evidence_and_never_refuses_alone() -> None:
     assert not is_answered(0.3, 0.4, False, 0.5, Fusion(min_similarity=0.35, missing_coverage=0.3))
 
 
-def test_names_the_news_mentions_lower_the_cosine_floor() -> None:
-    fusion = Fusion(min_similarity=0.35, named_similarity=0.25)
-    assert is_answered(0.25, 0.1, True, 0.5, fusion, names_found=True)
-    assert not is_answered(0.25, 0.1, True, 0.5, fusion)
-    assert not is_answered(0.24, 0.1, True, 0.5, fusion, names_found=True)
-    # Never above the off-topic floor.
-    assert is_answered(0.35, 0.1, True, 0.5, Fusion(min_similarity=0.35, named_similarity=0.5))
-
-
 def test_apart_drops_hits_whose_windows_would_merge_within_an_article() -> None:
     def article_of(row: int) -> int:
         return row // 100
