@@ -2,8 +2,10 @@
 
 Builds an index (in a temporary folder) from the Wikinews articles of
 `../shared/corpus/wikinews-gum/articles.jsonl`, the project's `seeds/` and the Reuters-21578
-stories the questions name (all of Reuters with `--reuters`), gives it sentence vectors (the
-build's own when it made them, else embedded here with `index.vectors.embedding_text`), asks each
+stories the questions name (for the test split also its fixed Reuters distractors, about 12,000
+sentences in all: `bench/eval_corpus.py`; all of Reuters with `--reuters`), gives it sentence
+vectors (the build's own when it made them, else embedded here with
+`index.vectors.embedding_text`), asks each
 question of `bench/questions/<split>.jsonl` with `NewsIndex.ask(question, k=3)`, and reports per
 kind (lexical, paraphrase, headline, absent, offtopic):
 
@@ -16,6 +18,7 @@ kind (lexical, paraphrase, headline, absent, offtopic):
   offered): wrong for answerable kinds, right for absent and off-topic ones.
 
     python bench/quality.py                               # dev split, the product's ranking
+    python bench/quality.py --split dev2                  # issue #11's test split, a dev split now
     python bench/quality.py --split test                  # the frozen split: report, never tune
     python bench/quality.py --lexical-only --min-coverage 0 0.2 0.3 0.4  # sweep BM25's floor
     python bench/quality.py --sweep                       # fusion rules and floors, dev only
@@ -40,19 +43,17 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as `python bench/quality.py`
     sys.path.insert(0, str(ROOT))
 
+from bench.eval_corpus import CORPUS, REUTERS, SEEDS, WIKINEWS, read_corpus  # noqa: E402,F401
 from index.build import BuildSettings, build_from_articles  # noqa: E402
 from index.excerpts import shown_passage  # noqa: E402
 from index.fusion import Fusion  # noqa: E402
-from index.ingest import read_sources  # noqa: E402
 from index.model import Answer, Findings, Ingested  # noqa: E402
 from index.search import FUSION, MIN_COVERAGE, WEAK_COVERAGE, NewsIndex  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "corpus"
-WIKINEWS = CORPUS / "wikinews-gum" / "articles.jsonl"
-REUTERS = CORPUS / "reuters21578" / "articles.jsonl"
-SEEDS = ROOT / "seeds"
 QUESTIONS = ROOT / "bench" / "questions" / "dev.jsonl"
-SPLITS = {split: ROOT / "bench" / "questions" / f"{split}.jsonl" for split in ("dev", "test")}
+SPLITS = {
+    split: ROOT / "bench" / "questions" / f"{split}.jsonl" for split in ("dev", "dev2", "test")
+}
 STYLES = ("lexical", "paraphrase")
 ANSWERABLE_KINDS = ("lexical", "paraphrase", "headline")
 UNANSWERABLE_KINDS = ("absent", "offtopic")
@@ -138,18 +139,18 @@ def load_questions(path: Path = QUESTIONS) -> list[DevQuestion]:
         return [DevQuestion(**json.loads(line)) for line in f if line.strip()]
 
 
-def read_articles(questions: Sequence[DevQuestion] = (), *, distractors: bool = False) -> Ingested:
+def read_articles(
+    questions: Sequence[DevQuestion] = (), *, distractors: bool = False, corpus: str = "named"
+) -> Ingested:
     """Read the Wikinews articles, the seeds and the Reuters stories `questions` name.
 
-    With `distractors`, all of Reuters-21578 (19k articles) instead of the named stories.
+    With `distractors`, all of Reuters-21578 (19k articles) instead of the named stories; with
+    `corpus="test"`, the named stories and the test split's fixed distractors
+    (`bench.eval_corpus`).
     """
-    # Reuters is 26 MB; its ~2.5k title-only items are skipped by the reader.
-    ingested = read_sources([WIKINEWS, SEEDS], max_bytes=100_000_000)
-    named = {q.article_id for q in questions if (q.article_id or "").startswith("reuters")}
-    if distractors or named:
-        reuters = read_sources([REUTERS], max_bytes=100_000_000).articles
-        ingested.articles += [a for a in reuters if distractors or a.id in named]
-    return ingested
+    named = {q.article_id for q in questions if q.article_id}
+    golds = [q.gold for q in questions if q.gold]
+    return read_corpus(named, golds, corpus="all" if distractors else corpus)
 
 
 def build_dev_index(
@@ -158,11 +159,17 @@ def build_dev_index(
     *,
     distractors: bool = False,
     questions: Sequence[DevQuestion] = (),
+    corpus: str = "named",
 ) -> NewsIndex:
     """Index what `read_articles` reads and load the result."""
-    ingested = read_articles(questions, distractors=distractors)
+    ingested = read_articles(questions, distractors=distractors, corpus=corpus)
     build_from_articles(ingested, index_dir, settings or BuildSettings())
     return NewsIndex.load(index_dir)
+
+
+def corpus_of(path: Path) -> str:
+    """The corpus a question file is evaluated over: the test split's, or the named stories."""
+    return "test" if path.resolve() == SPLITS["test"].resolve() else "named"
 
 
 def attach_vectors(index: NewsIndex) -> bool:
@@ -541,7 +548,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     questions = load_questions(path)
     with tempfile.TemporaryDirectory(prefix="newsbot-quality-") as tmp:
-        index = build_dev_index(Path(tmp) / "index", distractors=args.reuters, questions=questions)
+        index = build_dev_index(
+            Path(tmp) / "index",
+            distractors=args.reuters,
+            questions=questions,
+            corpus=corpus_of(path),
+        )
         semantic = not args.lexical_only and attach_vectors(index)
         print(
             f"Index: {index.n_articles} articles, {index.n_sentences:,} sentences; "
