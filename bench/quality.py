@@ -44,6 +44,14 @@ if __package__ in (None, ""):  # run as `python bench/quality.py`
     sys.path.insert(0, str(ROOT))
 
 from bench.eval_corpus import CORPUS, REUTERS, SEEDS, WIKINEWS, read_corpus  # noqa: E402,F401
+from bench.measures import (  # noqa: E402
+    VARIANT_HEADER,
+    fragment_share,
+    handled_share,
+    refused_share,
+    variant_questions,
+    variant_row,
+)
 from index.build import BuildSettings, build_from_articles  # noqa: E402
 from index.excerpts import shown_passage  # noqa: E402
 from index.fusion import Fusion  # noqa: E402
@@ -266,16 +274,19 @@ def of_kind(outcomes: Sequence[Outcome], *kinds: str) -> list[Outcome]:
 
 
 def summary(outcomes: Sequence[Outcome]) -> dict[str, float]:
-    """The issue's measures: Hit@1/Hit@3 (answerable), paraphrased Hit@3, refusal by kind."""
+    """The issues' measures: Hit@1/Hit@3 (answerable), paraphrased Hit@3, refusal by kind,
+    absent facts refused or shown with the caveat, Reuters first answers that are fragments."""
     answerable = of_kind(outcomes, *ANSWERABLE_KINDS)
     s = score(answerable)
     return {
         "hit1": s.hit1,
         "hit3": s.hit3,
         "paraphrase_hit3": score(of_kind(outcomes, "paraphrase")).hit3,
-        "answerable_refused": refused(answerable),
+        "answerable_refused": refused_share(answerable),
         "offtopic_refused": refused(of_kind(outcomes, "offtopic")),
         "absent_refused": refused(of_kind(outcomes, "absent")),
+        "absent_handled": handled_share(outcomes),
+        "reuters_fragments": fragment_share(outcomes)[0],
     }
 
 
@@ -308,13 +319,15 @@ def summary_row(label: str, outcomes: Sequence[Outcome]) -> str:
     return (
         f"| {label} | {m['hit1']:.3f} / {m['hit3']:.3f} | {m['paraphrase_hit3']:.3f} "
         f"| {m['answerable_refused']:.1%} | {m['offtopic_refused']:.1%} "
-        f"| {m['absent_refused']:.1%} |"
+        f"| {m['absent_refused']:.1%} | {m['absent_handled']:.1%} "
+        f"| {m['reuters_fragments']:.1%} ({fragment_share(outcomes)[1]}) |"
     )
 
 
 SUMMARY_HEADER = (
     "| ranking | Hit@1 / Hit@3 | paraphrase Hit@3 | answerable refused | off-topic refused "
-    "| absent refused |\n|---|---|---|---|---|---|"
+    "| absent refused | absent refused or caveat | Reuters first answers that are fragments "
+    "(answered) |\n|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -534,6 +547,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--misses", action="store_true", help="list missed questions")
     parser.add_argument(
+        "--variants",
+        action="store_true",
+        help="also ask every typing variant of each question (bench/variants.py), per kind",
+    )
+    parser.add_argument(
         "--reuters",
         action="store_true",
         help="also index all of Reuters-21578 (19k articles) as distractors",
@@ -571,15 +589,47 @@ def main(argv: list[str] | None = None) -> int:
         for min_coverage in args.min_coverage:
             outcomes = evaluate(index, questions, min_coverage, lexical_only=True)
             runs.append((f"BM25 alone, min coverage {min_coverage:g}", outcomes))
+        variant_tables = [
+            (label, typing_variants(index, questions, outcomes, not label.startswith("BM25")))
+            for label, outcomes in runs[:1]
+            if args.variants
+        ]
     print(SUMMARY_HEADER)
     print("\n".join(summary_row(label, outcomes) for label, outcomes in runs))
     print(f"\n{KIND_HEADER}")
     print("\n".join(row for label, outcomes in runs for row in kind_rows(label, outcomes)))
+    for label, table in variant_tables:
+        print(f"\nTyping variants, {label}:\n{VARIANT_HEADER}\n" + "\n".join(table))
     if args.misses:
         for label, outcomes in runs:
             print(f"\nMisses, {label}:")
             print("\n".join(misses(outcomes)) or "(none)")
     return 0
+
+
+def typing_variants(
+    index: NewsIndex, questions: Sequence[DevQuestion], written: Sequence[Outcome], semantic: bool
+) -> list[str]:
+    """Ask every typing variant of `questions` as `written` was asked; one row per kind."""
+    row_of = {index.article(a).id: a for a in range(index.n_articles)}
+
+    def text(article_id: str | None) -> str:
+        """The article's headline and sentences as indexed (its metadata holds no text)."""
+        if (article_id or "") not in row_of:
+            return ""
+        row = row_of[article_id or ""]
+        first, last = index.article_rows(row)
+        sentences = (index.sentence(r) for r in range(first, last + 1))
+        return "\n".join([index.article(row).title, *sentences])
+
+    by_id = {o.question.id: o for o in written}
+    rows = []
+    for kind, pairs in variant_questions(questions, text).items():
+        originals = [by_id[q.id] for q, _ in pairs]
+        min_coverage = written[0].findings.floor if written[0].findings else MIN_COVERAGE
+        typed = evaluate(index, [v for _, v in pairs], min_coverage, lexical_only=not semantic)
+        rows.append(variant_row(kind, originals, typed))
+    return rows
 
 
 def chosen_rule() -> str:
