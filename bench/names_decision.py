@@ -1,9 +1,9 @@
 """The names decision (issue #19): how a missing name weighs, per typing variant kind, on dev.
 
-Asks every dev question and its typing variants (`VARIANTS`: lower case, capitals, a greeting
-before, thanks after, a typo...) with the product's ranking, a missing name refusing
-(`Fusion.missing_similarity` = inf), and records each one's evidence: best cosine, BM25
-coverage, missing names, and the passages the question gets or would get (`Findings.closest`).
+Asks every dev question and its typing variants (`bench.variants`: lower case, capitals, a
+greeting before, thanks after, a title, accents, a typo...) with the product's ranking, a
+missing name refusing (`Fusion.missing_similarity` = inf), and records each one's evidence: best
+cosine, BM25 coverage, missing names, and the passages it gets or would get (`Findings.closest`).
 Then applies `index.fusion.is_answered` over a grid of the two floors a question with a missing
 name must reach, and prints per variant kind: Hit@3, answerable refused, off-topic refused, and
 absent facts refused or shown with the caveat (answers empty). An answerable question answered
@@ -45,7 +45,7 @@ from index.search import FUSION, MIN_COVERAGE, NewsIndex  # noqa: E402
 
 SIMILARITIES = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, math.inf)
 COVERAGES = (0.7, 0.9, math.inf)
-Variants = Callable[[str], dict[str, str]]
+Variants = Callable[[DevQuestion], dict[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +86,7 @@ def ask_all(
     strict = replace(FUSION, missing_similarity=math.inf, missing_coverage=math.inf)
     asked, seconds = [], []
     for question in questions:
-        for kind, text in variants(question.question).items():
+        for kind, text in variants(question).items():
             start = time.perf_counter()
             found = index.ask(text, k=3, fusion=strict)
             seconds.append(time.perf_counter() - start)
@@ -174,7 +174,7 @@ def names_cost(index: NewsIndex, questions: Sequence[DevQuestion], variants: Var
 
     cold, warm = [], []
     for question in questions:
-        for text in variants(question.question).values():
+        for text in variants(question).values():
             query = index.embed_question(text)
             assert query is not None
             q = index.analyze(text)
@@ -198,11 +198,24 @@ def names_cost(index: NewsIndex, questions: Sequence[DevQuestion], variants: Var
     )
 
 
-def typing_variants() -> Variants:
-    """Return the typing variants of a question (`bench.variants`)."""
-    from bench.variants import variants_of
+def typing_variants(index: NewsIndex) -> Variants:
+    """Return a question as written ("original") and its typing variants (`bench.variants`).
 
-    return variants_of
+    Titles and accents come from the question's article as indexed (none for the seed's).
+    """
+    from bench.names_finder import typed
+
+    row_of = {index.article(a).id: a for a in range(index.n_articles)}
+
+    def text(article_id: str | None) -> str:
+        if (article_id or "") not in row_of:
+            return ""
+        row = row_of[article_id or ""]
+        first, last = index.article_rows(row)
+        sentences = (index.sentence(r) for r in range(first, last + 1))
+        return "\n".join([index.article(row).title, *sentences])
+
+    return lambda question: typed(question.question, text(question.article_id))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,8 +232,9 @@ def main(argv: list[str] | None = None) -> int:
         if not attach_vectors(index):
             print("the sentence model is not installed", file=sys.stderr)
             return 2
-        asked, seconds = ask_all(index, questions, typing_variants())
-        cost = names_cost(index, questions, typing_variants())
+        variants = typing_variants(index)
+        asked, seconds = ask_all(index, questions, variants)
+        cost = names_cost(index, questions, variants)
     seconds.sort()
     print(
         f"{len(questions)} questions ({args.split}), {len(asked)} asks; ask p50 "

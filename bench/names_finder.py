@@ -48,11 +48,12 @@ def articles_by_id(questions: Sequence[DevQuestion]) -> dict[str, ArticleWords]:
     return out
 
 
-def typing_variants() -> Callable[[str], dict[str, str]]:
-    """Return the typing variants of a question (`bench.variants`)."""
-    from bench.variants import variants_of
+def typed(question: str, article: str) -> dict[str, str]:
+    """Return the question as written ("original") and its typing variants (`bench.variants`)."""
+    from bench.variants import variants
 
-    return variants_of
+    made = variants(question, article)
+    return {"original": question, **{k: v for k, v in made.items() if v is not None}}
 
 
 def table(
@@ -64,7 +65,6 @@ def table(
     tolerant: bool = False,
 ) -> list[str]:
     """One row per variant kind: false alarms on answerable questions, absent facts caught."""
-    variants = typing_variants()
     gazetteer = countries()
     counts: dict[str, list[int]] = {}  # kind -> [answerable, alarms, absent, caught]
     seconds: list[float] = []
@@ -72,7 +72,7 @@ def table(
         article = articles.get(question.article_id or "")
         if article is None or question.kind == "offtopic":
             continue
-        for kind, text in variants(question.question).items():
+        for kind, text in typed(question.question, article.text).items():
             start = time.perf_counter()
             names = finder(text)
             seconds.append(time.perf_counter() - start)
@@ -105,12 +105,16 @@ def main(argv: list[str] | None = None) -> int:
         print("test.jsonl is evaluated once, by someone else: use dev or dev2", file=sys.stderr)
         return 2
     questions = load_questions(ROOT / "bench" / "questions" / f"{args.split}.jsonl")
+    articles = articles_by_id(questions)
     if args.dump:
-        variants = typing_variants()
-        texts = dict.fromkeys(t for q in questions for t in variants(q.question).values())
+        texts = dict.fromkeys(
+            t
+            for q in questions
+            if (q.article_id or "") in articles
+            for t in typed(q.question, articles[q.article_id or ""].text).values()
+        )
         args.dump.write_text("".join(json.dumps(t) + "\n" for t in texts), encoding="utf-8")
         return 0
-    articles = articles_by_id(questions)
     print(
         "| finder | variant | answerable | false alarms | absent | caught |\n"
         "|---|---|---|---|---|---|"
