@@ -589,8 +589,10 @@ def main(argv: list[str] | None = None) -> int:
         for min_coverage in args.min_coverage:
             outcomes = evaluate(index, questions, min_coverage, lexical_only=True)
             runs.append((f"BM25 alone, min coverage {min_coverage:g}", outcomes))
+        # The first run is the product's path (BM25 alone with --lexical-only).
+        first_floor = MIN_COVERAGE if semantic else args.min_coverage[0]
         variant_tables = [
-            (label, typing_variants(index, questions, outcomes, not label.startswith("BM25")))
+            (label, typing_variants(index, questions, outcomes, semantic, first_floor))
             for label, outcomes in runs[:1]
             if args.variants
         ]
@@ -608,7 +610,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def typing_variants(
-    index: NewsIndex, questions: Sequence[DevQuestion], written: Sequence[Outcome], semantic: bool
+    index: NewsIndex,
+    questions: Sequence[DevQuestion],
+    written: Sequence[Outcome],
+    semantic: bool,
+    min_coverage: float,
 ) -> list[str]:
     """Ask every typing variant of `questions` as `written` was asked; one row per kind."""
     row_of = {index.article(a).id: a for a in range(index.n_articles)}
@@ -626,7 +632,6 @@ def typing_variants(
     rows = []
     for kind, pairs in variant_questions(questions, text).items():
         originals = [by_id[q.id] for q, _ in pairs]
-        min_coverage = written[0].findings.floor if written[0].findings else MIN_COVERAGE
         typed = evaluate(index, [v for _, v in pairs], min_coverage, lexical_only=not semantic)
         rows.append(variant_row(kind, originals, typed))
     return rows
