@@ -32,7 +32,8 @@ from bench.quality import (  # noqa: E402
     build_dev_index,
     load_questions,
 )
-from index.names import TYPO_LENGTH, spelled  # noqa: E402
+from index.analysis import fold  # noqa: E402
+from index.names import TYPO_LENGTH  # noqa: E402
 from index.search import NewsIndex  # noqa: E402
 
 WORD = re.compile(r"[^\W\d_]+")
@@ -44,7 +45,7 @@ class Speller:
     def __init__(self, index: NewsIndex) -> None:
         counts: Counter[str] = Counter()
         for row in range(index.n_sentences):
-            counts.update(w for w in spelled(index.sentence(row)) if w.isalpha())
+            counts.update(WORD.findall(fold(index.sentence(row).lower())))
         self.counts = counts
         self.deleted: dict[str, list[str]] = {}
         for word in counts:

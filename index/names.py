@@ -110,6 +110,8 @@ WORD = re.compile(r"[^\W_](?:[\w'’.&-]*[^\W_])?")
 # What ends a sentence between two words: the next word begins one.
 SENTENCE_END = re.compile(r"[.!?:;]")
 POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
+# A word a typo is looked for in (`spelled`): letters only, one fewer than `TYPO_LENGTH` or more.
+LONG_WORD = re.compile(rf"[^\W\d_]{{{TYPO_LENGTH - 1},}}")
 # "U.S." and "U.K." written as "US" and "UK", to find an acronym however it is spelled.
 DOTTED_ACRONYM = re.compile(r"\b((?:[A-Z]\.){2,})")
 
@@ -380,16 +382,12 @@ class ArticleWords:
         return frozenset(self.analyzer.terms(self.text))
 
     @functools.cached_property
-    def words(self) -> frozenset[str]:
-        """The article's words as written, lowered and accents folded (`spelled`)."""
-        return frozenset(spelled(self.text))
-
-    @functools.cached_property
-    def _one_letter_less(self) -> frozenset[str]:
-        """Each long word of the article with one letter left out, in every way (`_near`)."""
-        return frozenset(
-            near for word in self.words if len(word) >= TYPO_LENGTH for near in _deletions(word)
-        )
+    def words(self) -> dict[int, frozenset[str]]:
+        """The article's long words as written (`spelled`), by length, for typos (`_near`)."""
+        by_length: dict[int, set[str]] = {}
+        for word in spelled(self.text):
+            by_length.setdefault(len(word), set()).add(word)
+        return {length: frozenset(words) for length, words in by_length.items()}
 
     def mentions(self, name: str, gazetteer: Gazetteer, *, tolerant: bool = TOLERANT) -> bool:
         """Whether the article names `name`.
@@ -407,22 +405,26 @@ class ArticleWords:
             return True
         if name.isupper() and name.isalpha() and self._spells(name):
             return True
-        words = spelled(name)
+        words = WORD.findall(fold(name.lower()))
         return tolerant and bool(words) and all(self._near(w) for w in words)
 
     def _near(self, word: str) -> bool:
         """Whether the article has `word`, or (from `TYPO_LENGTH` letters) one a typo away.
 
-        A typo is a letter added, dropped or changed, or two neighbours swapped: as SymSpell
-        finds them, the two words agree once a letter is left out of one or both. Words as
-        written, not stems: a typo can change a word's stem ("scientoolgi", "scientolog").
+        A typo is a letter added, dropped or changed, or two neighbours swapped
+        (`one_typo_apart`). Words as written, not stems: a typo can change a word's stem
+        ("scientoolgi", "scientolog"). Only words within a letter of its length are compared.
         """
-        if word in self.words:
+        size = len(word)
+        if size < TYPO_LENGTH:
+            return self._says(word)
+        if word in self.words.get(size, ()):
             return True
-        if len(word) < TYPO_LENGTH:
-            return False
-        nearby = self._one_letter_less
-        return word in nearby or any(d in self.words or d in nearby for d in _deletions(word))
+        return any(
+            one_typo_apart(word, other)
+            for length in (size - 1, size, size + 1)
+            for other in self.words.get(length, ())
+        )
 
     def _spells(self, acronym: str) -> bool:
         """Whether capitalized words with the initials of `acronym` follow one another.
@@ -439,14 +441,24 @@ class ArticleWords:
         return re.search(rf"\b{re.escape(name)}\b", self.text, flags) is not None
 
 
-def _deletions(word: str) -> set[str]:
-    """Return `word` with one letter left out, in every way."""
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+def one_typo_apart(a: str, b: str) -> bool:
+    """Whether `b` is `a` with one letter added, dropped or changed, or two neighbours swapped."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    i = 0
+    while i < len(a) and i < len(b) and a[i] == b[i]:
+        i += 1
+    if len(a) > len(b):
+        return a[i + 1 :] == b[i:]
+    if len(a) < len(b):
+        return a[i:] == b[i + 1 :]
+    swapped = a[i : i + 2] == b[i : i + 2][::-1] and a[i + 2 :] == b[i + 2 :]
+    return a[i + 1 :] == b[i + 1 :] or swapped
 
 
-def spelled(text: str) -> list[str]:
-    """Return the words of `text` as written, lowered, accents folded, possessives dropped."""
-    return [POSSESSIVE.sub("", fold(w.lower())) for w in WORD.findall(text)]
+def spelled(text: str) -> set[str]:
+    """Return the distinct long words of `text`, lowered and accents folded (`LONG_WORD`)."""
+    return {w if w.isascii() else fold(w) for w in set(LONG_WORD.findall(text.lower()))}
 
 
 def missing_names(

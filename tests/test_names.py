@@ -13,6 +13,7 @@ from index.names import (
     countries,
     listed,
     missing_names,
+    one_typo_apart,
     question_names,
     undotted,
 )
@@ -264,3 +265,21 @@ def test_a_long_name_one_typo_away_is_mentioned() -> None:
     # Short names must match exactly ("Iran", "Iraq"); two letters apart is another name.
     assert not words("Iraq said no.").mentions("Iran", gazetteer)
     assert not words("Australia said no.").mentions("Austria", gazetteer)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "apart"),
+    [
+        ("scientology", "scientoolgy", True),  # neighbours swapped
+        ("scientology", "scientolgy", True),  # one dropped
+        ("scientology", "scientologyy", True),  # one added
+        ("scientology", "scientolozy", True),  # one changed
+        ("scientology", "scientology", True),
+        ("austria", "australia", False),
+        ("scientology", "sceintoolgy", False),  # two typos
+        ("abc", "bca", False),
+    ],
+)
+def test_one_typo_apart(a: str, b: str, apart: bool) -> None:
+    assert one_typo_apart(a, b) is apart
+    assert one_typo_apart(b, a) is apart
