@@ -215,7 +215,8 @@ def ask(
     found = index.ask(
         question.question, k=k, min_coverage=min_coverage, lexical_only=lexical_only, fusion=fusion
     )
-    answers = found.answers
+    # Passages shown only with the caveat naming a missing name are no answer (issue #19).
+    answers = () if found.missing_names else found.answers
     hit_rank = strict_rank = 0
     if question.gold is not None:
         gold = normalize(question.gold)
