@@ -5,8 +5,8 @@ measures the rest: each question word of `TYPO_LENGTH` letters or more that the 
 know (its analyzed term is in no sentence) is replaced by the most frequent indexed word one typo
 away (SymSpell: a letter added, dropped, changed, or two neighbours swapped), before `ask`. It
 reports, on the dev split's typo variant and its originals: Hit@3 and answerable refused with
-and without the correction, and what the word table costs (entries, bytes) here and, scaled by
-its vocabulary, at 1M sentences.
+and without the correction, off-topic and absent-fact questions refused, and what the word table
+costs here (entries, bytes).
 
     python bench/typo_tolerance.py
 """
@@ -104,6 +104,14 @@ def rows(index: NewsIndex, speller: Speller, questions: Sequence[DevQuestion]) -
                 counts[2] += not found.answers
         for label, (n, hits, refused) in results.items():
             out.append(f"| {kind} | {label} | {n} | {hits / n:.3f} | {refused / n:.1%} |")
+    for kind in ("offtopic", "absent"):
+        asked = [q.question for q in questions if q.kind == kind]
+        for label, texts in (("as typed", asked), ("corrected", map(speller.correct, asked))):
+            refused = [not index.ask(t, k=3).answers for t in texts]
+            out.append(
+                f"| {kind} (original) | {label} | {len(refused)} | - "
+                f"| {sum(refused) / len(refused):.1%} refused or caveat |"
+            )
     return out
 
 
