@@ -28,7 +28,7 @@ from index.fusion import (
     newer_first_on_ties,
 )
 from index.model import Answer, Article, Findings, Hit
-from index.names import ArticleWords, countries, missing_names, question_names
+from index.names import TOLERANT, ArticleWords, countries, missing_names, question_names
 from index.segments import SegmentedBM25, load_segmented
 from index.store import IndexFormatError, current_generation, read_header
 from index.timeframe import Period, article_spans, find_period, timezone_from_env
@@ -510,11 +510,22 @@ class NewsIndex:
 
         In their order (`index.names`); all of them when the question names nothing. When no
         article of the first `NAME_ARTICLES` does, no candidate, and the names the best
-        candidate's article misses (what the reply says it never mentions).
+        candidate's article misses (what the reply says it never mentions). A name one typo
+        away (`index.names.TOLERANT`) is looked for only when no article mentions them exactly:
+        the common case pays nothing for it.
         """
         names = question_names(question, countries())
         if not names:
             return ranked, ()
+        named, missing = self._named(names, ranked, tolerant=False)
+        if not named and TOLERANT:
+            named, missing = self._named(names, ranked, tolerant=True)
+        return named, missing
+
+    def _named(
+        self, names: tuple[str, ...], ranked: list[Candidate], *, tolerant: bool
+    ) -> tuple[list[Candidate], tuple[str, ...]]:
+        """`_naming` with or without the typo tolerance."""
         missing: dict[int, tuple[str, ...]] = {}  # by article row
         named = []
         for candidate in ranked:
@@ -522,7 +533,8 @@ class NewsIndex:
             if article not in missing:
                 if len(missing) == NAME_ARTICLES:
                     break
-                missing[article] = missing_names(names, self._article_words(article), countries())
+                words = self._article_words(article)
+                missing[article] = missing_names(names, words, countries(), tolerant=tolerant)
             if not missing[article]:
                 named.append(candidate)
         return named, () if named else missing[self.archive.article_of(ranked[0].row)]

@@ -1,7 +1,7 @@
 """Questions as people type them (issue #19): the seed and six made-up articles (`typed_news/`).
 
 Each question of `ANSWERED` was refused on the old code (a greeting, a title, capitals, a
-missing accent, "CEO", "the Kremlin", "MTA"); each of `CAVEATED` names what no article mentions
+missing accent, a typo in a name, "CEO", "the Kremlin", "MTA"); each of `CAVEATED` names what no article mentions
 and gets the closest passages under a caveat, in the library, `newsbot ask` and the bot.
 """
 
@@ -38,6 +38,7 @@ ANSWERED = {
     "What did Mr Xi say about trade with Russia?": TRADE,
     "What did Chairman Xi tell Trump?": "exchange with Trump focused on managing",
     "What did Erdogan say about refugees?": "Turkey could not take in more refugees",
+    "What did Erdgoan say about refugees?": "Turkey could not take in more refugees",  # a typo
     "What did Apple's CEO say about services?": "services revenue reached a record",
     "How did the Kremlin respond to the sanctions?": "it would answer the new European Union",
     "how did the kremlin respond to the sanctions?": "it would answer the new European Union",
