@@ -87,8 +87,10 @@ def read_sources(
         max_bytes: Largest feed fetched; a larger one is skipped.
 
     Returns:
-        The articles (repeats by id or by normalized text dropped and counted), the skipped
-        items with reasons, and a manifest of every file and feed read.
+        The articles (repeats by id or by normalized text dropped and counted; each with the
+        source it came from as `origin`, the source as given), the skipped items with reasons,
+        a manifest of every file and feed read, and the sources that failed to read
+        (`Ingested.failed_sources`: a feed URL or a path that gave no article and an error).
     """
     if isinstance(sources, str | Path):
         sources = [sources]
