@@ -23,6 +23,7 @@ import pytest
 from dateparser.date import DateDataParser  # type: ignore[import-untyped]
 
 from bot.newsroom import Newsroom
+from index.analysis import Analyzer
 from index.caches import BoundedCache
 from index.latest import latest
 from index.search import NewsIndex
@@ -160,3 +161,12 @@ def test_a_question_full_of_dates_reads_a_bounded_number_of_them(unit: str) -> N
     # A real question's time is still found, among its first expressions.
     dated = find_period("What did the council decide yesterday about the budget?", NOW)
     assert dated is not None and dated.period.text == "yesterday"
+
+
+def test_the_analyzer_keeps_few_words_and_analyzes_the_same() -> None:
+    rng = random.Random(7)
+    text = random_message(rng, 20_000) + " The U.S. raised 1,000 tariffs on O'Neill's goods"
+    bounded = Analyzer(cache_entries=50, cache_bytes=4_000)
+    assert bounded.terms(text) == Analyzer().terms(text)
+    assert bounded.terms(text) == Analyzer(cache_entries=0, cache_bytes=0).terms(text)
+    assert len(bounded._cache) <= 50 and bounded.cached_bytes <= 4_000
