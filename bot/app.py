@@ -256,6 +256,7 @@ def _serve(application: Application, settings: Settings) -> None:  # type: ignor
             application.run_webhook(
                 listen=hook.listen,
                 port=hook.port,
+                url_path=hook.path,
                 webhook_url=hook.url,
                 secret_token=hook.secret_token,
                 allowed_updates=ALLOWED_UPDATES,

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from index.config import DEFAULT_SOURCES, default_index_dir, default_sources
 from index.feedpoll import REFRESH_ENV, RefreshPolicy, refresh_from_env
@@ -47,6 +48,15 @@ class WebhookSettings:
     secret_token: str = field(repr=False)
     listen: str = "127.0.0.1"
     port: int = 8443
+
+    @property
+    def path(self) -> str:
+        """The path of `url` ("/tg" for https://bot.example.org/tg): what the bot serves.
+
+        A reverse proxy forwards the request with its path, so the bot listens on that path
+        rather than on "/".
+        """
+        return urlsplit(self.url).path
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,89 @@
+"""`newsbot run --webhook` behind a TLS reverse proxy, with a path in the public URL.
+
+Regression for issue 20 ("A deployment recipe"): with NEWSBOT_WEBHOOK_URL
+https://bot.example.org/tg every update was answered 404, because the bot served only "/" (the
+URL's path was not passed on as `run_webhook`'s `url_path`). The fake Bot API delivers each update
+as the proxy forwards it: to the URL's path on the bot's loopback port.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SEED_QUESTION, SEEDS
+from tests.fake_telegram import FakeTelegramThread
+from tests.harness import USER
+
+pytestmark = pytest.mark.process
+
+PUBLIC_URL = "https://bot.example.org/tg"
+SECRET = "s3cret-Token_1"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def behind_proxy(
+    seed_index: Path, tmp_path: Path
+) -> Iterator[tuple[FakeTelegramThread, subprocess.Popen[str], int]]:
+    """The bot in webhook mode on a loopback port, the fake proxying the public URL to it."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "NEWSBOT_"))}
+    with FakeTelegramThread() as fake:
+        fake.server.proxy_webhooks(f"http://127.0.0.1:{port}")
+        env |= {
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "NEWSBOT_API_URL": fake.base_url,
+            "NEWSBOT_SOURCES": str(SEEDS),
+            "NEWSBOT_INDEX_DIR": str(seed_index),
+            "NEWSBOT_REFRESH": "off",
+            "NEWSBOT_WEBHOOK_URL": PUBLIC_URL,
+            "NEWSBOT_WEBHOOK_SECRET": SECRET,
+            "NEWSBOT_WEBHOOK_LISTEN": "127.0.0.1",
+            "NEWSBOT_WEBHOOK_PORT": str(port),
+        }
+        bot = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run", "--webhook"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            yield fake, bot, port
+        finally:
+            bot.send_signal(signal.SIGINT)
+            bot.communicate(timeout=60)
+
+
+def test_updates_for_a_url_with_a_path_are_answered_and_need_the_secret(
+    behind_proxy: tuple[FakeTelegramThread, subprocess.Popen[str], int],
+) -> None:
+    fake, bot, port = behind_proxy
+    update_id = fake.run(fake.server.send_text(USER, SEED_QUESTION))
+    try:
+        (reply,) = fake.run(fake.server.wait_for_messages(USER, 1, timeout=60), timeout=90)
+    except AssertionError:  # no reply in time
+        pytest.fail(f"no reply; the webhook said: {fake.server.webhook.get('last_error_message')}")
+    assert "228.1" in (reply.text or "")
+    assert fake.server.webhook["url"] == PUBLIC_URL  # what Telegram was told: the public URL
+    assert fake.server.pending == []
+    # What the proxy forwards without Telegram's secret header is refused.
+    upstream = f"http://127.0.0.1:{port}/tg"
+    assert fake.run(fake.server.post_update(upstream, update_id)) == 403
+    assert fake.run(fake.server.post_update(upstream, update_id, secret_token="wrong")) == 403
+    assert bot.poll() is None
