@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,6 +55,7 @@ def behind_proxy(
             "NEWSBOT_WEBHOOK_SECRET": SECRET,
             "NEWSBOT_WEBHOOK_LISTEN": "127.0.0.1",
             "NEWSBOT_WEBHOOK_PORT": str(port),
+            "NEWSBOT_HEARTBEAT": str(tmp_path / "heartbeat"),
         }
         bot = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "run", "--webhook"],
@@ -87,3 +89,15 @@ def test_updates_for_a_url_with_a_path_are_answered_and_need_the_secret(
     assert fake.run(fake.server.post_update(upstream, update_id)) == 403
     assert fake.run(fake.server.post_update(upstream, update_id, secret_token="wrong")) == 403
     assert bot.poll() is None
+
+
+def test_a_webhook_bot_touches_the_heartbeat_when_telegram_answers(
+    behind_proxy: tuple[FakeTelegramThread, subprocess.Popen[str], int], tmp_path: Path
+) -> None:
+    fake, bot, _ = behind_proxy
+    beat = tmp_path / "heartbeat"
+    deadline = time.monotonic() + 60
+    while not beat.exists():
+        assert bot.poll() is None and time.monotonic() < deadline, "no heartbeat"
+        time.sleep(0.1)
+    assert any(call.method == "getWebhookInfo" for call in fake.server.calls)
