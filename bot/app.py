@@ -7,6 +7,7 @@ import asyncio
 import errno
 import logging
 import os
+import re
 import socket
 import sys
 
@@ -276,7 +277,8 @@ def _serve(application: Application, settings: Settings) -> None:  # type: ignor
             application.run_webhook(
                 listen=hook.listen,
                 port=hook.port,
-                url_path=hook.path,
+                # PTB (tornado) takes the path as a regular expression: "+" or "(" are literal.
+                url_path=re.escape(hook.path),
                 webhook_url=hook.url,
                 secret_token=hook.secret_token,
                 allowed_updates=ALLOWED_UPDATES,

@@ -37,8 +37,13 @@ def free_port() -> int:
 
 
 @pytest.fixture
+def public_url() -> str:
+    return PUBLIC_URL
+
+
+@pytest.fixture
 def behind_proxy(
-    seed_index: Path, tmp_path: Path
+    seed_index: Path, tmp_path: Path, public_url: str
 ) -> Iterator[tuple[FakeTelegramThread, subprocess.Popen[str], int]]:
     """The bot in webhook mode on a loopback port, the fake proxying the public URL to it."""
     port = free_port()
@@ -51,7 +56,7 @@ def behind_proxy(
             "NEWSBOT_SOURCES": str(SEEDS),
             "NEWSBOT_INDEX_DIR": str(seed_index),
             "NEWSBOT_REFRESH": "off",
-            "NEWSBOT_WEBHOOK_URL": PUBLIC_URL,
+            "NEWSBOT_WEBHOOK_URL": public_url,
             "NEWSBOT_WEBHOOK_SECRET": SECRET,
             "NEWSBOT_WEBHOOK_LISTEN": "127.0.0.1",
             "NEWSBOT_WEBHOOK_PORT": str(port),
@@ -89,6 +94,20 @@ def test_updates_for_a_url_with_a_path_are_answered_and_need_the_secret(
     assert fake.run(fake.server.post_update(upstream, update_id)) == 403
     assert fake.run(fake.server.post_update(upstream, update_id, secret_token="wrong")) == 403
     assert bot.poll() is None
+
+
+@pytest.mark.parametrize("public_url", ["https://bot.example.org/news+bot/hook.v1"])
+def test_a_path_with_regex_characters_is_served_as_written(
+    behind_proxy: tuple[FakeTelegramThread, subprocess.Popen[str], int], public_url: str
+) -> None:
+    fake, _, port = behind_proxy
+    fake.run(fake.server.send_text(USER, SEED_QUESTION))
+    (reply,) = fake.run(fake.server.wait_for_messages(USER, 1, timeout=60), timeout=90)
+    assert "228.1" in (reply.text or "")
+    # "+" and "." are themselves, not a repetition and any character.
+    near_miss = f"http://127.0.0.1:{port}/newssbot/hookXv1"
+    update = {"update_id": 99, "message": fake.server.updates[1]["message"]}
+    assert fake.run(fake.server.post_update(near_miss, update, secret_token=SECRET)) == 404
 
 
 def test_a_webhook_bot_touches_the_heartbeat_when_telegram_answers(
