@@ -1,4 +1,4 @@
-"""The `newsbot` console script: `index` and `ask` from `index.cli`, and `run` for the bot."""
+"""The `newsbot` console script: `index`, `ask` from `index.cli`; `run`, `doctor` for the bot."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ import asyncio
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,13 +78,10 @@ def run_doctor(args: argparse.Namespace) -> int:
 
 
 def examine(env: Mapping[str, str], index_dir: Path) -> Iterator[Finding]:
-    """Yield each check's finding, in the order they are printed."""
-    checks: list[Callable[[], Finding]] = [
-        lambda: check_token(env),
-        lambda: check_folder(index_dir),
-        lambda: check_index(index_dir, semantic=semantic_enabled(env)),
-    ]
-    yield from (check() for check in checks)
+    """Yield each check's finding as it is made, in the order they are printed."""
+    yield check_token(env)
+    yield check_folder(index_dir)
+    yield check_index(index_dir, semantic=semantic_enabled(env))
     yield from check_sources(default_sources(env))
     yield check_model(semantic=semantic_enabled(env))
     yield check_timezone(env)
@@ -117,9 +114,7 @@ def check_folder(index_dir: Path) -> Finding:
     A file is made rather than permissions read: root passes every permission check, and a
     read-only or immutable file system fails only the write.
     """
-    folder = index_dir
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
+    folder = _nearest_existing(index_dir)
     try:
         with tempfile.TemporaryFile(dir=folder, prefix=".doctor-"):
             pass
@@ -180,7 +175,6 @@ def _check_path(source: str) -> Finding:
     path = Path(source).expanduser()
     if not path.exists():
         return Finding(False, "source", f"{source}: not found")
-    wanted = os.R_OK | (os.X_OK if path.is_dir() else 0)
     try:
         if path.is_dir():
             next(path.iterdir(), None)
@@ -189,8 +183,6 @@ def _check_path(source: str) -> Finding:
                 file.read(1)
     except OSError as exc:
         return Finding(False, "source", f"{source}: cannot read ({exc.strerror})")
-    if not os.access(path, wanted):
-        return Finding(False, "source", f"{source}: not readable")
     kind = "folder" if path.is_dir() else "file"
     return Finding(True, "source", f"{source}: a readable {kind}")
 
@@ -224,10 +216,7 @@ def check_timezone(env: Mapping[str, str]) -> Finding:
 
 def check_disk(index_dir: Path) -> Finding:
     """Free space must hold one more generation: a rebuild writes it before the old one goes."""
-    folder = index_dir
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    free = shutil.disk_usage(folder).free
+    free = shutil.disk_usage(_nearest_existing(index_dir)).free
     try:
         generation = current_generation(index_dir)
     except StoreError:
@@ -237,6 +226,13 @@ def check_disk(index_dir: Path) -> Finding:
     if free < size:
         return Finding(False, "disk space", f"{found}: a rebuild needs as much again")
     return Finding(True, "disk space", found)
+
+
+def _nearest_existing(folder: Path) -> Path:
+    """Return `folder`, or the nearest folder above it that exists (where it would be made)."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
 
 
 def _size(n_bytes: int) -> str:
