@@ -47,6 +47,9 @@ def test_the_unit_runs_the_bot_as_its_own_user_with_its_state_and_hardening() ->
     assert service["EnvironmentFile"] == ["/etc/newsbot/newsbot.env"]
     assert service["StateDirectory"] == ["newsbot"]
     assert "NEWSBOT_INDEX_DIR=%S/newsbot/index" in service["Environment"]
+    # The package's folder is read-only and the dynamic user has no home: numba's cache goes here.
+    assert "NUMBA_CACHE_DIR=%C/newsbot/numba" in service["Environment"]
+    assert service["CacheDirectory"] == ["newsbot"]
     assert service["Restart"] == ["on-failure"]
     for key, value in {
         "NoNewPrivileges": "yes",
@@ -154,6 +157,26 @@ def test_numba_cannot_run_where_memory_is_denied_write_and_execute(tmp_path: Pat
     assert "cannot allocate executable memory" in numba_run.stderr
     onnx_run = probe("onnx")
     assert (onnx_run.returncode, onnx_run.stdout.strip()) == (0, "(1, 384)"), onnx_run.stderr
+
+
+def test_the_containerfile_runs_as_a_user_with_the_index_and_caches_on_the_volume() -> None:
+    """What the build would show, read from the file: here no engine can build it (below)."""
+    text = (DEPLOY / "Containerfile").read_text()
+    instructions = re.sub(r"\\\n\s*", " ", re.sub(r"(?m)^#.*\n", "", text))
+    lines = [line.split(None, 1) for line in instructions.splitlines() if line.strip()]
+    by_name: dict[str, list[str]] = {}
+    for name, rest in lines:
+        by_name.setdefault(name, []).append(rest.strip())
+    assert by_name["FROM"] == ["python:3.11-slim-bookworm"]
+    assert by_name["USER"] == ["newsbot"]
+    assert by_name["VOLUME"] == ['["/data"]']
+    env = " ".join(by_name["ENV"])
+    assert "NEWSBOT_INDEX_DIR=/data/index" in env
+    assert "NUMBA_CACHE_DIR=/data/cache/numba" in env
+    (check,) = by_name["HEALTHCHECK"]
+    assert check.endswith('CMD ["python", "-m", "bot.heartbeat"]')
+    assert by_name["ENTRYPOINT"] == ['["newsbot"]']
+    assert by_name["CMD"] == ['["run"]']
 
 
 def working_engine() -> str | None:
