@@ -36,6 +36,7 @@ from index.embedding import MINILM_INT8, QuantizedVectors, SentenceEncoder, load
 from index.ingest import read_sources
 from index.model import Article, Ingested, Skipped, counted
 from index.sentences import split_sentences
+from index.spool import Spool
 from index.store import GenerationWriter, exclusive_writer
 from index.vectors import SentenceVectors, content_keys, embedding_text, model_name
 
@@ -172,7 +173,7 @@ def build_index(
     """
     started = time.perf_counter()
     with exclusive_writer(index_dir):  # before reading: a second build fails at once
-        ingested = read_sources(sources)
+        ingested = read_sources(sources, spool=Spool.of(index_dir))
         return build_from_articles(
             ingested,
             index_dir,

@@ -74,6 +74,7 @@ class Ingested:
     skipped: list[Skipped] = field(default_factory=list)
     files: list[SourceFile] = field(default_factory=list)
     duplicates: int = 0
+    failed_sources: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
