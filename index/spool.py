@@ -25,11 +25,11 @@ import logging
 import os
 import uuid
 from dataclasses import dataclass, fields, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from index.feedpoll import FeedResponse, FeedState
+from index.feedpoll import FeedResponse, FeedState, RefreshPolicy
 from index.fetch import MAX_DECODED, Validators
 
 SPOOL_DIR = "spool"  # inside the index folder
@@ -86,6 +86,29 @@ class Spool:
         except OSError:
             return None
         return data if len(data) <= MAX_DECODED else None
+
+    def resume(
+        self, urls: list[str], policy: RefreshPolicy, now: datetime
+    ) -> tuple[dict[str, FeedState], dict[str, str]]:
+        """Return the feeds' states as a restarted poller takes them up, and their bodies' SHA-256.
+
+        A feed never spooled starts afresh. A next check further away than this policy's longest
+        wait (it was set under another policy) is brought forward to it.
+        """
+        states, digests = {}, {}
+        latest = now + timedelta(seconds=policy.max_wait)
+        for url in urls:
+            spooled = self.feed(url)
+            if spooled is None:
+                states[url] = FeedState(url)
+                continue
+            state = spooled.state
+            if state.next_check is not None and state.next_check > latest:
+                state = replace(state, next_check=latest)
+            states[url] = state
+            if spooled.sha256:
+                digests[url] = spooled.sha256
+        return states, digests
 
     # -- writing --------------------------------------------------------------------------------
 
