@@ -57,6 +57,7 @@ from index.fetch import (
     limits_from_env,
     new_client,
 )
+from index.formats.feeds import not_a_feed
 
 if TYPE_CHECKING:
     from index.spool import Spool
@@ -352,9 +353,15 @@ async def fetch_feed(
 
 
 def feed_response(fetched: Fetched) -> FeedResponse:
-    """Return a fetch's outcome as the poller sees it (the `<ttl>` read from the body's head)."""
+    """Return a fetch's outcome as the poller sees it (the `<ttl>` read from the body's head).
+
+    Raises:
+        FeedError: The body is no feed (a "checking your browser" page): the feed is failing.
+    """
     if fetched.status != 200:
         return FeedResponse(304, None, fetched.validators, None, fetched.max_age)
+    if reason := not_a_feed(fetched.head):
+        raise FeedError(reason)
     return FeedResponse(
         200,
         fetched.body,

@@ -336,10 +336,10 @@ class _FeedFetcher:
     def _get(self, url: str) -> tuple[bytes, str | None] | str:
         """Return the body and content type at `url`, or why there is none."""
         try:
-            fetched = fetch_blocking(url, Validators(), self.limits)
+            response = feed_response(fetch_blocking(url, Validators(), self.limits))
         except FetchError as error:
             return error.reason
-        return fetched.body or b"", fetched.content_type
+        return response.body or b"", response.content_type
 
     def _read_spool(self, url: str, spool: Spool) -> tuple[bytes, str | None] | str:
         """Return the spooled body of `url`, fetched into the spool first when due or absent."""

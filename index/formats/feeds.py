@@ -102,6 +102,34 @@ def _entry_text(entry: dict[str, Any]) -> str:
     return ""
 
 
+_COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
+_ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
+_FEED_ROOTS = frozenset({"rss", "feed", "rdf"})
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+
+
+def not_a_feed(head: bytes) -> str | None:
+    """Return why a document starting with `head` is no RSS/Atom feed, or None if it may be one.
+
+    A look at the root element's name only (RSS, Atom or RDF), so that the poller can tell a
+    "checking your browser" page from a feed without parsing it. UTF-16/32 documents are left
+    to the parser.
+    """
+    if head.startswith(_WIDE_BOMS) or b"\x00" in head[:4]:
+        return None
+    root = _ROOT.search(_COMMENT.sub(b"", head))
+    if root is None:
+        return "not an RSS/Atom feed (no XML element)"
+    name = root[1].decode("ascii").rsplit(":", 1)[-1].lower()
+    if name in _FEED_ROOTS:
+        return None
+    return (
+        "not an RSS/Atom feed (an HTML page)"
+        if name == "html"
+        else (f"not an RSS/Atom feed (a <{name[:40]}> document)")
+    )
+
+
 _DOCTYPE = b"<!DOCTYPE"
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_:]")
 _DECLARED = re.compile(rb"<!ENTITY\s+([A-Za-z_][\w.:-]*)\s+(?:\"([^\"]*)\"|'([^']*)')\s*>")
