@@ -5,7 +5,8 @@ build and an asyncio poller can both be pointed at it), listens on 127.0.0.1 onl
 every request by path, so a test can prove that something was *not* asked.
 
 Routes:
-    /feed              RSS with an ETag (304 when If-None-Match matches)
+    /feed              RSS with an ETag (304 when If-None-Match matches); `feed_answer`
+                       "unavailable" makes it a 503, "bomb" the gzip bomb
     /gzip-bomb         `Content-Encoding: gzip`, `bomb_bytes` zeros compressed once
     /stacked-bomb      `Content-Encoding: gzip, gzip`, compressed twice
     /entity-bomb       RSS whose description is `entity_bytes` of references to a
@@ -88,6 +89,8 @@ class HostileServer:
         hold: float = 10.0,
     ) -> None:
         self.asked: Counter[str] = Counter()
+        self.not_modified = 0  # 304s answered
+        self.feed_answer = "ok"
         self.stop = threading.Event()
         self.bomb_bytes = bomb_bytes
         self.entity_bytes = entity_bytes
@@ -129,8 +132,13 @@ def _handler(server: HostileServer) -> type[http.server.BaseHTTPRequestHandler]:
             if parts.path == "/redirect":
                 target = urllib.parse.parse_qs(parts.query)["to"][0]
                 self._send(302, b"", {"Location": target})
+            elif parts.path == "/feed" and server.feed_answer == "unavailable":
+                self._send(503, b"busy", {})
+            elif parts.path == "/feed" and server.feed_answer == "bomb":
+                self._send(200, gzip_bomb(server.bomb_bytes), {"Content-Encoding": "gzip"})
             elif parts.path == "/feed":
                 if self.headers.get("If-None-Match") == ETAG:
+                    server.not_modified += 1
                     self._send(304, b"", {"ETag": ETAG})
                 else:
                     self._send(200, rss(), {"ETag": ETAG, "Content-Type": "application/rss+xml"})
