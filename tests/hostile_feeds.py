@@ -11,6 +11,7 @@ Routes:
     /stacked-bomb      `Content-Encoding: gzip, gzip`, compressed twice
     /entity-bomb       RSS whose description is `entity_bytes` of references to a
                        100-character entity declared in its DOCTYPE
+    /big-feed          a plain RSS feed of about `entity_bytes` (what the entity bomb weighs)
     /slow-headers      the status line, then a header byte every `trickle` s for `hold` s
     /checking-browser  200, an HTML "checking your browser" page
     /unavailable       503 with Retry-After
@@ -56,6 +57,15 @@ def entity_bomb(size: int) -> bytes:
         f'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY a "{ENTITY}">\n]>\n'
         f'<rss version="2.0"><channel><title>Bomb</title><item><title>Boom</title>'
         f"<description>{refs}</description></item></channel></rss>"
+    ).encode()
+
+
+def big_feed(size: int) -> bytes:
+    """Return a plain RSS feed of about `size` bytes: one item of many words."""
+    words = "harbour " * (size // 8)
+    return (
+        f'<?xml version="1.0"?>\n<rss version="2.0"><channel><title>Big</title><item>'
+        f"<title>Long</title><description>{words}</description></item></channel></rss>"
     ).encode()
 
 
@@ -146,6 +156,8 @@ def _handler(server: HostileServer) -> type[http.server.BaseHTTPRequestHandler]:
                 self._send(200, gzip_bomb(server.bomb_bytes), {"Content-Encoding": "gzip"})
             elif parts.path == "/stacked-bomb":
                 self._send(200, stacked_bomb(server.bomb_bytes), {"Content-Encoding": "gzip, gzip"})
+            elif parts.path == "/big-feed":
+                self._send(200, big_feed(server.entity_bytes), {})
             elif parts.path == "/entity-bomb":
                 self._send(200, entity_bomb(server.entity_bytes), {})
             elif parts.path == "/slow-headers":
