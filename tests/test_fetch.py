@@ -225,3 +225,11 @@ async def test_the_poller_reports_a_page_that_is_not_a_feed_as_failing(
         1,
         "not an RSS/Atom feed (an HTML page)",
     )
+
+
+def test_a_feed_declaring_many_entities_is_refused() -> None:
+    declarations = "".join(f'<!ENTITY e{n} "v">' for n in range(65))
+    data = f'<?xml version="1.0"?><!DOCTYPE rss [{declarations}]><rss version="2.0"/>'.encode()
+    assert [str(p.reason) for p in parse_feed(data) if hasattr(p, "reason")] == [
+        "not a valid RSS/Atom feed (more than 64 entity declarations)"
+    ]
