@@ -12,7 +12,7 @@ browser" page and a 503; and, to compare, a plain 2 MB feed. Each case is measur
   ticker's largest lag (how long the event loop was stalled);
 - the build's reading (`index.ingest.read_sources([url])`, what `newsbot index URL` does before
   indexing), in a fresh child process per case: wall time and its peak RSS over the peak after
-  reading a good feed (`ru_maxrss`).
+  reading a good feed (`VmHWM`).
 
 Run from the repository: `python -m bench.hostile_feeds` (the code under test is whatever
 `PYTHONPATH` imports, so the same file measures another checkout). `--json` prints the rows.
@@ -49,15 +49,20 @@ CASES = (
     "/unavailable",
 )
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+# VmHWM, not ru_maxrss: Linux keeps ru_maxrss across execve, so a child of a bench that
+# went through a bomb would report the parent's peak.
 _BUILD_CHILD = """
-import json, resource, sys, time
+import json, re, sys, time
 from index.ingest import read_sources
+def hwm():
+    with open("/proc/self/status") as status:
+        return int(re.search(r"VmHWM:\\s+(\\d+)", status.read())[1])
 read_sources([sys.argv[1]])
-steady = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+steady = hwm()
 started = time.perf_counter()
 result = read_sources([sys.argv[2]])
 wall = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = hwm()
 reason = result.skipped[0].reason if result.skipped else f"{len(result.articles)} articles"
 print(json.dumps({"wall": wall, "over_kb": peak - steady, "steady_kb": steady, "outcome": reason}))
 """
@@ -131,6 +136,7 @@ async def _poll_cases(base: str) -> dict[str, tuple[float, float, float, str]]:
                 started = time.perf_counter()
                 poll = await poll_feed(client, FeedState(f"{base}{case}"), **extra)
                 wall = time.perf_counter() - started
+                await asyncio.sleep(0.05)  # the ticker sees a stall that ended the poll
             ticking.cancel()
             outcome = (
                 poll.state.last_error or f"HTTP {poll.response.status if poll.response else '?'}"
