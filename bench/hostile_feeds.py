@@ -16,6 +16,11 @@ browser" page and a 503; and, to compare, a plain 2 MB feed. Each case is measur
 
 Run from the repository: `python -m bench.hostile_feeds` (the code under test is whatever
 `PYTHONPATH` imports, so the same file measures another checkout). `--json` prints the rows.
+
+`python -m bench.hostile_feeds --xml` measures XML expansion alone, each in a fresh process:
+feedparser itself and `index.formats.feeds.parse_feed` on 2 MB of references to an entity of
+10, 100 and 1,000 characters, and on a plain 2 MB feed: seconds, peak RSS (VmHWM) and the
+longest text parsed.
 """
 
 from __future__ import annotations
@@ -166,6 +171,51 @@ def _build_case(base: str, case: str) -> tuple[float, float, str]:
     return row["wall"], row["over_kb"] / 1e3, row["outcome"]
 
 
+_XML_CHILD = """
+import io, json, re, sys, time
+import feedparser
+from index.formats.feeds import parse_feed
+from tests.hostile_feeds import big_feed, entity_bomb
+def hwm():
+    with open("/proc/self/status") as status:
+        return int(re.search(r"VmHWM:\\s+(\\d+)", status.read())[1])
+length = int(sys.argv[2])
+data = entity_bomb(2_000_000, length) if length else big_feed(2_000_000)
+steady = hwm()
+started = time.perf_counter()
+if sys.argv[1] == "feedparser":
+    feed = feedparser.parse(io.BytesIO(data), sanitize_html=False, resolve_relative_uris=False)
+    longest = max((len(e.get("summary", "")) for e in feed.entries), default=0)
+    note = repr(feed.get("bozo_exception", ""))[:70]
+else:
+    longest = max((len(getattr(d, "text", "")) for d in parse_feed(data)), default=0)
+    note = ""
+print(json.dumps({"wall": time.perf_counter() - started, "steady_kb": steady,
+                  "peak_kb": hwm(), "longest": longest, "note": note}))
+"""
+
+
+def xml_expansion() -> None:
+    """Print feedparser's and `parse_feed`'s cost on entity bombs and on a plain feed."""
+    print("| parser | document (2 MB) | s | peak RSS MB (after imports) | longest text | note |")
+    print("|---|---|---|---|---|---|")
+    for parser in ("feedparser", "parse_feed"):
+        for length in (10, 100, 1000, 0):
+            done = subprocess.run(
+                [sys.executable, "-c", _XML_CHILD, parser, str(length)],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=600,
+            )
+            row = json.loads(done.stdout.strip().splitlines()[-1])
+            what = f"&a; x {length} characters" if length else "plain feed"
+            print(
+                f"| {parser} | {what} | {row['wall']:.2f} | {row['peak_kb'] / 1e3:.0f} "
+                f"({row['steady_kb'] / 1e3:.0f}) | {row['longest']:,} | {row['note']} |"
+            )
+
+
 def main() -> None:
     """Serve the hostile feeds, measure each case, print a table (or JSON)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -173,7 +223,11 @@ def main() -> None:
     parser.add_argument("--entity-bytes", type=int, default=2_000_000)
     parser.add_argument("--hold", type=float, default=30.0, help="seconds of slow headers")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--xml", action="store_true", help="measure XML expansion alone")
     args = parser.parse_args()
+    if args.xml:
+        xml_expansion()
+        return
     mine, theirs = multiprocessing.Pipe()
     server = multiprocessing.Process(
         target=_serve, args=(args.bomb_bytes, args.entity_bytes, args.hold, theirs), daemon=True

@@ -50,11 +50,11 @@ def rss(items: int = 3) -> bytes:
     ).encode()
 
 
-def entity_bomb(size: int) -> bytes:
-    """Return an RSS feed of about `size` bytes of references to one 100-character entity."""
+def entity_bomb(size: int, length: int = len(ENTITY)) -> bytes:
+    """Return an RSS feed of about `size` bytes of references to one `length`-character entity."""
     refs = "&a;" * (size // 3)
     return (
-        f'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY a "{ENTITY}">\n]>\n'
+        f'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY a "{"x" * length}">\n]>\n'
         f'<rss version="2.0"><channel><title>Bomb</title><item><title>Boom</title>'
         f"<description>{refs}</description></item></channel></rss>"
     ).encode()
