@@ -276,6 +276,7 @@ class _Body:
     _inflater: zlib._Decompress | None = None
     _file: BinaryIO | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _closed: bool = False  # a thread the deadline left behind must not reopen the file
 
     def __post_init__(self) -> None:
         if self.encoding is not None:
@@ -284,6 +285,8 @@ class _Body:
     def feed(self, raw: bytes) -> None:
         """Take one raw chunk: count it, inflate it step by step, keep what comes out."""
         with self._lock:
+            if self._closed:
+                return
             self.received += len(raw)
             if self.received > self.limits.max_bytes:
                 raise FetchError(f"larger than {self.limits.max_bytes:,} bytes")
@@ -305,6 +308,8 @@ class _Body:
     def finish(self) -> None:
         """Flush what zlib holds back and make the file durable."""
         with self._lock:
+            if self._closed:
+                return
             if self._inflater is not None:
                 self._keep(self._inflater.flush(_STEP))
             if self.into is not None and self._file is None:  # an empty body is a body too
@@ -316,6 +321,7 @@ class _Body:
     def close(self) -> None:
         """Close the file, if one was opened."""
         with self._lock:
+            self._closed = True
             if self._file is not None:
                 self._file.close()
 
