@@ -51,6 +51,7 @@ from index.formats import (
     parse_markdown,
     parse_txt,
 )
+from index.formats.dates import clamp_date
 from index.model import Article, Ingested, Skipped, SourceFile
 from index.spool import Spool
 
@@ -119,6 +120,7 @@ def read_sources(
     seen_ids: set[str] = set()
     seen_texts: set[bytes] = set()
     seen_files: set[tuple[int, int]] = set()
+    read_at = datetime.now(UTC)  # no article is dated more than a day after it was read
     limits = replace(limits_from_env(), timeout=timeout, max_bytes=max_bytes)
     with _FeedFetcher(limits, spool) as fetcher:
         for source in sources:
@@ -131,7 +133,7 @@ def read_sources(
                     if isinstance(item, Problem):
                         result.skipped.append(Skipped(document.where, item.line, item.reason))
                         continue
-                    article = _article(item, document.where)
+                    article = _article(item, document.where, read_at)
                     fingerprint = hashlib.sha256(_normalized(article.text)).digest()
                     if article.id in seen_ids or fingerprint in seen_texts:
                         result.duplicates += 1
@@ -142,8 +144,11 @@ def read_sources(
     return result
 
 
-def _article(draft: Draft, where: str) -> Article:
-    """Give a draft its stable id (its own, else a hash of title and text) and its path."""
+def _article(draft: Draft, where: str, read_at: datetime) -> Article:
+    """Give a draft its stable id (its own, else a hash of title and text) and its path.
+
+    A date more than a day after `read_at` (a feed's 2099) becomes `read_at` (`clamp_date`).
+    """
     article_id = draft.id
     if not article_id:
         article_id = hashlib.sha256(_normalized(f"{draft.title}\n{draft.text}")).hexdigest()[:16]
@@ -152,7 +157,7 @@ def _article(draft: Draft, where: str) -> Article:
         title=draft.title,
         text=draft.text,
         source=draft.source,
-        date=draft.date,
+        date=clamp_date(draft.date, read_at),
         url=draft.url,
         path=where,
     )
