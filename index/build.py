@@ -38,6 +38,7 @@ from index.embedding import MINILM_INT8, QuantizedVectors, SentenceEncoder, load
 from index.ingest import read_sources
 from index.model import Article, Ingested, Skipped, counted
 from index.sentences import split_sentences
+from index.spool import Spool
 from index.store import GenerationWriter, exclusive_writer
 from index.vectors import SentenceVectors, content_keys, embedding_text, model_name
 
@@ -205,6 +206,7 @@ def build_index(
     embedding_progress: EmbeddingProgress | None = None,
     full: bool = True,
     remove: Sequence[str | Path] = (),
+    fetch_feeds: bool = True,
 ) -> BuildReport:
     """Read `sources` into the archive `index_dir` holds, and commit it if it checks out.
 
@@ -223,6 +225,8 @@ def build_index(
         embedding_progress: Called once with the number of sentences to embed, if any.
         full: Index the whole archive again; else append what changed (`build_from_articles`).
         remove: Sources to forget, with their articles.
+        fetch_feeds: Fetch every feed now (conditionally) into the spool; False reads what
+            the bot's poller spooled (`index.ingest.read_sources`'s `fresh`).
 
     Raises:
         index.store.BuildRunningError: Another build is writing into `index_dir`.
@@ -233,7 +237,7 @@ def build_index(
     read = [s for s in dict.fromkeys(canonical_source(s) for s in sources) if s not in removing]
     with exclusive_writer(index_dir):  # before reading: a second build fails at once
         stored = archiving.read_stored(index_dir)
-        ingested = read_sources(read)
+        ingested = read_sources(read, spool=Spool.of(index_dir), fresh=fetch_feeds)
         merged = archiving.merge(
             stored, ingested, read, removing, retention=settings.retention, now=datetime.now(UTC)
         )

@@ -94,6 +94,13 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
         metavar="SOURCE",
         help="forget a source and remove its articles (repeatable)",
     )
+    index.add_argument(
+        "--spooled",
+        action="store_true",
+        help="read feeds as the bot's poller last fetched them into the index folder's spool, "
+        "fetching only those not yet spooled or due (the bot's builds use it); by default every "
+        "feed is fetched now, conditionally",
+    )
     _add_index_dir(index)
     index.add_argument(
         "--workers", type=int, default=0, help="processes for analysis (default: one per core)"
@@ -199,7 +206,12 @@ def run_index(args: argparse.Namespace) -> int:
     """Bring the index up to date with its sources, print a summary; exit 1 when refused."""
     index_dir: Path = args.index_dir or default_index_dir()
     report = index_sources(
-        args.sources, index_dir, args.workers, full=args.full, remove=args.remove
+        args.sources,
+        index_dir,
+        args.workers,
+        full=args.full,
+        remove=args.remove,
+        fetch_feeds=not args.spooled,
     )
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
@@ -227,6 +239,7 @@ def index_sources(
     *,
     full: bool = True,
     remove: Sequence[str] = (),
+    fetch_feeds: bool = True,
 ) -> BuildReport:
     """Choose the sources, check the new ones, and build with a progress bar on a terminal.
 
@@ -270,6 +283,7 @@ def index_sources(
             embedding_progress=(lambda total: bars("sentences embedded", total)) if bars else None,
             full=full,
             remove=remove,
+            fetch_feeds=fetch_feeds,
         )
     except StoreError as exc:  # another build is running
         raise UsageError(str(exc)) from None
