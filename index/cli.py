@@ -39,7 +39,7 @@ from index.config import (
 )
 from index.excerpts import shown_passage
 from index.model import Answer, Findings
-from index.names import listed
+from index.names import caveat, listed
 from index.search import MIN_COVERAGE, WEAK_COVERAGE, NewsIndex
 from index.store import IndexMissingError, StoreError
 from index.timeframe import TIMEZONE_ENV, Period, period_between, timezone_from_env
@@ -353,11 +353,12 @@ def run_ask(args: argparse.Namespace) -> int:
                 "answers": [a.to_json() for a in found.answers],
                 "period": found.period.to_json() if found.period else None,
                 "missing_names": list(found.missing_names),
+                "closest": [a.to_json() for a in found.closest],
             }
             print(json.dumps(payload, ensure_ascii=False), flush=True)
         else:
             print_answers(question, found, sys.stdout, several=args.question == "-")
-            if found.closest_exist:
+            if found.closest_exist and not found.closest:
                 print(f"(Weak matches exist: add --min-coverage {WEAK_COVERAGE} to see them.)")
     return EXIT_OK
 
@@ -455,16 +456,17 @@ def print_answers(question: str, found: Findings, out: TextIO, *, several: bool)
     """Print answers for a person: the period asked about, each passage, then its source.
 
     Passages are shown as the bot shows them, cut around their best sentence
-    (`index.excerpts.shown_passage`); `--json` has them whole.
+    (`index.excerpts.shown_passage`); `--json` has them whole. A question refused for names no
+    article mentions gets its closest passages under the caveat that names them.
     """
     width = min(shutil.get_terminal_size((100, 24)).columns, 100)
-    answers = found.answers
+    answers = found.answers or found.closest
     if several:
         print(f"? {question}", file=out)
-    if found.period is not None and answers:
+    if found.period is not None and found.answers:
         print(f"({period_note(found)})", file=out)
-    if not answers:
-        print(nothing_found(found), file=out)
+    if not found.answers:
+        print(caveat(found.missing_names) if found.closest else nothing_found(found), file=out)
     for n, answer in enumerate(answers, 1):
         body = textwrap.fill(
             shown_passage(answer), width=width, initial_indent=f"{n}. ", subsequent_indent="   "

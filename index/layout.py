@@ -46,7 +46,8 @@ from index.postings import BLOCK, SHARD_BITS, Postings
 FORMAT_NAME = "newsbot-index"
 # 4: the header carries every file's size and xxHash64. 5: segments (`index.segments`).
 # 6: the index is an archive: article bodies (`bodies.bin`), each article's origin and first
-# sighting, the sources it remembers (header "sources").
+# sighting, the sources it remembers (header "sources"); accents folded by the analyzer
+# (`index.analysis.fold`: the terms of an older index differ).
 FORMAT_VERSION = 6
 
 HEADER = "index.json"

@@ -168,7 +168,11 @@ class Findings:
         best_coverage: The highest BM25 coverage of the question's ideal score among the
             candidates (None: BM25 alone, whose `floor` says the same).
         missing_names: The names the question asks about that the best answer's article
-            never mentions (`index.names`); the question is then not answered.
+            never mentions (`index.names`); the question is then not answered (`answers` is
+            empty) and `closest` may hold the passages shown with that caveat.
+        closest: With `missing_names`, the passages that would have answered but for the
+            missing names, best first (empty when the rest of the evidence is weak too): shown
+            as "No article mentions Japan; the closest:".
         period: The stretch of time the answers were restricted to (`index.timeframe`), or
             None when the whole index answered.
         headlines: The question asked only for a period ("what happened yesterday?"): the
@@ -185,6 +189,7 @@ class Findings:
     best_similarity: float | None = None
     best_coverage: float | None = None
     missing_names: tuple[str, ...] = ()
+    closest: tuple[Answer, ...] = ()
     period: Period | None = None
     headlines: bool = False
     elsewhere: bool = False
