@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import xxhash
 
-from index import layout, segments, store
+from index import boilerplate, layout, segments, store
 from index.analysis import Analyzer, AnalyzerSettings
 from index.bm25 import BM25Index, BM25Params
 from index.embedding import MINILM_INT8, QuantizedVectors, SentenceEncoder, load_encoder, quantize
@@ -248,6 +248,7 @@ def _build(
         write_articles(writer.folder, articles)
         if embedding.vectors is not None:
             embedding.vectors.save(writer.folder)
+        boilerplate.save_flags(writer.folder, settings.analyzer)
         folder = writer.commit(
             generation_header(
                 writer.folder,

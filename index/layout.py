@@ -14,6 +14,9 @@ The writer (`index.build`, `index.bm25.BM25Index.save`) and the readers (`index.
     articles.jsonl         article metadata, one JSON object a line
     article_offsets.npy    byte offset of each line of articles.jsonl, and the end
     article_dates.json     each article's date (or null), by article row: read whole at load
+    sentence_flags.npy     per sentence row, what it is when it says nothing of its own
+                           (sign-off, table row, fragment...: `index.boilerplate`)
+    sentence_lines.npy     per sentence row, the hash of its line as repeated lines are counted
     vector_codes.npy ... vector_keys.npy
                            sentence vectors, when the encoder was available (`index.vectors`)
 
@@ -42,7 +45,8 @@ from index.postings import BLOCK, SHARD_BITS, Postings
 
 FORMAT_NAME = "newsbot-index"
 # 4: the header carries every file's size and xxHash64. 5: segments (`index.segments`).
-FORMAT_VERSION = 5
+# 6: each sentence row's boilerplate flags (`index.boilerplate`).
+FORMAT_VERSION = 6
 
 HEADER = "index.json"
 BM25_META = "bm25.json"
@@ -78,6 +82,9 @@ DTYPES: dict[str, tuple[type[np.generic], ...]] = {
     "article_keys": (np.uint64,),
     "article_ids": (np.uint64,),
     "doc_freq": (np.int64,),
+    # What each sentence row is when it says nothing of its own (`index.boilerplate`): bits.
+    "sentence_flags": (np.uint8,),
+    "sentence_lines": (np.uint64,),
     # Sentence vectors (`index.vectors`), optional: a generation has all four or none.
     "vector_codes": (np.int8,),
     "vector_scales": (np.float32,),

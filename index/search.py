@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index import layout, passages
+from index import boilerplate, layout, passages
 from index.analysis import Analyzer, AnalyzerSettings
 from index.archive import Archive, newest_first_key
 from index.bm25 import term_weights
@@ -26,6 +26,7 @@ from index.fusion import (
     fuse,
     is_answered,
     newer_first_on_ties,
+    with_content,
 )
 from index.model import Answer, Article, Findings, Hit
 from index.names import ArticleWords, countries, missing_names, question_names
@@ -105,6 +106,7 @@ class NewsIndex:
         archive: Archive,
         vectors: SentenceVectors | None = None,
         encoder: SentenceEncoder | None = None,
+        says_nothing: FlagArray | None = None,
     ) -> None:
         self.folder = folder
         self.header = header
@@ -125,6 +127,13 @@ class NewsIndex:
         self._article_words = functools.lru_cache(maxsize=ARTICLE_WORDS_CACHE)(
             self._read_article_words
         )
+        # Rows that are never an answer's best sentence (`index.boilerplate`), and the live rows
+        # that may be: the vectors rank only those.
+        self.says_nothing = (
+            says_nothing if says_nothing is not None else np.zeros(bm25.n_rows, dtype=bool)
+        )
+        live = archive.live_sentences
+        self._rankable = ~self.says_nothing if live is None else live & ~self.says_nothing
         # By the zone's name: `datetime.UTC` and `ZoneInfo("UTC")` are one zone, not two.
         self._spans_by_zone: dict[str, tuple[SecondsArray, SecondsArray]] = {}
 
@@ -155,7 +164,8 @@ class NewsIndex:
             if vectors is not None:
                 layout.check_count("sentences (vector_scales.npy)", vectors.n_rows, bm25.n_rows)
             encoder = shared_encoder() if vectors is not None else None
-            index = cls(folder, header, bm25, archive, vectors, encoder)
+            says_nothing = boilerplate.load_flags(folder, bm25.n_rows)
+            index = cls(folder, header, bm25, archive, vectors, encoder, says_nothing)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexFormatError(
                 f"index at {folder} is damaged ({exc}); run `newsbot index` to rebuild it"
@@ -356,7 +366,11 @@ class NewsIndex:
             return found
         ideal = self.ideal_score(q)
         wanted = offset + k
-        hits = self.search(q, max(4 * wanted, 20), within)
+        hits = [
+            h
+            for h in self.search(q, max(4 * wanted, 20), within)
+            if not self.says_nothing[h.sentence]
+        ]
         if not hits:
             return found
         if hits[0].score < min_coverage * ideal:
@@ -391,7 +405,12 @@ class NewsIndex:
         named, missing = self._naming(question, ranked)
         judged = named or ranked  # the evidence of what would be shown
         best_similarity = max(c.similarity for c in judged)
-        best_coverage = coverage(max(c.bm25 for c in judged), ideal)
+        # BM25 coverage is evidence only from a sentence the vectors do not call unrelated: "Who
+        # won the Super Bowl?" covered half its ideal score with "super computers" (cosine 0.08).
+        best_coverage = coverage(
+            max((c.bm25 for c in judged if c.similarity >= fusion.weak_similarity), default=0.0),
+            ideal,
+        )
         found = replace(
             found,
             best_similarity=best_similarity,
@@ -429,20 +448,25 @@ class NewsIndex:
         depth: int,
         within: FlagArray | None = None,
     ) -> list[Candidate]:
-        """The union of BM25's and the vectors' best `depth` sentences, with both scores each."""
+        """The union of BM25's and the vectors' best `depth` sentences, with both scores each.
+
+        Sentences that say nothing of their own (`index.fusion.with_content`) are left out: the
+        vectors do not rank them, and BM25's are dropped.
+        """
         assert self.vectors is not None
         bm25_rows, bm25_scores = self.bm25.top_k(q.known, depth, within)
-        dense_rows, _ = self.vectors.top_k(query, depth, within=self._live(within))
+        dense_rows, _ = self.vectors.top_k(query, depth, within=self._rankable_within(within))
         scores = dict(zip(bm25_rows.tolist(), bm25_scores.tolist(), strict=True))
         rows = list(dict.fromkeys([*bm25_rows.tolist(), *dense_rows.tolist()]))
         if not rows:
             return []
         cosines = self.vectors.similarities(query, np.asarray(rows, dtype=np.int64))
         term_ids = self.bm25.rarest(self.bm25.query_terms(q.known))
-        return [
+        candidates = [
             Candidate(row, scores[row] if row in scores else self._bm25_of(row, term_ids), float(c))
             for row, c in zip(rows, cosines.tolist(), strict=True)
         ]
+        return with_content(candidates, self.says_nothing)
 
     def _bm25_of(self, row: int, term_ids: list[int]) -> float:
         """Return rank_bm25's score of sentence `row` for the scored query terms `term_ids`.
@@ -470,9 +494,12 @@ class NewsIndex:
                 total += float(weight[0])
         return total
 
-    def _live(self, within: FlagArray | None) -> FlagArray | None:
-        """Return `within` (flags of live rows only: `sentences_in`), else the live rows."""
-        return self.archive.live_sentences if within is None else within
+    def _rankable_within(self, within: FlagArray | None) -> FlagArray:
+        """Return the rows the vectors rank: live, saying something, and flagged in `within`.
+
+        `within` flags live rows only (`sentences_in`).
+        """
+        return self._rankable if within is None else within & ~self.says_nothing
 
     def _naming(
         self, question: str, ranked: list[Candidate]
@@ -545,7 +572,11 @@ class NewsIndex:
         answers = []
         for article in newest:
             first, last = self.article_rows(article)
-            rows = [r for r in range(first, last + 1) if not passages.is_heading(self.sentence(r))]
+            rows = [
+                r
+                for r in range(first, last + 1)
+                if not passages.is_heading(self.sentence(r)) and not self.says_nothing[r]
+            ]
             lead = rows[: max(LEAD_SENTENCES, context)] or [first]
             answers.append(
                 Answer(
