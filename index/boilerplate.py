@@ -14,8 +14,6 @@ words, and each kind has a bit in the flags stored per sentence row (`sentence_f
 - `TABLE`: a line without closing punctuation of which numbers make `TABLE_NUMBERS` of the
   words or more ("Shr 12 cts vs 10 cts", "Net 1,247,000 vs profit 454,000"), or with it,
   `TABLE_NUMBERS_STOPPED`;
-- `QUESTION`: a sentence that asks (an interviewer's question, a rhetorical one): it tells
-  nothing;
 - `ASIDE`: a line wholly within parentheses or brackets, not closed by a stop of its own
   (credits, "(Reporting by ...)", "[Photo: ...]");
 - `BORROWED`: no analyzed term beyond its headline's (a lead repeating the headline, "It said.");
@@ -42,7 +40,7 @@ import numpy as np
 import numpy.typing as npt
 import xxhash
 
-from index import layout
+from index import layout, store
 from index.analysis import Analyzer, AnalyzerSettings
 from index.passages import is_heading
 
@@ -51,7 +49,6 @@ TABLE = 2
 ASIDE = 4
 BORROWED = 8
 REPEATED = 16
-QUESTION = 32
 
 # A line without closing punctuation of fewer words is a label, not a statement.
 FRAGMENT_WORDS = 5
@@ -75,7 +72,11 @@ _STOPS = tuple(".!?…")
 
 
 def shape_flags(sentence: str) -> int:
-    """Return the `FRAGMENT`, `TABLE`, `ASIDE` and `QUESTION` bits of a sentence, by its shape."""
+    """Return the `FRAGMENT`, `TABLE` and `ASIDE` bits of one sentence, by its shape alone.
+
+    An interviewer's question is not flagged: it is what a reader's question matches, and its
+    passage holds the answer after it (flagging questions cost 2 of 196 dev questions' Hit@3).
+    """
     text = sentence.strip()
     words = text.split()
     lettered = sum(1 for w in words if _LETTERS.search(w))
@@ -87,8 +88,6 @@ def shape_flags(sentence: str) -> int:
         share = TABLE_NUMBERS if is_heading(text) else TABLE_NUMBERS_STOPPED
         if numbers >= 1 and numbers >= share * len(words):
             flags |= TABLE
-    if text.rstrip("\"'”’»").endswith("?"):
-        flags |= QUESTION
     if _is_aside(text):
         flags |= ASIDE
     return flags
@@ -196,12 +195,13 @@ def save_flags(folder: Path, settings: AnalyzerSettings, previous: Path | None =
     """Store the flags of every sentence row of the generation written in `folder`.
 
     Called once the archive of `folder` is complete (and its `dead_rows.npy`, if any), by a
-    full build and by an update alike. An update passes its `previous` generation: articles it
-    holds with the same content key, analyzed alike, keep their rows' flags and line hashes
-    (analyzing a sentence costs about 40 µs: 40 s at 1M); the others are computed. A full build
-    computes every row, so that a change of these rules (with the index format's version) takes
-    effect. `REPEATED` is counted again over the whole generation either way (docs/quality.md,
-    "Wire text", for the cost).
+    full build and by an update alike, with the `previous` (current) generation if any: articles
+    it holds with the same content key, of the same format version and analyzed alike, keep
+    their rows' flags and line hashes; the others are computed (about 120 µs a sentence on a
+    busy core: 2 minutes at 1M, paid once). A change of these rules must bump
+    `index.layout.FORMAT_VERSION`, so that nothing computed by the old ones is reused.
+    `REPEATED` is then counted again over the whole generation (2.6 s for an update at 1M:
+    docs/quality.md, "Wire text").
     """
     archive = _ArchiveText(folder)
     n_rows = len(archive.offsets) - 1
@@ -224,6 +224,14 @@ def save_flags(folder: Path, settings: AnalyzerSettings, previous: Path | None =
     layout.save_array(folder, "sentence_lines", lines)
 
 
+def previous_generation(index_dir: Path) -> Path | None:
+    """Return the current generation of `index_dir`, whose flags a build may reuse, or None."""
+    try:
+        return store.current_generation(index_dir)
+    except store.StoreError:
+        return None
+
+
 def _reuse(
     previous: Path | None,
     settings: AnalyzerSettings,
@@ -237,7 +245,9 @@ def _reuse(
         return list(range(n_articles))
     try:
         header = json.loads((previous / layout.HEADER).read_text(encoding="utf-8"))
-        if header.get("analyzer") != json.loads(json.dumps(asdict(settings))):
+        # Flags of another format may follow other rules (a change of them bumps the format).
+        same_rules = header.get("format_version") == layout.FORMAT_VERSION
+        if not same_rules or header.get("analyzer") != json.loads(json.dumps(asdict(settings))):
             return list(range(n_articles))
         old_keys = np.asarray(layout.load_array(previous, "article_keys"))
         old_first = np.asarray(layout.load_array(previous, "article_first"))

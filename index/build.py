@@ -248,7 +248,9 @@ def _build(
         write_articles(writer.folder, articles)
         if embedding.vectors is not None:
             embedding.vectors.save(writer.folder)
-        boilerplate.save_flags(writer.folder, settings.analyzer)
+        boilerplate.save_flags(
+            writer.folder, settings.analyzer, boilerplate.previous_generation(index_dir)
+        )
         folder = writer.commit(
             generation_header(
                 writer.folder,
