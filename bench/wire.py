@@ -8,7 +8,9 @@ vectors, reusing that folder across runs (a rebuild embeds only new text), then 
   `len // 40`-th story with a headline of three words or more, in file order);
 - `offtopic`: `OFFTOPIC`, questions about sport, recipes, gadgets and celebrities that a business
   newswire of 1987, Wikinews and the seed do not answer;
-- the dev split (`bench/questions/dev.jsonl`; never test.jsonl), as `bench/quality.py` scores it.
+- the dev split (`bench/questions/dev.jsonl`; never test.jsonl), as `bench/quality.py` scores it;
+
+and scores the index's flags against 200 Reuters sentences labelled by hand (`LABELS`).
 
 The Reuters stories are the first `REUTERS_STORIES` with a body in file order, plus those the dev
 questions name. For each first answer it prints the sentence and whether `index.boilerplate`
@@ -50,6 +52,7 @@ from index.search import NewsIndex  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "wire"
 DEV = ROOT / "bench" / "questions" / "dev.jsonl"
+LABELS = ROOT / "bench" / "boilerplate_labels.json"
 REUTERS_STORIES = 2766
 HEADLINE_QUESTIONS = 40
 OFFTOPIC = (
@@ -87,7 +90,11 @@ def wire_articles(dev: Sequence[DevQuestion]) -> tuple[Ingested, list[Article]]:
 
 
 def headline_questions(reuters: Sequence[Article]) -> list[str]:
-    """Return "what is the news about <headline>?" for `HEADLINE_QUESTIONS` spread stories."""
+    """Return "what is the news about <headline>?" for `HEADLINE_QUESTIONS` spread stories.
+
+    Every `len // HEADLINE_QUESTIONS`-th story (every 69th of the 2,783) whose headline has three
+    words or more, the headline in lower case.
+    """
     titled = [a for a in reuters if len(a.title.split()) >= 3]
     step = max(1, len(titled) // HEADLINE_QUESTIONS)
     return [f"what is the news about {a.title.lower()}?" for a in titled[::step]][
@@ -141,6 +148,29 @@ def report_asked(
     }
 
 
+def flag_accuracy(index: NewsIndex) -> dict[str, object]:
+    """Print and return the precision and recall of the index's flags on `LABELS` (by hand)."""
+    labels = json.loads(LABELS.read_text(encoding="utf-8"))["labels"]
+    first_row = {
+        index.article(a).id: index.article_rows(a)[0] for a in range(index.archive.n_articles)
+    }
+    tp = fp = fn = 0
+    for article_id, position, boilerplate in labels:
+        row = first_row[article_id] + position
+        flagged = bool(index.says_nothing[row])
+        tp += flagged and boilerplate
+        fp += flagged and not boilerplate
+        fn += boilerplate and not flagged
+        if flagged != boilerplate:
+            print(f"  {'missed' if boilerplate else 'wrongly flagged'}: {index.sentence(row)!r}")
+    precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
+    print(
+        f"flags on {len(labels)} hand-labelled Reuters sentences ({tp + fn} boilerplate): "
+        f"precision {precision:.3f}, recall {recall:.3f}"
+    )
+    return {"labelled": len(labels), "precision": precision, "recall": recall}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT, help="index and results folder")
@@ -155,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         print(report.summary())
     index = NewsIndex.load(index_dir)
     print(f"Index: {index.n_articles} articles, {index.n_sentences:,} sentences")
-    results: dict[str, object] = {}
+    results: dict[str, object] = {"flags": flag_accuracy(index)}
     for label, questions in (
         ("headline", headline_questions(reuters)),
         ("offtopic", list(OFFTOPIC)),
