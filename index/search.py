@@ -366,11 +366,7 @@ class NewsIndex:
             return found
         ideal = self.ideal_score(q)
         wanted = offset + k
-        hits = [
-            h
-            for h in self.search(q, max(4 * wanted, 20), within)
-            if not self.says_nothing[h.sentence]
-        ]
+        hits = self.search(q, max(4 * wanted, 20), within)
         if not hits:
             return found
         if hits[0].score < min_coverage * ideal:
@@ -378,8 +374,27 @@ class NewsIndex:
             return replace(found, closest_exist=closest)
         hits = [h for h in hits if h.score >= min_coverage / 2 * ideal]
         ranked = self._newer_first([Candidate(h.sentence, h.score, 0.0) for h in hits])
-        hits = [Hit(c.row, c.bm25) for c in ranked]
+        hits = self._said([Hit(c.row, c.bm25) for c in ranked], context)
         return replace(found, answers=tuple(self._passages(q, hits, offset, wanted, context)))
+
+    def _said(self, hits: list[Hit], context: int) -> list[Hit]:
+        """`hits` with each one that says nothing of its own replaced by a neighbour that does.
+
+        BM25 alone sees no title: a heading or a label matching the question's words ("Fishing")
+        is lexical evidence for the sentences it introduces, so the first of those within
+        `context` rows (after it, else before it) in its article answers, at its score; a hit
+        with none is dropped (`index.boilerplate`).
+        """
+        said: dict[int, Hit] = {}
+        for hit in hits:
+            row = hit.sentence
+            if self.says_nothing[row]:
+                first, last = self.archive.article_rows(self.archive.article_of(row))
+                near = [*range(row + 1, row + context + 1), *range(row - 1, row - context - 1, -1)]
+                row = next((r for r in near if first <= r <= last and not self.says_nothing[r]), -1)
+            if row >= 0 and row not in said:
+                said[row] = Hit(row, hit.score)
+        return list(said.values())
 
     def _ask_semantic(
         self,

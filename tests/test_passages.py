@@ -103,6 +103,13 @@ def test_a_heading_is_never_the_hit(sectioned: NewsIndex) -> None:
         assert all(a.sentence != "Fishing" for a in answers)
 
 
+def test_bm25_alone_answers_a_heading_with_the_sentence_it_introduces(
+    sectioned: NewsIndex,
+) -> None:
+    (answer,) = sectioned.ask("fishing", 1, lexical_only=True).answers
+    assert answer.sentence == "The herring quota was cut for the third year running."
+
+
 def test_a_heading_before_a_sentence_is_set_off_by_a_dash() -> None:
     assert passages.join(["Fishing", "The herring quota was cut."]) == (
         "Fishing — The herring quota was cut."
