@@ -207,3 +207,44 @@ def test_flags_are_reused_only_from_a_generation_of_the_same_format(tmp_path: Pa
         FRAGMENT,
         TABLE | FRAGMENT,
     }
+
+
+def test_flags_follow_the_rows_through_a_compaction(tmp_path: Path) -> None:
+    # Two of five stories removed: over a quarter of the rows dead, so the update compacts.
+    build_from_articles(WIRE, tmp_path / "updated")
+    report = build_from_articles(WIRE[2:], tmp_path / "updated", full=False)
+    build_from_articles(WIRE[2:], tmp_path / "full")
+    updated = NewsIndex.load(tmp_path / "updated")
+    assert report.removed == 2 and updated.archive.live_sentences is None  # compacted
+    full = NewsIndex.load(tmp_path / "full")
+    assert updated.says_nothing.tolist() == full.says_nothing.tolist()
+    assert [updated.sentence(r) for r in np.flatnonzero(updated.says_nothing)] == [
+        "Shr 12 cts vs 10 cts",
+        "Net 1,247,000 vs 986,000",
+        "Reuter",
+        "Reuter",
+        "Reuter",
+    ]
+
+
+def test_a_line_repeated_once_an_update_adds_articles_is_flagged_in_every_article(
+    tmp_path: Path,
+) -> None:
+    stories = [
+        Article(
+            id=f"feed-{i}",
+            title=f"{name} harbour news",
+            text=f"The harbour of {name} reopened after the storm.\n\nRead the full story at Feed.",
+            source="Feed",
+        )
+        for i, name in enumerate(NAMES[:REPEAT_ARTICLES])
+    ]
+    folder = tmp_path / "index"
+    build_from_articles(stories[:-1], folder)  # one article short of repeated
+    assert not NewsIndex.load(folder).says_nothing.any()
+    build_from_articles(stories, folder, full=False)
+    news = NewsIndex.load(folder)
+    assert [news.sentence(r) for r in np.flatnonzero(news.says_nothing)] == [
+        "Read the full story at Feed."
+    ] * REPEAT_ARTICLES
+    assert set(layout.load_array(news.folder, "sentence_flags").tolist()) == {0, REPEATED}
