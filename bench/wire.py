@@ -10,7 +10,7 @@ vectors, reusing that folder across runs (a rebuild embeds only new text), then 
   newswire of 1987, Wikinews and the seed do not answer;
 - the dev split (`bench/questions/dev.jsonl`; never test.jsonl), as `bench/quality.py` scores it;
 
-and scores the index's flags against 200 Reuters sentences labelled by hand (`LABELS`).
+and scores the index's flags against 300 Reuters sentences labelled by hand (`LABELS`).
 
 The Reuters stories are the first `REUTERS_STORIES` with a body in file order, plus those the dev
 questions name. For each first answer it prints the sentence and whether `index.boilerplate`
@@ -149,26 +149,34 @@ def report_asked(
 
 
 def flag_accuracy(index: NewsIndex) -> dict[str, object]:
-    """Print and return the precision and recall of the index's flags on `LABELS` (by hand)."""
-    labels = json.loads(LABELS.read_text(encoding="utf-8"))["labels"]
+    """Print and return the precision and recall of the index's flags on `LABELS` (by hand).
+
+    Both samples: `labels` (200 sentences) and `heldout` (100 more, labelled after a rule was
+    drawn from the first sample's misses).
+    """
+    samples = json.loads(LABELS.read_text(encoding="utf-8"))
     first_row = {
         index.article(a).id: index.article_rows(a)[0] for a in range(index.archive.n_articles)
     }
-    tp = fp = fn = 0
-    for article_id, position, boilerplate in labels:
-        row = first_row[article_id] + position
-        flagged = bool(index.says_nothing[row])
-        tp += flagged and boilerplate
-        fp += flagged and not boilerplate
-        fn += boilerplate and not flagged
-        if flagged != boilerplate:
-            print(f"  {'missed' if boilerplate else 'wrongly flagged'}: {index.sentence(row)!r}")
-    precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
-    print(
-        f"flags on {len(labels)} hand-labelled Reuters sentences ({tp + fn} boilerplate): "
-        f"precision {precision:.3f}, recall {recall:.3f}"
-    )
-    return {"labelled": len(labels), "precision": precision, "recall": recall}
+    results: dict[str, object] = {}
+    for name in ("labels", "heldout"):
+        tp = fp = fn = 0
+        for article_id, position, boilerplate in samples[name]:
+            row = first_row[article_id] + position
+            flagged = bool(index.says_nothing[row])
+            tp += flagged and boilerplate
+            fp += flagged and not boilerplate
+            fn += boilerplate and not flagged
+            if flagged != boilerplate:
+                what = "missed" if boilerplate else "wrongly flagged"
+                print(f"  {name}, {what}: {index.sentence(row)!r}")
+        precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
+        print(
+            f"flags on {len(samples[name])} hand-labelled Reuters sentences ({name}, "
+            f"{tp + fn} boilerplate): precision {precision:.3f}, recall {recall:.3f}"
+        )
+        results[name] = {"n": len(samples[name]), "precision": precision, "recall": recall}
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,8 @@ words, and each kind has a bit in the flags stored per sentence row (`sentence_f
   letters ("12 mths", "Read more", "Record March 13", a dateline, a byline, a heading);
 - `TABLE`: a line without closing punctuation of which numbers make `TABLE_NUMBERS` of the
   words or more ("Shr 12 cts vs 10 cts", "Net 1,247,000 vs profit 454,000"), or with it,
-  `TABLE_NUMBERS_STOPPED`;
+  `TABLE_NUMBERS_STOPPED`; and a short line without it right beside a table row ("Oper shr
+  profit six cts vs loss two cts");
 - `ASIDE`: a line wholly within parentheses or brackets, not closed by a stop of its own
   (credits, "(Reporting by ...)", "[Photo: ...]");
 - `BORROWED`: no analyzed term beyond its headline's (a lead repeating the headline, "It said.");
@@ -56,6 +57,8 @@ FRAGMENT_WORDS = 5
 # with it, when they are `TABLE_NUMBERS_STOPPED` ("Bread wheat prev 1,655.8, Feb 872.0, ...").
 TABLE_NUMBERS = 0.25
 TABLE_NUMBERS_STOPPED = 0.4
+# A line without closing punctuation beside a table row, of fewer words, is a row too.
+TABLE_NEIGHBOUR_WORDS = 12
 # A line is boilerplate of its source when it recurs in this many of its articles and this share.
 REPEAT_ARTICLES = 20
 REPEAT_SHARE = 0.05
@@ -146,10 +149,36 @@ def article_flags(
             flags.append(0)
             continue
         title_terms = set(analyzer.terms(title))
-        for sentence in article:
-            borrowed = set(analyzer.terms(sentence)) <= title_terms
-            flags.append(shape_flags(sentence) | (BORROWED if borrowed else 0))
+        own = [
+            shape_flags(s) | (BORROWED if set(analyzer.terms(s)) <= title_terms else 0)
+            for s in article
+        ]
+        flags.extend(_within_tables(article, own))
     return np.asarray(flags, dtype=np.uint8)
+
+
+def _within_tables(sentences: Sequence[str], flags: list[int]) -> list[int]:
+    """Return `flags` with the short unpunctuated lines between table rows flagged `TABLE`.
+
+    A table row whose numbers are spelled out ("Oper shr profit six cts vs loss two cts") is
+    found by its place: a line without closing punctuation, under `TABLE_NEIGHBOUR_WORDS` words,
+    right before or after a table row. Repeated until no row changes, so a run of them is found.
+    """
+    flags = list(flags)
+    changed = True
+    while changed:
+        changed = False
+        for i, sentence in enumerate(sentences):
+            beside = [flags[j] for j in (i - 1, i + 1) if 0 <= j < len(flags)]
+            if (
+                not flags[i] & TABLE
+                and any(f & TABLE for f in beside)
+                and is_heading(sentence)
+                and len(sentence.split()) < TABLE_NEIGHBOUR_WORDS
+            ):
+                flags[i] |= TABLE
+                changed = True
+    return flags
 
 
 def line_hashes(sentences: Sequence[str]) -> npt.NDArray[np.uint64]:

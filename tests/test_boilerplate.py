@@ -248,3 +248,16 @@ def test_a_line_repeated_once_an_update_adds_articles_is_flagged_in_every_articl
         "Read the full story at Feed."
     ] * REPEAT_ARTICLES
     assert set(layout.load_array(news.folder, "sentence_flags").tolist()) == {0, REPEATED}
+
+
+def test_a_table_row_with_its_numbers_spelled_out_is_found_beside_the_others() -> None:
+    table = [
+        "Acme Corp said its fourth quarter profit rose on higher sales.",
+        "Oper shr profit six cts vs loss two cts",
+        "Shr 12 cts vs 10 cts",
+        "Sales fell in Europe, the company said.",
+    ]
+    flags = article_flags(["ACME CORP 4TH QTR NET"], [table], ANALYZER).tolist()
+    assert [bool(f & TABLE) for f in flags] == [False, True, True, False]
+    # Alone, with no table row beside it, the line is not a table row.
+    assert not shape_flags("Oper shr profit six cts vs loss two cts") & TABLE
