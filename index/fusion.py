@@ -62,6 +62,8 @@ class Fusion:
         weak_similarity: Best cosine from which, when unanswered (and BM25 coverage reaches
             its own weak floor), the closest passages are still offered as weak matches.
         depth: Candidates taken from each of BM25 and the vectors.
+        alone_similarity: Cosine from which a sentence sharing no scored term with the question
+            counts as evidence that the news answers it (`own_similarity`).
     """
 
     rule: Rule = "convex"
@@ -71,6 +73,7 @@ class Fusion:
     min_similarity: float = 0.4
     weak_similarity: float = 0.25
     depth: int = 30
+    alone_similarity: float = 0.45
 
 
 # Two answers tie when their BM25 scores differ by at most this share of the larger and their
@@ -157,6 +160,21 @@ def with_content(
     the context of a passage, never its best sentence nor evidence that the news answers.
     """
     return [c for c in candidates if not says_nothing[c.row]]
+
+
+def own_similarity(candidates: Sequence[Candidate], alone: float) -> float:
+    """Return the best cosine that counts as evidence that the news answers the question.
+
+    A sentence's vector is its "title: sentence" (`index.vectors.embedding_text`): one sharing
+    no scored term with the question may owe its cosine to its headline ("What is a good recipe
+    for banana bread?" reached 0.354 with "The bonus was awarded to the Pillsbury Company." under
+    a flour tender's headline). Its cosine counts only from `alone` (the floor before the names
+    check, 0.45); one with a BM25 score counts from the usual floor. On dev it cost no answerable
+    question (docs/quality.md, "Wire text").
+    """
+    return max(
+        (c.similarity for c in candidates if c.bm25 > 0 or c.similarity >= alone), default=0.0
+    )
 
 
 def is_answered(

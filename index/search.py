@@ -26,6 +26,7 @@ from index.fusion import (
     fuse,
     is_answered,
     newer_first_on_ties,
+    own_similarity,
     with_content,
 )
 from index.model import Answer, Article, Findings, Hit
@@ -436,7 +437,13 @@ class NewsIndex:
             if best_similarity < fusion.weak_similarity and not judged[0].bm25:
                 return found
             shown = judged
-        elif not is_answered(best_similarity, best_coverage, not missing, min_coverage, fusion):
+        elif not is_answered(
+            own_similarity(judged, fusion.alone_similarity),
+            best_coverage,
+            not missing,
+            min_coverage,
+            fusion,
+        ):
             # Closest passages are offered only when both signals find something weakly related,
             # as BM25 alone offers them from WEAK_COVERAGE (docs/relevance.md).
             closest = best_similarity >= fusion.weak_similarity and best_coverage >= WEAK_COVERAGE
