@@ -97,6 +97,7 @@ def read_sources(
     timeout: float = FETCH_TIMEOUT,
     max_bytes: int = MAX_BYTES,
     spool: Spool | None = None,
+    fresh: bool = False,
 ) -> Ingested:
     """Read every article from `sources`, each article once.
 
@@ -109,10 +110,16 @@ def read_sources(
         spool: The index's feed spool: a feed is read from it, and fetched (conditionally,
             into it) only when it has no body there or its next check is due. None: every
             feed is fetched, and nothing is kept.
+        fresh: With a spool, fetch every feed now (conditionally: an unchanged feed costs a
+            304), as a person running `newsbot index` expects. False: a body the poller
+            spooled is read as it is until its next check is due (the bot's build child,
+            so that a feed is fetched once, by the poller).
 
     Returns:
-        The articles (repeats by id or by normalized text dropped and counted), the skipped
-        items with reasons, and a manifest of every file and feed read.
+        The articles (repeats by id or by normalized text dropped and counted; each with the
+        source it came from as `origin`, the source as given), the skipped items with reasons,
+        a manifest of every file and feed read, and the sources that failed to read
+        (`Ingested.failed_sources`: a feed URL or a path that gave no article and an error).
     """
     if isinstance(sources, str | Path):
         sources = [sources]
@@ -122,8 +129,9 @@ def read_sources(
     seen_files: set[tuple[int, int]] = set()
     read_at = datetime.now(UTC)  # no article is dated more than a day after it was read
     limits = replace(limits_from_env(), timeout=timeout, max_bytes=max_bytes)
-    with _FeedFetcher(limits, spool) as fetcher:
+    with _FeedFetcher(limits, spool, fresh=fresh) as fetcher:
         for source in sources:
+            origin, drafts = str(source), 0
             if isinstance(source, str) and is_url(source):
                 documents = fetcher.fetch(source, result)
             else:
@@ -133,7 +141,8 @@ def read_sources(
                     if isinstance(item, Problem):
                         result.skipped.append(Skipped(document.where, item.line, item.reason))
                         continue
-                    article = _article(item, document.where, read_at)
+                    drafts += 1
+                    article = _article(item, document, origin, read_at)
                     fingerprint = hashlib.sha256(_normalized(article.text)).digest()
                     if article.id in seen_ids or fingerprint in seen_texts:
                         result.duplicates += 1
@@ -141,17 +150,38 @@ def read_sources(
                     seen_ids.add(article.id)
                     seen_texts.add(fingerprint)
                     result.articles.append(article)
+            if not drafts and _failed(source, result) and origin not in result.failed_sources:
+                result.failed_sources.append(origin)
     return result
 
 
-def _article(draft: Draft, where: str, read_at: datetime) -> Article:
-    """Give a draft its stable id (its own, else a hash of title and text) and its path.
+def _failed(source: str | Path, result: Ingested) -> bool:
+    """Return whether a source that gave no article failed to read (rather than held none).
 
-    A date more than a day after `read_at` (a feed's 2099) becomes `read_at` (`clamp_date`).
+    A feed URL that gave nothing failed (network, HTTP status, a body that is not a feed); a
+    path failed when it could not be read itself (missing, unreadable). A folder read whole but
+    empty is judged by the archive, which knows whether it held articles (`index.archiving`).
     """
-    article_id = draft.id
-    if not article_id:
-        article_id = hashlib.sha256(_normalized(f"{draft.title}\n{draft.text}")).hexdigest()[:16]
+    if isinstance(source, str) and is_url(source):
+        return True
+    where = str(Path(source))
+    return any(s.where == where and s.line is None for s in result.skipped)
+
+
+def _article(draft: Draft, document: _Document, origin: str, read_at: datetime) -> Article:
+    """Give a draft its stable id and its path and origin.
+
+    The id is the draft's own, else a hash of title and text; a feed item's is its feed's
+    address with its GUID (else its link), so that two feeds numbering their items alike keep
+    them all, and no feed can replace another's items by copying their GUIDs. A date more than
+    a day after `read_at` (a feed's 2099) becomes `read_at` (`clamp_date`).
+    """
+    own = draft.id
+    if document.suffix in FEED_SUFFIXES:
+        own = own or draft.url
+    if not own:
+        own = hashlib.sha256(_normalized(f"{draft.title}\n{draft.text}")).hexdigest()[:16]
+    article_id = f"{document.where} {own}" if document.suffix in FEED_SUFFIXES else own
     return Article(
         id=article_id,
         title=draft.title,
@@ -159,7 +189,8 @@ def _article(draft: Draft, where: str, read_at: datetime) -> Article:
         source=draft.source,
         date=clamp_date(draft.date, read_at),
         url=draft.url,
-        path=where,
+        path=document.where,
+        origin=origin,
     )
 
 
@@ -312,9 +343,10 @@ def _why(error: BaseException) -> str:
 class _FeedFetcher:
     """Reads feeds: from the spool when it has them fresh, else fetched within `limits`."""
 
-    def __init__(self, limits: FetchLimits, spool: Spool | None) -> None:
+    def __init__(self, limits: FetchLimits, spool: Spool | None, *, fresh: bool) -> None:
         self.limits = limits
         self.spool = spool
+        self.fresh = fresh
 
     def __enter__(self) -> _FeedFetcher:
         return self
@@ -351,7 +383,12 @@ class _FeedFetcher:
         spooled = spool.feed(url)
         body = spool.body(url) if spooled is not None and spooled.sha256 else None
         now = datetime.now(UTC)
-        if spooled is not None and body is not None and not spooled.state.due(now):
+        if (
+            not self.fresh
+            and spooled is not None
+            and body is not None
+            and not spooled.state.due(now)
+        ):
             return body, spooled.content_type  # the poller has it, and it is not due yet
         state = spooled.state if spooled is not None else FeedState(url)
         if body is None:  # nothing to be "not modified" against

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index import layout, passages
+from index import boilerplate, layout, passages
 from index.analysis import Analyzer, AnalyzerSettings
 from index.archive import Archive
 from index.bm25 import term_weights
@@ -27,9 +27,11 @@ from index.fusion import (
     fuse,
     is_answered,
     newer_first_on_ties,
+    own_similarity,
+    with_content,
 )
 from index.model import Answer, Article, Findings, Hit
-from index.names import ArticleWords, countries, missing_names, question_names
+from index.names import TOLERANT, ArticleWords, countries, missing_names, question_names
 from index.segments import SegmentedBM25, load_segmented
 from index.store import IndexFormatError, current_generation, read_header
 from index.timeframe import Period, article_spans, find_period, timezone_from_env
@@ -46,7 +48,9 @@ MIN_COVERAGE = 0.5
 WEAK_COVERAGE = 0.2
 # How BM25 and the sentence vectors are fused, and the floors of the semantic "nothing relevant"
 # decision: chosen on the development questions (docs/quality.md, docs/relevance.md).
-FUSION = Fusion(rule="dense_first", tie=0.02, min_similarity=0.35)
+# A missing name (`index.names`) refuses unless the best cosine reaches `missing_similarity`:
+# chosen on dev's questions and their typing variants (docs/quality.md, issue #19).
+FUSION = Fusion(rule="dense_first", tie=0.02, min_similarity=0.35, missing_similarity=0.65)
 # What is left of a question asking only for a period ("what happened yesterday?", "any news
 # this morning?") is made of these words (analyzed); it is answered with the period's headlines.
 HEADLINE_WORDS = (
@@ -117,6 +121,7 @@ class NewsIndex:
         archive: Archive,
         vectors: SentenceVectors | None = None,
         encoder: SentenceEncoder | None = None,
+        says_nothing: FlagArray | None = None,
     ) -> None:
         self.folder = folder
         self.header = header
@@ -145,6 +150,13 @@ class NewsIndex:
         self._article_words: BoundedCache[int, ArticleWords] = BoundedCache(
             ARTICLE_WORDS_CACHE, ARTICLE_WORDS_CACHE_BYTES, _article_words_bytes
         )
+        # Rows that are never an answer's best sentence (`index.boilerplate`), and the live rows
+        # that may be: the vectors rank only those.
+        self.says_nothing = (
+            says_nothing if says_nothing is not None else np.zeros(bm25.n_rows, dtype=bool)
+        )
+        live = archive.live_sentences
+        self._rankable = ~self.says_nothing if live is None else live & ~self.says_nothing
         # By the zone's name: `datetime.UTC` and `ZoneInfo("UTC")` are one zone, not two.
         self._spans_by_zone: BoundedCache[str, tuple[SecondsArray, SecondsArray]] = BoundedCache(
             ZONE_CACHE, ZONE_CACHE_BYTES, _spans_bytes
@@ -177,7 +189,8 @@ class NewsIndex:
             if vectors is not None:
                 layout.check_count("sentences (vector_scales.npy)", vectors.n_rows, bm25.n_rows)
             encoder = shared_encoder() if vectors is not None else None
-            index = cls(folder, header, bm25, archive, vectors, encoder)
+            says_nothing = boilerplate.load_flags(folder, bm25.n_rows)
+            index = cls(folder, header, bm25, archive, vectors, encoder, says_nothing)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexFormatError(
                 f"index at {folder} is damaged ({exc}); run `newsbot index` to rebuild it"
@@ -387,8 +400,27 @@ class NewsIndex:
             return replace(found, closest_exist=closest)
         hits = [h for h in hits if h.score >= min_coverage / 2 * ideal]
         ranked = self._newer_first([Candidate(h.sentence, h.score, 0.0) for h in hits])
-        hits = [Hit(c.row, c.bm25) for c in ranked]
+        hits = self._said([Hit(c.row, c.bm25) for c in ranked], context)
         return replace(found, answers=tuple(self._passages(q, hits, offset, wanted, context)))
+
+    def _said(self, hits: list[Hit], context: int) -> list[Hit]:
+        """`hits` with each one that says nothing of its own replaced by a neighbour that does.
+
+        BM25 alone sees no title: a heading or a label matching the question's words ("Fishing")
+        is lexical evidence for the sentences it introduces, so the first of those within
+        `context` rows (after it, else before it) in its article answers, at its score; a hit
+        with none is dropped (`index.boilerplate`).
+        """
+        said: dict[int, Hit] = {}
+        for hit in hits:
+            row = hit.sentence
+            if self.says_nothing[row]:
+                first, last = self.archive.article_rows(self.archive.article_of(row))
+                near = [*range(row + 1, row + context + 1), *range(row - 1, row - context - 1, -1)]
+                row = next((r for r in near if first <= r <= last and not self.says_nothing[r]), -1)
+            if row >= 0 and row not in said:
+                said[row] = Hit(row, hit.score)
+        return list(said.values())
 
     def _ask_semantic(
         self,
@@ -414,36 +446,71 @@ class NewsIndex:
         named, missing = self._naming(question, ranked)
         judged = named or ranked  # the evidence of what would be shown
         best_similarity = max(c.similarity for c in judged)
-        best_coverage = coverage(max(c.bm25 for c in judged), ideal)
+        # BM25 coverage is evidence only from a sentence the vectors do not call unrelated: "Who
+        # won the Super Bowl?" covered half its ideal score with "super computers" (cosine 0.08).
+        best_coverage = coverage(
+            max((c.bm25 for c in judged if c.similarity >= fusion.weak_similarity), default=0.0),
+            ideal,
+        )
         found = replace(
             found,
             best_similarity=best_similarity,
             best_coverage=best_coverage,
             missing_names=missing,
         )
+        # A sentence sharing no scored term with the question counts by its cosine only from
+        # `alone_similarity` (its cosine may be its headline's: `index.fusion.own_similarity`).
+        evidence = own_similarity(judged, fusion.alone_similarity)
         if weak:
             if best_similarity < fusion.weak_similarity and not judged[0].bm25:
                 return found
             shown = judged
-        elif not is_answered(best_similarity, best_coverage, not missing, min_coverage, fusion):
+        elif not is_answered(evidence, best_coverage, not missing, min_coverage, fusion):
+            if missing and is_answered(evidence, best_coverage, True, min_coverage, fusion):
+                # Refused for the missing names alone: the closest passages are shown with the
+                # caveat that names them (issue #19), as the weak matches asked below the floor
+                # are (the bot pages them so).
+                closest = self._shown(q, ranked, offset, wanted, context, candidates)
+                return replace(found, closest=tuple(closest))
             # Closest passages are offered only when both signals find something weakly related,
             # as BM25 alone offers them from WEAK_COVERAGE (docs/relevance.md).
-            closest = best_similarity >= fusion.weak_similarity and best_coverage >= WEAK_COVERAGE
-            return replace(found, closest_exist=closest)
+            closest_exist = (
+                best_similarity >= fusion.weak_similarity and best_coverage >= WEAK_COVERAGE
+            )
+            return replace(found, closest_exist=closest_exist)
         else:
-            # Further answers must look on-topic by themselves, by cosine or by BM25.
-            shown = [
-                c
-                for c in named
-                if c.similarity >= fusion.min_similarity
-                or coverage(c.bm25, ideal) >= min_coverage / 2
-            ]
+            # Answered though a name is missing: the evidence outweighed it, and no caveat.
+            found = replace(found, missing_names=())
+            shown = self._on_topic(judged, ideal, min_coverage, fusion.min_similarity)
+        answers = self._shown(q, shown, offset, wanted, context, candidates)
+        return replace(found, answers=tuple(answers))
+
+    @staticmethod
+    def _on_topic(
+        ranked: list[Candidate], ideal: float, min_coverage: float, min_similarity: float
+    ) -> list[Candidate]:
+        """Those of `ranked` that look on-topic by themselves, by cosine or by BM25."""
+        return [
+            c
+            for c in ranked
+            if c.similarity >= min_similarity or coverage(c.bm25, ideal) >= min_coverage / 2
+        ]
+
+    def _shown(
+        self,
+        q: Question,
+        shown: list[Candidate],
+        offset: int,
+        wanted: int,
+        context: int,
+        candidates: list[Candidate],
+    ) -> list[Answer]:
+        """The passages of `shown` (best first), hits beside better ones left out (`apart`)."""
         similarity = {c.row: c.similarity for c in candidates}
         bm25 = {c.row: c.bm25 for c in candidates}
         rows = apart([c.row for c in shown], self.archive.article_of, context)
         hits = [Hit(row, bm25[row]) for row in rows]
-        answers = self._passages(q, hits, offset, wanted, context, similarity)
-        return replace(found, answers=tuple(answers))
+        return self._passages(q, hits, offset, wanted, context, similarity)
 
     def _candidates(
         self,
@@ -452,20 +519,25 @@ class NewsIndex:
         depth: int,
         within: FlagArray | None = None,
     ) -> list[Candidate]:
-        """The union of BM25's and the vectors' best `depth` sentences, with both scores each."""
+        """The union of BM25's and the vectors' best `depth` sentences, with both scores each.
+
+        Sentences that say nothing of their own (`index.fusion.with_content`) are left out: the
+        vectors do not rank them, and BM25's are dropped.
+        """
         assert self.vectors is not None
         bm25_rows, bm25_scores = self.bm25.top_k(q.known, depth, within)
-        dense_rows, _ = self.vectors.top_k(query, depth, within=self._live(within))
+        dense_rows, _ = self.vectors.top_k(query, depth, within=self._rankable_within(within))
         scores = dict(zip(bm25_rows.tolist(), bm25_scores.tolist(), strict=True))
         rows = list(dict.fromkeys([*bm25_rows.tolist(), *dense_rows.tolist()]))
         if not rows:
             return []
         cosines = self.vectors.similarities(query, np.asarray(rows, dtype=np.int64))
         term_ids = self.bm25.rarest(self.bm25.query_terms(q.known))
-        return [
+        candidates = [
             Candidate(row, scores[row] if row in scores else self._bm25_of(row, term_ids), float(c))
             for row, c in zip(rows, cosines.tolist(), strict=True)
         ]
+        return with_content(candidates, self.says_nothing)
 
     def _bm25_of(self, row: int, term_ids: list[int]) -> float:
         """Return rank_bm25's score of sentence `row` for the scored query terms `term_ids`.
@@ -493,9 +565,12 @@ class NewsIndex:
                 total += float(weight[0])
         return total
 
-    def _live(self, within: FlagArray | None) -> FlagArray | None:
-        """Return `within` (flags of live rows only: `sentences_in`), else the live rows."""
-        return self.archive.live_sentences if within is None else within
+    def _rankable_within(self, within: FlagArray | None) -> FlagArray:
+        """Return the rows the vectors rank: live, saying something, and flagged in `within`.
+
+        `within` flags live rows only (`sentences_in`).
+        """
+        return self._rankable if within is None else within & ~self.says_nothing
 
     def _naming(
         self, question: str, ranked: list[Candidate]
@@ -504,11 +579,22 @@ class NewsIndex:
 
         In their order (`index.names`); all of them when the question names nothing. When no
         article of the first `NAME_ARTICLES` does, no candidate, and the names the best
-        candidate's article misses (what the reply says it never mentions).
+        candidate's article misses (what the reply says it never mentions). A name one typo
+        away (`index.names.TOLERANT`) is looked for only when no article mentions them exactly:
+        the common case pays nothing for it.
         """
         names = question_names(question, countries())
         if not names:
             return ranked, ()
+        named, missing = self._named(names, ranked, tolerant=False)
+        if not named and TOLERANT:
+            named, missing = self._named(names, ranked, tolerant=True)
+        return named, missing
+
+    def _named(
+        self, names: tuple[str, ...], ranked: list[Candidate], *, tolerant: bool
+    ) -> tuple[list[Candidate], tuple[str, ...]]:
+        """`_naming` with or without the typo tolerance."""
         missing: dict[int, tuple[str, ...]] = {}  # by article row
         named = []
         for candidate in ranked:
@@ -516,7 +602,8 @@ class NewsIndex:
             if article not in missing:
                 if len(missing) == NAME_ARTICLES:
                     break
-                missing[article] = missing_names(names, self._words_of(article), countries())
+                words = self._words_of(article)
+                missing[article] = missing_names(names, words, countries(), tolerant=tolerant)
             if not missing[article]:
                 named.append(candidate)
         return named, () if named else missing[self.archive.article_of(ranked[0].row)]
@@ -569,7 +656,11 @@ class NewsIndex:
         answers = []
         for article in newest:
             first, last = self.article_rows(article)
-            rows = [r for r in range(first, last + 1) if not passages.is_heading(self.sentence(r))]
+            rows = [
+                r
+                for r in range(first, last + 1)
+                if not passages.is_heading(self.sentence(r)) and not self.says_nothing[r]
+            ]
             lead = rows[: max(LEAD_SENTENCES, context)] or [first]
             answers.append(
                 Answer(

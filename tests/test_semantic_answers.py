@@ -30,10 +30,15 @@ ALIGNMENT = (
     "Organization"
 )
 BUSAN = "Xi reiterated that the discussions held in Busan had laid the groundwork"
+# What Xi and Putin discussed. The first answer was the article's headline line, CALLS after it,
+# until a line with nothing beyond the headline stopped being an answer (index.boilerplate); CALLS
+# is now this answer's context, and for "When did Xi talk to Putin?" the bot's cut of it drops the
+# date (reported in docs/quality.md, "Wire text").
+VIRTUAL = "During the virtual meeting with Putin, Xi reviewed the progress made in Sino-Russian"
 # The issue's examples, each with what its first answer must show.
 EXAMPLES = {
-    "What did Xi and Putin talk about?": CALLS,
-    "When did Xi talk to Putin?": CALLS,
+    "What did Xi and Putin talk about?": VIRTUAL,
+    "When did Xi talk to Putin?": VIRTUAL,
     "Which organization are China and Russia aligned in?": ALIGNMENT,
     "Where did earlier US China discussions take place?": BUSAN,
     # A newcomer's, refused until the names check let the cosine floor come down (docs/quality.md).
@@ -121,11 +126,16 @@ def test_cli_json_has_bm25_and_similarity(
 def test_cli_says_which_name_the_news_never_mentions(
     index_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # Issue #19: the closest passages under the caveat, where issue #11 printed only
+    # NOTHING_MENTIONS (still printed when the rest of the evidence is weak too).
     assert main(["ask", ABSENT]) == 0
-    assert PRINTED_NOTHING_MENTIONS.format(names="Japan") in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert printed.startswith("No article mentions Japan; the closest:\n1. ")
+    assert PRINTED_NOTHING_MENTIONS.format(names="Japan") not in printed
     assert main(["ask", "--json", ABSENT]) == 0
     payload = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert payload["answers"] == [] and payload["missing_names"] == ["Japan"]
+    assert payload["closest"]
 
 
 @pytest.mark.parametrize("question", list(EXAMPLES))
@@ -150,7 +160,11 @@ async def test_the_bot_says_which_name_the_news_never_mentions(
 ) -> None:
     await telegram.send_text(USER, ABSENT)
     reply = await telegram.next_message(USER, timeout=20)
-    assert reply.text == NOTHING_MENTIONS.format(names="Japan")
+    assert reply.text is not None
+    # Issue #19: the closest passages under the caveat, not issue #11's bare NOTHING_MENTIONS.
+    assert reply.text != NOTHING_MENTIONS.format(names="Japan")
+    assert reply.text.splitlines()[1] == "No article mentions Japan; the closest:"
+    assert "1. " in reply.text
 
 
 def test_the_terminal_shows_passages_cut_around_their_best_sentence(
