@@ -14,6 +14,12 @@ The writer (`index.build`, `index.bm25.BM25Index.save`) and the readers (`index.
     articles.jsonl         article metadata, one JSON object a line
     article_offsets.npy    byte offset of each line of articles.jsonl, and the end
     article_dates.json     each article's date (or null), by article row: read whole at load
+    bodies.bin             each article's body, UTF-8, one after the other: what a full build,
+                           `/reindex` and a format upgrade index again (`index.archiving`)
+    body_offsets.npy       byte offset of each article's body in bodies.bin, and the end
+    sentence_flags.npy     per sentence row, what it is when it says nothing of its own
+                           (sign-off, table row, fragment...: `index.boilerplate`)
+    sentence_lines.npy     per sentence row, the hash of its line as repeated lines are counted
     vector_codes.npy ... vector_keys.npy
                            sentence vectors, when the encoder was available (`index.vectors`)
 
@@ -41,8 +47,11 @@ from index.postings import ARRAYS as POSTING_ARRAYS
 from index.postings import BLOCK, SHARD_BITS, Postings
 
 FORMAT_NAME = "newsbot-index"
-# 4: the header carries every file's size and xxHash64. 5: segments (`index.segments`). 6: accents
-# folded by the analyzer (`index.analysis.fold`): the terms of an older index differ.
+# 4: the header carries every file's size and xxHash64. 5: segments (`index.segments`).
+# 6: the index is an archive: article bodies (`bodies.bin`), each article's origin and first
+# sighting, the sources it remembers (header "sources"); accents folded by the analyzer
+# (`index.analysis.fold`: the terms of an older index differ); each sentence row's boilerplate
+# flags (`index.boilerplate`).
 FORMAT_VERSION = 6
 
 HEADER = "index.json"
@@ -50,6 +59,7 @@ BM25_META = "bm25.json"
 SENTENCE_TEXTS = "sentences.bin"
 ARTICLE_LINES = "articles.jsonl"
 ARTICLE_DATES = "article_dates.json"
+ARTICLE_BODIES = "bodies.bin"
 
 _UNSIGNED = (np.uint8, np.uint16, np.uint32, np.uint64)
 # Every array of a generation (file `<name>.npy`) and the dtypes the writer may give it.
@@ -72,6 +82,7 @@ DTYPES: dict[str, tuple[type[np.generic], ...]] = {
     "sentence_offsets": (np.int64,),
     "article_first": (np.int32,),
     "article_offsets": (np.int64,),
+    "body_offsets": (np.int64,),
     # Segments (`index.segments`): each segment's analyzed sentences, the rows masked as removed,
     # each article's content key, and the statistics of the whole index when it has several.
     "tokens": (np.int32,),
@@ -79,6 +90,9 @@ DTYPES: dict[str, tuple[type[np.generic], ...]] = {
     "article_keys": (np.uint64,),
     "article_ids": (np.uint64,),
     "doc_freq": (np.int64,),
+    # What each sentence row is when it says nothing of its own (`index.boilerplate`): bits.
+    "sentence_flags": (np.uint8,),
+    "sentence_lines": (np.uint64,),
     # Sentence vectors (`index.vectors`), optional: a generation has all four or none.
     "vector_codes": (np.int8,),
     "vector_scales": (np.float32,),

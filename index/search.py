@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index import layout, passages
+from index import boilerplate, layout, passages
 from index.analysis import Analyzer, AnalyzerSettings
-from index.archive import Archive, newest_first_key
+from index.archive import Archive
 from index.bm25 import term_weights
+from index.caches import BoundedCache
 from index.embedding import SentenceEncoder
 from index.fusion import (
     Candidate,
@@ -26,6 +27,8 @@ from index.fusion import (
     fuse,
     is_answered,
     newer_first_on_ties,
+    own_similarity,
+    with_content,
 )
 from index.model import Answer, Article, Findings, Hit
 from index.names import TOLERANT, ArticleWords, countries, missing_names, question_names
@@ -56,15 +59,26 @@ HEADLINE_WORDS = (
 )
 # Sentences of an article's lead quoted for a headline answer.
 LEAD_SENTENCES = 2
-# Periods whose sentence flags are kept (1 byte per sentence each).
+# Every cache below is bounded by entries and by bytes (`index.caches`): what fills them is what
+# strangers ask. Periods whose sentence flags are kept (1 byte per sentence each).
 PERIOD_CACHE = 8
+PERIOD_CACHE_BYTES = 64 << 20
 # Articles of the best candidates looked at for the names a question asks about (`_naming`): about
 # 0.1 ms each when they mention them as written, 0.5-1 ms the first time they do not.
 NAME_ARTICLES = 10
 # Articles whose words are kept for the names check (their text and terms: a few KB each).
 ARTICLE_WORDS_CACHE = 256
-# Question vectors kept (1.5 KB each).
+ARTICLE_WORDS_CACHE_BYTES = 16 << 20
+# Question vectors kept (1.5 KB each, and the question's text as the key).
 QUESTION_CACHE = 64
+QUESTION_CACHE_BYTES = 1 << 20
+# Time zones whose article spans are kept (16 bytes per article each): the bot's, and UTC.
+ZONE_CACHE = 4
+ZONE_CACHE_BYTES = 1 << 30
+# The analyzer's words kept while answering (index.analysis.Analyzer): a question's words are
+# a stranger's, so fewer than a build keeps.
+QUESTION_WORDS_CACHE = 65_536
+QUESTION_WORDS_CACHE_BYTES = 8 << 20
 
 FlagArray = npt.NDArray[np.bool_]
 SecondsArray = npt.NDArray[np.float64]
@@ -107,10 +121,15 @@ class NewsIndex:
         archive: Archive,
         vectors: SentenceVectors | None = None,
         encoder: SentenceEncoder | None = None,
+        says_nothing: FlagArray | None = None,
     ) -> None:
         self.folder = folder
         self.header = header
-        self.analyzer = Analyzer(AnalyzerSettings(**header["analyzer"]))
+        self.analyzer = Analyzer(
+            AnalyzerSettings(**header["analyzer"]),
+            cache_entries=QUESTION_WORDS_CACHE,
+            cache_bytes=QUESTION_WORDS_CACHE_BYTES,
+        )
         self.bm25 = bm25
         self.archive = archive
         self.vectors = vectors
@@ -119,16 +138,29 @@ class NewsIndex:
         # What an absent term would weigh (df = 0): the ideal score's share for unknown words.
         self._unknown_idf = math.log(n + 0.5) - math.log(0.5) if n else 0.0
         self._headline_terms = frozenset(self.analyzer.terms(HEADLINE_WORDS))
-        self._embedded = functools.lru_cache(maxsize=QUESTION_CACHE)(self._embed)
-        self._sentences_between = functools.lru_cache(maxsize=PERIOD_CACHE)(
-            self._read_sentences_between
+        # Caches hold values only, never a bound method of `self`: such a cycle kept a swapped-out
+        # generation's files open until a full garbage collection (`index.caches`).
+        self._embedded: BoundedCache[str, npt.NDArray[np.float32]] = BoundedCache(
+            QUESTION_CACHE, QUESTION_CACHE_BYTES, _keyed_array_bytes
+        )
+        self._sentences_between: BoundedCache[tuple[datetime, datetime], FlagArray] = BoundedCache(
+            PERIOD_CACHE, PERIOD_CACHE_BYTES, _array_bytes
         )
         # What the articles of recent answers say, their terms analyzed once (`_naming`).
-        self._article_words = functools.lru_cache(maxsize=ARTICLE_WORDS_CACHE)(
-            self._read_article_words
+        self._article_words: BoundedCache[int, ArticleWords] = BoundedCache(
+            ARTICLE_WORDS_CACHE, ARTICLE_WORDS_CACHE_BYTES, _article_words_bytes
         )
+        # Rows that are never an answer's best sentence (`index.boilerplate`), and the live rows
+        # that may be: the vectors rank only those.
+        self.says_nothing = (
+            says_nothing if says_nothing is not None else np.zeros(bm25.n_rows, dtype=bool)
+        )
+        live = archive.live_sentences
+        self._rankable = ~self.says_nothing if live is None else live & ~self.says_nothing
         # By the zone's name: `datetime.UTC` and `ZoneInfo("UTC")` are one zone, not two.
-        self._spans_by_zone: dict[str, tuple[SecondsArray, SecondsArray]] = {}
+        self._spans_by_zone: BoundedCache[str, tuple[SecondsArray, SecondsArray]] = BoundedCache(
+            ZONE_CACHE, ZONE_CACHE_BYTES, _spans_bytes
+        )
 
     @classmethod
     def load(cls, index_dir: Path, *, semantic: bool = True) -> NewsIndex:
@@ -157,7 +189,8 @@ class NewsIndex:
             if vectors is not None:
                 layout.check_count("sentences (vector_scales.npy)", vectors.n_rows, bm25.n_rows)
             encoder = shared_encoder() if vectors is not None else None
-            index = cls(folder, header, bm25, archive, vectors, encoder)
+            says_nothing = boilerplate.load_flags(folder, bm25.n_rows)
+            index = cls(folder, header, bm25, archive, vectors, encoder, says_nothing)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexFormatError(
                 f"index at {folder} is damaged ({exc}); run `newsbot index` to rebuild it"
@@ -174,6 +207,7 @@ class NewsIndex:
         """
         self.bm25.warm()
         self._article_spans(zone)
+        self.archive.newest_first  # noqa: B018  (the dates' sort keys, computed once)
         countries()
 
     def embed_question(self, text: str) -> npt.NDArray[np.float32] | None:
@@ -184,10 +218,10 @@ class NewsIndex:
         """
         if self.encoder is None or self.vectors is None:
             return None
-        return self._embedded(text)
+        return self._embedded.get(text, lambda: self._embed(text))
 
     def _embed(self, text: str) -> npt.NDArray[np.float32]:
-        """`embed_question`, computed (cached by `__init__`)."""
+        """`embed_question`, computed (kept by `embed_question`)."""
         assert self.encoder is not None
         vector = encode_question(self.encoder, text)
         vector.flags.writeable = False  # shared by every caller of the cache
@@ -366,8 +400,27 @@ class NewsIndex:
             return replace(found, closest_exist=closest)
         hits = [h for h in hits if h.score >= min_coverage / 2 * ideal]
         ranked = self._newer_first([Candidate(h.sentence, h.score, 0.0) for h in hits])
-        hits = [Hit(c.row, c.bm25) for c in ranked]
+        hits = self._said([Hit(c.row, c.bm25) for c in ranked], context)
         return replace(found, answers=tuple(self._passages(q, hits, offset, wanted, context)))
+
+    def _said(self, hits: list[Hit], context: int) -> list[Hit]:
+        """`hits` with each one that says nothing of its own replaced by a neighbour that does.
+
+        BM25 alone sees no title: a heading or a label matching the question's words ("Fishing")
+        is lexical evidence for the sentences it introduces, so the first of those within
+        `context` rows (after it, else before it) in its article answers, at its score; a hit
+        with none is dropped (`index.boilerplate`).
+        """
+        said: dict[int, Hit] = {}
+        for hit in hits:
+            row = hit.sentence
+            if self.says_nothing[row]:
+                first, last = self.archive.article_rows(self.archive.article_of(row))
+                near = [*range(row + 1, row + context + 1), *range(row - 1, row - context - 1, -1)]
+                row = next((r for r in near if first <= r <= last and not self.says_nothing[r]), -1)
+            if row >= 0 and row not in said:
+                said[row] = Hit(row, hit.score)
+        return list(said.values())
 
     def _ask_semantic(
         self,
@@ -393,19 +446,27 @@ class NewsIndex:
         named, missing = self._naming(question, ranked)
         judged = named or ranked  # the evidence of what would be shown
         best_similarity = max(c.similarity for c in judged)
-        best_coverage = coverage(max(c.bm25 for c in judged), ideal)
+        # BM25 coverage is evidence only from a sentence the vectors do not call unrelated: "Who
+        # won the Super Bowl?" covered half its ideal score with "super computers" (cosine 0.08).
+        best_coverage = coverage(
+            max((c.bm25 for c in judged if c.similarity >= fusion.weak_similarity), default=0.0),
+            ideal,
+        )
         found = replace(
             found,
             best_similarity=best_similarity,
             best_coverage=best_coverage,
             missing_names=missing,
         )
+        # A sentence sharing no scored term with the question counts by its cosine only from
+        # `alone_similarity` (its cosine may be its headline's: `index.fusion.own_similarity`).
+        evidence = own_similarity(judged, fusion.alone_similarity)
         if weak:
             if best_similarity < fusion.weak_similarity and not judged[0].bm25:
                 return found
             shown = judged
-        elif not is_answered(best_similarity, best_coverage, not missing, min_coverage, fusion):
-            if missing and is_answered(best_similarity, best_coverage, True, min_coverage, fusion):
+        elif not is_answered(evidence, best_coverage, not missing, min_coverage, fusion):
+            if missing and is_answered(evidence, best_coverage, True, min_coverage, fusion):
                 # Refused for the missing names alone: the closest passages are shown with the
                 # caveat that names them (issue #19), as the weak matches asked below the floor
                 # are (the bot pages them so).
@@ -458,20 +519,25 @@ class NewsIndex:
         depth: int,
         within: FlagArray | None = None,
     ) -> list[Candidate]:
-        """The union of BM25's and the vectors' best `depth` sentences, with both scores each."""
+        """The union of BM25's and the vectors' best `depth` sentences, with both scores each.
+
+        Sentences that say nothing of their own (`index.fusion.with_content`) are left out: the
+        vectors do not rank them, and BM25's are dropped.
+        """
         assert self.vectors is not None
         bm25_rows, bm25_scores = self.bm25.top_k(q.known, depth, within)
-        dense_rows, _ = self.vectors.top_k(query, depth, within=self._live(within))
+        dense_rows, _ = self.vectors.top_k(query, depth, within=self._rankable_within(within))
         scores = dict(zip(bm25_rows.tolist(), bm25_scores.tolist(), strict=True))
         rows = list(dict.fromkeys([*bm25_rows.tolist(), *dense_rows.tolist()]))
         if not rows:
             return []
         cosines = self.vectors.similarities(query, np.asarray(rows, dtype=np.int64))
         term_ids = self.bm25.rarest(self.bm25.query_terms(q.known))
-        return [
+        candidates = [
             Candidate(row, scores[row] if row in scores else self._bm25_of(row, term_ids), float(c))
             for row, c in zip(rows, cosines.tolist(), strict=True)
         ]
+        return with_content(candidates, self.says_nothing)
 
     def _bm25_of(self, row: int, term_ids: list[int]) -> float:
         """Return rank_bm25's score of sentence `row` for the scored query terms `term_ids`.
@@ -499,9 +565,12 @@ class NewsIndex:
                 total += float(weight[0])
         return total
 
-    def _live(self, within: FlagArray | None) -> FlagArray | None:
-        """Return `within` (flags of live rows only: `sentences_in`), else the live rows."""
-        return self.archive.live_sentences if within is None else within
+    def _rankable_within(self, within: FlagArray | None) -> FlagArray:
+        """Return the rows the vectors rank: live, saying something, and flagged in `within`.
+
+        `within` flags live rows only (`sentences_in`).
+        """
+        return self._rankable if within is None else within & ~self.says_nothing
 
     def _naming(
         self, question: str, ranked: list[Candidate]
@@ -533,11 +602,15 @@ class NewsIndex:
             if article not in missing:
                 if len(missing) == NAME_ARTICLES:
                     break
-                words = self._article_words(article)
+                words = self._words_of(article)
                 missing[article] = missing_names(names, words, countries(), tolerant=tolerant)
             if not missing[article]:
                 named.append(candidate)
         return named, () if named else missing[self.archive.article_of(ranked[0].row)]
+
+    def _words_of(self, article: int) -> ArticleWords:
+        """Return article row `article`'s words, kept for the next questions."""
+        return self._article_words.get(article, lambda: self._read_article_words(article))
 
     def _read_article_words(self, article: int) -> ArticleWords:
         """Return article row `article`'s title and sentences, as names are looked up in them."""
@@ -551,9 +624,8 @@ class NewsIndex:
     def _newer_first(self, ranked: list[Candidate]) -> list[Candidate]:
         """`ranked` with tied candidates newest first (`index.fusion.newer_first_on_ties`)."""
         archive = self.archive
-        return newer_first_on_ties(
-            ranked, lambda row: newest_first_key(archive.article(archive.article_of(row)).date)
-        )
+        keys = archive.date_keys
+        return newer_first_on_ties(ranked, lambda row: float(keys[archive.article_of(row)]))
 
     def articles_in(self, period: Period) -> FlagArray:
         """Return a flag per article row: may it be from `period` (`Period.holds`)."""
@@ -562,16 +634,14 @@ class NewsIndex:
 
     def _article_spans(self, zone: tzinfo | None) -> tuple[SecondsArray, SecondsArray]:
         """Each article's date as a span of POSIX seconds in `zone` (`index.timeframe`)."""
-        spans = self._spans_by_zone.get(str(zone))
-        if spans is None:
-            spans = self._spans_by_zone[str(zone)] = article_spans(self.archive.dates, zone)
-        return spans
+        return self._spans_by_zone.get(str(zone), lambda: article_spans(self.archive.dates, zone))
 
     def sentences_in(self, period: Period) -> FlagArray:
         """Return a flag per sentence row: is its article from `period` (cached per period)."""
-        return self._sentences_between(period.start, period.end)
+        start, end = period.start, period.end
+        return self._sentences_between.get((start, end), lambda: self._flag_sentences(start, end))
 
-    def _read_sentences_between(self, start: datetime, end: datetime) -> FlagArray:
+    def _flag_sentences(self, start: datetime, end: datetime) -> FlagArray:
         """`sentences_in`, computed."""
         return self.archive.sentences_of(self.articles_in(Period(start, end, "")))
 
@@ -586,7 +656,11 @@ class NewsIndex:
         answers = []
         for article in newest:
             first, last = self.article_rows(article)
-            rows = [r for r in range(first, last + 1) if not passages.is_heading(self.sentence(r))]
+            rows = [
+                r
+                for r in range(first, last + 1)
+                if not passages.is_heading(self.sentence(r)) and not self.says_nothing[r]
+            ]
             lead = rows[: max(LEAD_SENTENCES, context)] or [first]
             answers.append(
                 Answer(
@@ -634,3 +708,23 @@ class NewsIndex:
             )
             for span in spans[offset:wanted]
         ]
+
+
+def _array_bytes(key: object, value: npt.NDArray[Any]) -> int:
+    """What a kept array takes (`BoundedCache`'s weight)."""
+    return value.nbytes + 200
+
+
+def _keyed_array_bytes(key: str, value: npt.NDArray[Any]) -> int:
+    """What a kept question vector takes, its question's text included."""
+    return len(key) + value.nbytes + 200
+
+
+def _spans_bytes(key: str, value: tuple[SecondsArray, SecondsArray]) -> int:
+    """What a zone's article spans take."""
+    return value[0].nbytes + value[1].nbytes + 200
+
+
+def _article_words_bytes(key: int, value: ArticleWords) -> int:
+    """About what an article's words take: its text, then its analyzed terms (`ArticleWords`)."""
+    return 4 * len(value.text) + 1024

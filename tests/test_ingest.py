@@ -258,7 +258,7 @@ def test_feed_files_rss_and_atom(tmp_path: Path) -> None:
     fields = [(a.id, a.title, a.text, a.source, a.date, a.url) for a in result.articles]
     assert fields == [
         (
-            "budget-1",
+            f"{tmp_path / 'news.rss'} budget-1",  # ids per feed: its address and the GUID
             "Council backs budget",
             "The council approved the budget.\nResidents cheered.",
             "Loopback News",
@@ -274,7 +274,7 @@ def test_feed_files_rss_and_atom(tmp_path: Path) -> None:
             None,
         ),
         (
-            "urn:rates",
+            f"{tmp_path / 'wire.atom'} urn:rates",
             "Rates unchanged",
             "The bank kept rates at 4.5%.",
             "Atom Wire",
@@ -320,7 +320,9 @@ def test_a_feed_file_naming_a_path_does_not_read_that_path(tmp_path: Path) -> No
         (time.struct_time((2026, 2, 6, 10, 30, 0, 4, 37, 0)), "2026-02-06T10:30:00+00:00"),
         (1_770_373_800, "2026-02-06T10:30:00+00:00"),
         (1_770_373_800_000, "2026-02-06T10:30:00+00:00"),
-        ("  last   spring ", "last spring"),
+        ("  last   spring ", None),  # not a date: the article is undated (issue 18)
+        ("Breaking", None),
+        ("Tue, 31 Feb 2026", None),
         ("", None),
         (None, None),
         (True, None),

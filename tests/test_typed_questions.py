@@ -1,8 +1,9 @@
 """Questions as people type them (issue #19): the seed and six made-up articles (`typed_news/`).
 
 Each question of `ANSWERED` was refused on the old code (a greeting, a title, capitals, a
-missing accent, a typo in a name, "CEO", "the Kremlin", "MTA"); each of `CAVEATED` names what no article mentions
-and gets the closest passages under a caveat, in the library, `newsbot ask` and the bot.
+missing accent, a typo in a name, "CEO", "the Kremlin", "MTA"); each of `CAVEATED` names what
+no article mentions and gets the closest passages under a caveat, in the library, `newsbot ask`
+and the bot.
 """
 
 from __future__ import annotations
