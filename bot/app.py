@@ -88,7 +88,12 @@ def build_application(settings: Settings, newsroom: Newsroom | None = None) -> A
     application.bot_data["state"] = BotState(
         settings=settings,
         newsroom=newsroom
-        or Newsroom(settings.sources, settings.index_dir, timezone=settings.timezone),
+        or Newsroom(
+            settings.sources,
+            settings.index_dir,
+            timezone=settings.timezone,
+            build_timeout=settings.build_timeout,
+        ),
     )
     _register(application)
     return application

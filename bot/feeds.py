@@ -10,7 +10,7 @@ from telegram.error import BadRequest, Forbidden
 
 from bot import render, texts
 from bot.context import NewsContext
-from bot.refresh import Notify
+from bot.refresh import AdminEvent, Notify
 from bot.reindex import admin_request
 from bot.state import BotState
 from index.feedpoll import FeedEvent
@@ -46,14 +46,20 @@ def _articles_per_source(state: BotState) -> list[int]:
 
 
 def admin_notifier(bot: Bot, admins: frozenset[int]) -> Notify:
-    """Return what the refresher calls with a feed's event: a message to every admin."""
+    """Return what the refresher calls with a feed's event or a failed update.
 
-    async def notify(event: FeedEvent) -> None:
-        text = render.feed_event_html(event)
+    A message to every admin, in their private chat: it names the source as configured.
+    """
+
+    async def notify(event: AdminEvent) -> None:
+        if isinstance(event, FeedEvent):
+            text = render.feed_event_html(event)
+        else:
+            text = render.update_failed_html(event.result)
         for admin in sorted(admins):
             try:
                 await bot.send_message(admin, text)
             except (BadRequest, Forbidden) as exc:  # the admin never opened a chat, or left it
-                log.warning("could not tell admin %s about feed %s: %s", admin, event.url, exc)
+                log.warning("could not tell admin %s about %s: %s", admin, event, exc)
 
     return notify

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from pathlib import Path
 
+from bot.newsroom import DEFAULT_BUILD_TIMEOUT
 from index.config import DEFAULT_SOURCES, default_index_dir, default_sources
 from index.feedpoll import REFRESH_ENV, RefreshPolicy, refresh_from_env
 from index.timeframe import timezone_from_env
@@ -20,10 +21,14 @@ WEBHOOK_URL_ENV = "NEWSBOT_WEBHOOK_URL"
 WEBHOOK_SECRET_ENV = "NEWSBOT_WEBHOOK_SECRET"
 WEBHOOK_LISTEN_ENV = "NEWSBOT_WEBHOOK_LISTEN"
 WEBHOOK_PORT_ENV = "NEWSBOT_WEBHOOK_PORT"
+BUILD_TIMEOUT_ENV = "NEWSBOT_BUILD_TIMEOUT"
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
 # What BotFather issues: the bot's numeric id, a colon, and a 35-character secret.
 _TOKEN_SHAPE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,60}$")
+# A duration: seconds ("7200", "90s"), minutes ("30m", "30min") or hours ("2h").
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(s|m|min|h)?\s*", re.IGNORECASE)
+_UNIT_SECONDS = {None: 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 # Telegram's rule for webhook secret tokens.
 _SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 # Senders Telegram puts on messages no one person wrote; an admin id among them would give
@@ -63,6 +68,8 @@ class Settings:
     refresh: RefreshPolicy | None = None
     # Questions about time ("yesterday") are read in this zone (`index.timeframe`).
     timezone: tzinfo = UTC
+    # Seconds a build child may run before it is killed and the admins told.
+    build_timeout: float = DEFAULT_BUILD_TIMEOUT
 
     @classmethod
     def from_env(
@@ -96,7 +103,23 @@ class Settings:
             webhook=_webhook(env, webhook_overrides or {}) if webhook else None,
             refresh=_refresh(env),
             timezone=_timezone(env),
+            build_timeout=_build_timeout(env),
         )
+
+
+def _build_timeout(env: Mapping[str, str]) -> float:
+    """Read `NEWSBOT_BUILD_TIMEOUT`: a duration of at least a minute (default 2 hours)."""
+    raw = env.get(BUILD_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_BUILD_TIMEOUT
+    match = _DURATION.fullmatch(raw)
+    seconds = float(match[1]) * _UNIT_SECONDS[match[2] and match[2].lower()] if match else 0.0
+    if seconds < 60:
+        raise SettingsError(
+            f"{BUILD_TIMEOUT_ENV} must be a duration of at least 60 s (7200, 90m or 2h), "
+            f"got {raw[:40]!r}"
+        )
+    return seconds
 
 
 def _timezone(env: Mapping[str, str]) -> tzinfo:

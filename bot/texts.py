@@ -78,12 +78,23 @@ SOURCES_EXPIRED = "This list has expired. Send /sources again."
 # -- admin -------------------------------------------------------------------------------------
 
 REINDEX_REFUSED = "Sorry, only the bot's admins can rebuild the index."
+ADMIN_PRIVATE_ONLY = "Please ask me in a private chat: admin commands are answered there only."
 REINDEX_RUNNING = "A rebuild is already running; I'll report here when it ends."
+REINDEX_QUEUED = (
+    "⏳ An update of the index is running; your rebuild is queued and starts right after it. "
+    "I'll report here when it ends."
+)
 REINDEX_STARTED = "⏳ Rebuilding the index from {sources}. I keep answering questions meanwhile."
 REBUILT = "✅ Index rebuilt: {summary}"
 REBUILT_SKIPPED = "• skipped {item}"
 REBUILT_MORE_SKIPPED = "…and {count:,} more skipped."
+REBUILT_UNCHANGED = "✅ Nothing changed: the index stays as it was ({summary})"
+REBUILT_FAILED_SOURCE = "⚠️ could not read {source}; its articles were kept"
 REBUILD_FAILED = "❌ Rebuild failed: {reason}"
+UPDATE_FAILED = (
+    "❌ The scheduled update failed: {reason}. I'll try again when a source changes, or at "
+    "/reindex."
+)
 STILL_SERVING = "Still serving the previous index ({still})."
 STILL_SERVING_NOTHING = "nothing"
 FEEDS_REFUSED = "Sorry, only the bot's admins can see the sources' health."
