@@ -291,6 +291,16 @@ def _source_block(status: SourceStatus, articles: int) -> str:
     return "\n".join(lines)
 
 
+def retired_html(sources: Sequence[str], articles: Sequence[int]) -> str:
+    """Return /feeds' list of the sources no longer configured, with their indexed articles."""
+    lines = [plain(texts.FEEDS_RETIRED)]
+    lines += [
+        fill(texts.FEED_RETIRED, source=shorten(source, 200), articles=counted(n, "article"))
+        for source, n in zip(sources, articles, strict=True)
+    ]
+    return fit("\n".join(lines))
+
+
 def feed_event_html(event: FeedEvent) -> str:
     """Return the admins' message for a feed that has been failing for a day, or recovered."""
     since = format_time(event.since)

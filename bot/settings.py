@@ -24,6 +24,7 @@ WEBHOOK_PORT_ENV = "NEWSBOT_WEBHOOK_PORT"
 BUILD_TIMEOUT_ENV = "NEWSBOT_BUILD_TIMEOUT"
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
+TELEGRAM_FILE_URL = "https://api.telegram.org/file/bot"
 # What BotFather issues: the bot's numeric id, a colon, and a 35-character secret.
 _TOKEN_SHAPE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,60}$")
 # A duration: seconds ("7200", "90s"), minutes ("30m", "30min") or hours ("2h").
@@ -70,6 +71,13 @@ class Settings:
     timezone: tzinfo = UTC
     # Seconds a build child may run before it is killed and the admins told.
     build_timeout: float = DEFAULT_BUILD_TIMEOUT
+
+    @property
+    def file_url(self) -> str:
+        """The Bot API's file URL (where files sent to the bot are downloaded), by `api_url`."""
+        if self.api_url.endswith("/bot"):
+            return self.api_url.removesuffix("/bot") + "/file/bot"
+        return TELEGRAM_FILE_URL
 
     @classmethod
     def from_env(
