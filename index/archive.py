@@ -49,7 +49,7 @@ class Archive:
         self._article_offsets = article_offsets
         self._texts = texts
         self._article_lines = article_lines
-        self.article = lru_cache(maxsize=_ARTICLE_CACHE)(self._read_article)
+        self.article = lru_cache(maxsize=_ARTICLE_CACHE)(self.read_article)
         # Every article's date as stored, by article row.
         self.dates: list[str | None] = dates if dates is not None else [None] * self.n_articles
         # Flags of the rows not removed; None (and the counts all rows) when none was.
@@ -125,8 +125,8 @@ class Archive:
         """Return the first and last sentence rows of `article`, inclusive."""
         return int(self._article_first[article]), int(self._article_first[article + 1]) - 1
 
-    def _read_article(self, row: int) -> Article:
-        """Return the metadata of article `row` (its `text` is empty)."""
+    def read_article(self, row: int) -> Article:
+        """Return the metadata of article `row` (its `text` is empty), uncached."""
         start, end = int(self._article_offsets[row]), int(self._article_offsets[row + 1])
         meta: dict[str, Any] = json.loads(self._article_lines.read(start, end))
         return Article(
@@ -137,7 +137,20 @@ class Archive:
             date=meta.get("date"),
             url=meta.get("url"),
             path=meta.get("path"),
+            origin=meta.get("origin"),
+            first_seen=meta.get("first_seen"),
         )
+
+    def sentence_bodies(self) -> list[str]:
+        """Return each article's sentences joined by newlines, by article row.
+
+        What stands in for the bodies of a generation written before bodies were kept (format
+        5): split again, they give the same sentences.
+        """
+        return [
+            "\n".join(self.sentence(r) for r in range(first, last + 1))
+            for first, last in (self.article_rows(a) for a in range(self.n_articles))
+        ]
 
     def sentences_of(self, articles: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
         """Return which sentence rows belong to the articles marked in `articles` (by row)."""

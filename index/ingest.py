@@ -98,6 +98,7 @@ def read_sources(
     seen_files: set[tuple[int, int]] = set()
     with _FeedFetcher(timeout, max_bytes) as fetcher:
         for source in sources:
+            origin, drafts = str(source), 0
             if isinstance(source, str) and is_url(source):
                 documents = fetcher.fetch(source, result)
             else:
@@ -107,7 +108,8 @@ def read_sources(
                     if isinstance(item, Problem):
                         result.skipped.append(Skipped(document.where, item.line, item.reason))
                         continue
-                    article = _article(item, document.where)
+                    drafts += 1
+                    article = _article(item, document, origin)
                     fingerprint = hashlib.sha256(_normalized(article.text)).digest()
                     if article.id in seen_ids or fingerprint in seen_texts:
                         result.duplicates += 1
@@ -115,14 +117,37 @@ def read_sources(
                     seen_ids.add(article.id)
                     seen_texts.add(fingerprint)
                     result.articles.append(article)
+            if not drafts and _failed(source, result) and origin not in result.failed_sources:
+                result.failed_sources.append(origin)
     return result
 
 
-def _article(draft: Draft, where: str) -> Article:
-    """Give a draft its stable id (its own, else a hash of title and text) and its path."""
-    article_id = draft.id
-    if not article_id:
-        article_id = hashlib.sha256(_normalized(f"{draft.title}\n{draft.text}")).hexdigest()[:16]
+def _failed(source: str | Path, result: Ingested) -> bool:
+    """Return whether a source that gave no article failed to read (rather than held none).
+
+    A feed URL that gave nothing failed (network, HTTP status, a body that is not a feed); a
+    path failed when it could not be read itself (missing, unreadable). A folder read whole but
+    empty is judged by the archive, which knows whether it held articles (`index.archiving`).
+    """
+    if isinstance(source, str) and is_url(source):
+        return True
+    where = str(Path(source))
+    return any(s.where == where and s.line is None for s in result.skipped)
+
+
+def _article(draft: Draft, document: _Document, origin: str) -> Article:
+    """Give a draft its stable id and its path and origin.
+
+    The id is the draft's own, else a hash of title and text; a feed item's is its feed's
+    address with its GUID (else its link), so that two feeds numbering their items alike keep
+    them all, and no feed can replace another's items by copying their GUIDs.
+    """
+    own = draft.id
+    if document.suffix in FEED_SUFFIXES:
+        own = own or draft.url
+    if not own:
+        own = hashlib.sha256(_normalized(f"{draft.title}\n{draft.text}")).hexdigest()[:16]
+    article_id = f"{document.where} {own}" if document.suffix in FEED_SUFFIXES else own
     return Article(
         id=article_id,
         title=draft.title,
@@ -130,7 +155,8 @@ def _article(draft: Draft, where: str) -> Article:
         source=draft.source,
         date=draft.date,
         url=draft.url,
-        path=where,
+        path=document.where,
+        origin=origin,
     )
 
 
