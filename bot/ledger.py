@@ -17,6 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from index.config import canonical_source
+
 log = logging.getLogger(__name__)
 
 LEDGER_FILE = "bot-sources.json"
@@ -59,10 +61,14 @@ class SourceLedger:
         is retired; a retired source configured again is active again.
         """
         now = _unique(configured)
-        added = tuple(s for s in self.added if s not in now)
+        added = tuple(s for s in self.added if not _among(s, now))
         gone = (*self.retired, *self.configured, *remembered)
-        retired = _unique(s for s in gone if s not in now and s not in added)
-        return SourceLedger(now, added, retired)
+        kept = (*now, *added)
+        retired: dict[str, None] = {}
+        for source in gone:
+            if not _among(source, kept) and not _among(source, retired):
+                retired[source] = None
+        return SourceLedger(now, added, tuple(retired))
 
     def add(self, sources: Iterable[str]) -> SourceLedger:
         """Return the ledger with `sources` added (read again, when they were retired)."""
@@ -104,6 +110,12 @@ class SourceLedger:
         data = {"configured": self.configured, "added": self.added, "retired": self.retired}
         temporary.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
         os.replace(temporary, path)
+
+
+def _among(source: str, sources: Iterable[str]) -> bool:
+    """Return whether `source` is one of `sources`, as the index knows sources (paths absolute)."""
+    canonical = canonical_source(source)
+    return any(canonical_source(s) == canonical for s in sources)
 
 
 def _strings(data: object, key: str) -> tuple[str, ...]:

@@ -303,9 +303,10 @@ class Newsroom:
         """Return the build child's command line: `newsbot index --json` for `job`."""
         command = [sys.executable, "-m", "bot.cli", "index", "--json"]
         command += ["--index-dir", str(self.index_dir)]
-        if job.remove:
-            return command + [f"--remove={source}" for source in job.remove]
-        return command + ["--full"] * job.full + ["--", *self.sources]
+        # The sources read are named (the index remembers those it is not told of, and keeps
+        # their articles: sources no longer configured wait for an admin's removal).
+        removals = [f"--remove={source}" for source in job.remove]
+        return command + removals + ["--full"] * job.full + ["--", *self.sources]
 
     async def _swap(self, data: dict[str, Any], seconds: float) -> RebuildResult:
         """Load the generation a build committed and serve it; keep serving when none was."""

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from bot import render
 from bot.settings import Settings, SettingsError
 from bot.state import Cooldown
 from bot.texts import ADMIN_PRIVATE_ONLY, REINDEX_QUEUED, REINDEX_REFUSED
@@ -180,4 +181,19 @@ def test_a_short_or_malformed_build_timeout_is_one_line() -> None:
         Settings.from_env(env)
     assert str(caught.value) == (
         "NEWSBOT_BUILD_TIMEOUT must be a duration of at least 60 s (7200, 90m or 2h), got '30'"
+    )
+
+
+@pytest.mark.process
+async def test_an_update_that_changes_nothing_keeps_the_serving_index_and_says_so(
+    bot: RunningBot,
+) -> None:
+    newsroom = bot.state.newsroom
+    serving, generation = newsroom.index, newsroom.generation
+    result = await newsroom.rebuild(full=False)
+    assert (result.ok, result.committed) == (True, False)
+    assert newsroom.index is serving  # not loaded again: its buttons stay valid
+    assert newsroom.generation == generation
+    assert render.rebuild_html(result, "") == (
+        "✅ Up to date: nothing changed (1 article); the index is as it was"
     )

@@ -16,7 +16,7 @@ from aiohttp import web
 from bot import opml
 from bot.callbacks import SourceChoice, decode, encode, source_key
 from bot.ledger import LEDGER_FILE, SourceLedger
-from bot.texts import ADDFEED_USAGE, ADMIN_PRIVATE_ONLY, NOT_TEXT, SOURCES_REFUSED
+from bot.texts import ADDFEED_USAGE, ADMIN_PRIVATE_ONLY, NOT_TEXT, SOURCE_GONE, SOURCES_REFUSED
 from index.build import build_index
 from tests.conftest import SEEDS
 from tests.fake_telegram import FakeTelegram, Message
@@ -245,3 +245,47 @@ async def test_a_source_that_left_newsbot_sources_is_offered_for_removal_and_kep
             f"Set in NEWSBOT_SOURCES, so removed there: {SEEDS}. After a restart without one, "
             "it is offered here."
         )
+
+        # Yes, this time: `newsbot index --remove` in the build child.
+        await telegram.send_callback_query(ADMIN, retired.message_id, button["callback_data"])
+        again = (await telegram.wait_for_messages(ADMIN, 5, timeout=10))[4]
+        assert again.reply_markup is not None
+        remove, _ = again.reply_markup["inline_keyboard"][0]
+        await telegram.send_callback_query(ADMIN, again.message_id, remove["callback_data"])
+        report = await finished(telegram, again)
+        assert report.startswith("✅ Index rebuilt: 1 article"), report
+        assert bot.state.ledger.retired == ()
+        assert bot.state.newsroom.index is not None
+        assert bot.state.newsroom.index.n_articles == 1
+        assert bot.state.newsroom.index.header["sources"] == [str(SEEDS)]
+        # The old button now names a source that is gone.
+        await telegram.send_callback_query(ADMIN, retired.message_id, button["callback_data"])
+        answered = await telegram.wait_for_calls("answerCallbackQuery", 5, timeout=10)
+        assert answered[-1].params["text"] == SOURCE_GONE
+
+
+@pytest.mark.process
+async def test_removefeed_removes_a_feed_an_admin_added_once_confirmed(
+    telegram: FakeTelegram, seed_index: Path, feeds: Feeds
+) -> None:
+    settings = bot_settings(telegram, seed_index, [SEEDS])
+    async with running_bot(telegram, settings) as bot:
+        empty = await ask(telegram, ADMIN, "/removefeed")
+        assert (empty.text or "").startswith("No source to remove from here.")
+        ack = await ask(telegram, ADMIN, f"/addfeed {feeds.wire}")
+        assert (await finished(telegram, ack)).startswith("✅ Index rebuilt: 2 articles")
+        listing = await ask(telegram, ADMIN, "/removefeed")
+        assert listing.reply_markup is not None
+        (button,) = listing.reply_markup["inline_keyboard"][0]
+        await telegram.send_callback_query(ADMIN, listing.message_id, button["callback_data"])
+        confirm = await telegram.next_message(ADMIN, timeout=10)
+        assert confirm.text == (
+            f"Remove {feeds.wire} and its 1 article from the index? This cannot be undone."
+        )
+        assert confirm.reply_markup is not None
+        remove, _ = confirm.reply_markup["inline_keyboard"][0]
+        await telegram.send_callback_query(ADMIN, confirm.message_id, remove["callback_data"])
+        assert (await finished(telegram, confirm)).startswith("✅ Index rebuilt: 1 article")
+        assert bot.state.newsroom.sources == (str(SEEDS),)
+        answer = await ask(telegram, USER, FERRY)
+        assert "went on strike over the rising price of fuel" not in (answer.text or "")
