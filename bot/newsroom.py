@@ -35,8 +35,8 @@ STOP_GRACE = 5.0
 # The build child's niceness: on a machine of few cores, questions come first (docs/live.md).
 BUILD_NICENESS = 10
 # Seconds a build child may run before it is killed (`NEWSBOT_BUILD_TIMEOUT`): an update of
-# 1,000 articles takes seconds and a full build of 1M sentences about 1.6 h with vectors
-# (docs/benchmarks.md), so 2 h stops only a build that hangs (a stalled server, a stuck disk).
+# 1,000 articles takes seconds (docs/live.md), and the embedding alone of a full build of 1M
+# sentences is estimated at 1.6 h (docs/semantic.md), so 2 h stops a build that hangs.
 DEFAULT_BUILD_TIMEOUT = 7200.0
 BUILD_TIMED_OUT = "the build ran past its limit of {limit} and was stopped"
 log = logging.getLogger(__name__)

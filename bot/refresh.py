@@ -140,10 +140,9 @@ class Refresher:
     ) -> None:
         self.newsroom = newsroom
         self.policy = policy
-        self.feeds: dict[str, FeedState] = {}
-        self.local_sources: tuple[str, ...] = ()
-        self.local: dict[str, LocalHealth] = {}
-        self.follow_sources()
+        self.feeds = {s: FeedState(s) for s in newsroom.sources if is_url(s)}
+        self.local_sources = tuple(s for s in newsroom.sources if not is_url(s))
+        self.local = {s: LocalHealth() for s in self.local_sources}  # what /feeds shows of them
         self.files_checked: datetime | None = None
         self.files_next: datetime | None = None
         self.rebuilds = 0  # rebuilds this refresher started
