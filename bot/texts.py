@@ -89,7 +89,7 @@ REBUILT = "✅ Index rebuilt: {summary}"
 REBUILT_SKIPPED = "• skipped {item}"
 REBUILT_MORE_SKIPPED = "…and {count:,} more skipped."
 REBUILT_UNCHANGED = "✅ Up to date: {summary}"
-REBUILT_FAILED_SOURCE = "⚠️ could not read {source} this time; its articles were kept"
+REBUILT_FAILED_SOURCE = "⚠️ could not read {source} this time"
 REBUILD_FAILED = "❌ Rebuild failed: {reason}"
 UPDATE_FAILED = (
     "❌ The scheduled update failed: {reason}. I'll try again when a source changes, or at "

@@ -115,3 +115,24 @@ async def test_a_failed_update_is_told_once_and_waits_for_a_change(
         await until(lambda: newsroom.generation != serving, what="a rebuild")
         assert refresher.rebuilds == 2
         assert newsroom.index is not None and newsroom.index.n_articles == 3
+
+
+async def test_an_update_refused_for_removing_too_much_is_told_and_commits_nothing(
+    telegram: FakeTelegram, tmp_path: Path, folder: Path
+) -> None:
+    for n in range(4):
+        (folder / f"story{n}.md").write_text(f"Story {n}\nThe harbour reopened on day {n}.\n")
+    async with refreshing_bot(telegram, tmp_path, [str(folder)]) as bot:
+        newsroom = bot.state.newsroom
+        serving = newsroom.generation
+        for n in range(4):
+            (folder / f"story{n}.md").unlink()  # 4 of 5 articles: past NEWSBOT_MAX_REMOVAL
+        told = await telegram.wait_for_messages(ADMIN, 1, timeout=30)
+        assert told[0].text == (
+            "❌ The scheduled update failed: nothing committed: the update would remove 4 of 5 "
+            "articles (80%), more than NEWSBOT_MAX_REMOVAL=20%; nothing was committed (raise "
+            "NEWSBOT_MAX_REMOVAL to allow it). I'll try again when a source changes, or at "
+            "/reindex."
+        )
+        assert newsroom.generation == serving
+        assert newsroom.index is not None and newsroom.index.n_articles == 5
