@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
@@ -19,10 +20,11 @@ from telegram.constants import ChatType
 from bot import errors, opml, render, texts
 from bot.callbacks import SourceChoice, encode, source_key
 from bot.context import NewsContext
-from bot.ledger import SourceLedger
+from bot.ledger import SourceLedger, is_among
 from bot.newsroom import BuildJob
 from bot.reindex import admin_request, is_admin, report_rebuild
 from bot.state import BotState
+from index.archiving import remembered_sources
 from index.model import counted
 from index.watch import articles_per_source
 
@@ -49,19 +51,31 @@ def open_ledger(state: BotState) -> SourceLedger:
     Returns:
         The ledger as it was on disk, for `settle_ledger`.
     """
-    loaded = SourceLedger.load(state.newsroom.index_dir)
-    state.ledger = loaded.restarted(state.settings.sources, ())
+    index_dir = state.newsroom.index_dir
+    loaded = SourceLedger.load(index_dir)
+    state.ledger = loaded.restarted(configured_sources(state, loaded, index_dir), ())
     state.newsroom.sources = state.ledger.active
     return loaded
 
 
+def configured_sources(state: BotState, loaded: SourceLedger, index_dir: Path) -> list[str]:
+    """Return the configured sources: `NEWSBOT_SOURCES`, else those the index remembers.
+
+    As `newsbot index` chooses (`index.config.sources_to_read`): without `NEWSBOT_SOURCES`, an
+    existing index goes on reading what it remembers (less what admins added or retired), and
+    the default (`./seeds`) only builds a new one.
+    """
+    remembered = remembered_sources(index_dir)
+    if state.settings.sources_set or not remembered:
+        return list(state.settings.sources)
+    return [s for s in remembered if not is_among(s, loaded.removable)]
+
+
 def settle_ledger(state: BotState, loaded: SourceLedger) -> None:
     """Retire the sources the opened index remembers that are neither configured nor added."""
-    index = state.newsroom.index
-    remembered = index.header.get("sources", []) if index is not None else []
-    if not isinstance(remembered, list):
-        remembered = []
-    ledger = state.ledger.restarted(state.settings.sources, [str(s) for s in remembered])
+    index_dir = state.newsroom.index_dir
+    configured = configured_sources(state, loaded, index_dir)
+    ledger = state.ledger.restarted(configured, remembered_sources(index_dir) or [])
     if ledger != loaded:
         adopt(state, ledger)
     for source in ledger.retired:

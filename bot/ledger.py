@@ -61,22 +61,22 @@ class SourceLedger:
         is retired; a retired source configured again is active again.
         """
         now = _unique(configured)
-        added = tuple(s for s in self.added if not _among(s, now))
+        added = tuple(s for s in self.added if not is_among(s, now))
         gone = (*self.retired, *self.configured, *remembered)
         kept = (*now, *added)
         retired: dict[str, None] = {}
         for source in gone:
-            if not _among(source, kept) and not _among(source, retired):
+            if not is_among(source, kept) and not is_among(source, retired):
                 retired[source] = None
         return SourceLedger(now, added, tuple(retired))
 
     def add(self, sources: Iterable[str]) -> SourceLedger:
         """Return the ledger with `sources` added (read again, when they were retired)."""
-        new = tuple(s for s in _unique(sources) if s not in self.active)
+        new = tuple(s for s in _unique(sources) if not is_among(s, self.active))
         return replace(
             self,
             added=(*self.added, *new),
-            retired=tuple(s for s in self.retired if s not in new),
+            retired=tuple(s for s in self.retired if not is_among(s, new)),
         )
 
     def remove(self, source: str) -> SourceLedger:
@@ -112,7 +112,7 @@ class SourceLedger:
         os.replace(temporary, path)
 
 
-def _among(source: str, sources: Iterable[str]) -> bool:
+def is_among(source: str, sources: Iterable[str]) -> bool:
     """Return whether `source` is one of `sources`, as the index knows sources (paths absolute)."""
     canonical = canonical_source(source)
     return any(canonical_source(s) == canonical for s in sources)

@@ -10,7 +10,7 @@ from datetime import UTC, tzinfo
 from pathlib import Path
 
 from bot.newsroom import DEFAULT_BUILD_TIMEOUT
-from index.config import DEFAULT_SOURCES, default_index_dir, default_sources
+from index.config import DEFAULT_SOURCES, SOURCES_ENV, default_index_dir, default_sources
 from index.feedpoll import REFRESH_ENV, RefreshPolicy, refresh_from_env
 from index.timeframe import timezone_from_env
 
@@ -63,6 +63,9 @@ class Settings:
     api_url: str = TELEGRAM_API_URL
     admin_ids: frozenset[int] = frozenset()
     sources: tuple[str, ...] = DEFAULT_SOURCES
+    # Whether `sources` were configured (NEWSBOT_SOURCES); if not, the bot reads the sources
+    # the index remembers, as `newsbot index` does, and `sources` only build a new index.
+    sources_set: bool = True
     index_dir: Path = field(default_factory=default_index_dir)
     webhook: WebhookSettings | None = None
     # None: sources are read only by /reindex. `from_env` gives the 10-minute default.
@@ -107,6 +110,7 @@ class Settings:
             api_url=env.get(API_URL_ENV, "").strip() or TELEGRAM_API_URL,
             admin_ids=_parse_admin_ids(env.get(ADMIN_IDS_ENV, "")),
             sources=tuple(default_sources(env)),
+            sources_set=bool(env.get(SOURCES_ENV, "").strip()),
             index_dir=Path(index_dir).expanduser() if index_dir else default_index_dir(env),
             webhook=_webhook(env, webhook_overrides or {}) if webhook else None,
             refresh=_refresh(env),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from aiohttp import web
 from bot import opml
 from bot.callbacks import SourceChoice, decode, encode, source_key
 from bot.ledger import LEDGER_FILE, SourceLedger
+from bot.settings import Settings
 from bot.texts import ADDFEED_USAGE, ADMIN_PRIVATE_ONLY, NOT_TEXT, SOURCE_GONE, SOURCES_REFUSED
 from index.build import build_index
 from tests.conftest import SEEDS
@@ -289,3 +290,27 @@ async def test_removefeed_removes_a_feed_an_admin_added_once_confirmed(
         assert bot.state.newsroom.sources == (str(SEEDS),)
         answer = await ask(telegram, USER, FERRY)
         assert "went on strike over the rising price of fuel" not in (answer.text or "")
+
+
+@pytest.mark.process
+async def test_without_newsbot_sources_the_bot_reads_what_the_index_remembers(
+    telegram: FakeTelegram, tmp_path: Path, feeds: Feeds
+) -> None:
+    index_dir = tmp_path / "index"
+    await asyncio.to_thread(build_index, [feeds.wire], index_dir)  # `newsbot index URL`
+    settings = replace(bot_settings(telegram, index_dir, ["./seeds"]), sources_set=False)
+    async with running_bot(telegram, settings) as bot:
+        assert bot.state.newsroom.sources == (feeds.wire,)
+        assert bot.state.ledger.retired == ()
+        ack = await ask(telegram, ADMIN, "/reindex")
+        assert (
+            ack.text
+            == "⏳ Rebuilding the index from 1 source. I keep answering questions meanwhile."
+        )
+        assert (await finished(telegram, ack)).startswith("✅ Index rebuilt: 1 article")
+
+
+def test_newsbot_sources_unset_is_told_apart_from_set() -> None:
+    token = {"TELEGRAM_BOT_TOKEN": "123456:" + "A" * 35}
+    assert Settings.from_env(token).sources_set is False
+    assert Settings.from_env(token | {"NEWSBOT_SOURCES": "./news"}).sources_set is True
