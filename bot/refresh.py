@@ -163,6 +163,9 @@ class Refresher:
         self.feeds = {s: self.feeds.get(s) or FeedState(s) for s in sources if is_url(s)}
         self.local_sources = tuple(s for s in sources if not is_url(s))
         self.local = {s: self.local.get(s) or LocalHealth() for s in self.local_sources}
+        # A removed folder's files are no change to index: its articles went with it.
+        kept = {p: st for p, st in self._scanned.files.items() if _source_of(p, self.local_sources)}
+        self._scanned = Snapshot(kept)
 
     # -- running ----------------------------------------------------------------------------------
 
