@@ -6,7 +6,9 @@ do. `newsbot index URL --json` runs every `--poll` seconds (half of `--every`) f
 (10), each run a separate process as the bot's build child is. At the end every item ever
 published is asked about (`newsbot ask - --json --lexical-only`, one question an item, on a
 word only that item holds), and the run reports how many were answered by their own item, how
-many polls committed a generation and how many found nothing changed.
+many polls committed a generation and how many found nothing changed. Then the feed fails
+(503 to every request) and `newsbot index URL` runs once more: its exit status, whether
+`CURRENT` still names the same generation, and how many items are still answerable.
 
     python -m bench.archive_scroll                      # the 10-minute run of docs/reliability.md
     python -m bench.archive_scroll --minutes 1 --every 5
@@ -55,10 +57,14 @@ class ScrollingFeed:
         self.started = time.time()
         self.requests = 0
         self.served = 0  # items published when the feed was last read
+        self.failing = False  # answer 503 to everything
         feed = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                if feed.failing:
+                    self.send_error(503)
+                    return
                 body = feed.body().encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
@@ -112,6 +118,26 @@ def newsbot(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess
     )
 
 
+def answerable(index_dir: Path, published: int) -> list[int]:
+    """Return the items (of the first `published`) whose own article answers the question."""
+    questions = [f"What reopened in {word(n)}?" for n in range(published)]
+    asked = newsbot(
+        "ask",
+        "-",
+        "--json",
+        "--lexical-only",
+        "--index-dir",
+        str(index_dir),
+        stdin="\n".join(questions) + "\n",
+    )
+    answers = [json.loads(line) for line in asked.stdout.strip().splitlines()]
+    return [
+        n
+        for n, answer in enumerate(answers)
+        if answer["answers"] and answer["answers"][0]["article"]["title"].startswith(f"Item {n}:")
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0)
@@ -144,24 +170,18 @@ def main() -> None:
             time.sleep(max(0.0, min(poll - (time.monotonic() - started), end - time.monotonic())))
         # What the last poll read: items published after it could not be indexed.
         seen = feed.served
-        questions = [f"What reopened in {word(n)}?" for n in range(seen)]
-        asked = newsbot(
-            "ask",
-            "-",
-            "--json",
-            "--lexical-only",
-            "--index-dir",
-            str(index_dir),
-            stdin="\n".join(questions) + "\n",
-        )
-        answers = [json.loads(line) for line in asked.stdout.strip().splitlines()]
-        found = [
-            n
-            for n, answer in enumerate(answers)
-            if answer["answers"]
-            and answer["answers"][0]["article"]["title"].startswith(f"Item {n}:")
-        ]
+        found = answerable(index_dir, seen)
         generations = sorted(p.name for p in index_dir.iterdir() if p.name.startswith("gen-"))
+        # Then the feed fails (503): one more `newsbot index`, which must commit nothing.
+        feed.failing = True
+        current = (index_dir / "CURRENT").read_text()
+        failing = newsbot("index", feed.url, "--index-dir", str(index_dir), "--json")
+        after_failure = {
+            "exit_status": failing.returncode,
+            "stderr": failing.stderr.strip(),
+            "current_unchanged": (index_dir / "CURRENT").read_text() == current,
+            "answerable": len(answerable(index_dir, seen)),
+        }
     feed.close()
     result = {
         "minutes": args.minutes,
@@ -177,6 +197,7 @@ def main() -> None:
         "feed_requests": feed.requests,
         "generations_on_disk": len(generations),
         "poll_seconds_median": round(sorted(seconds)[len(seconds) // 2], 2),
+        "after_failure": after_failure,
     }
     print(json.dumps(result))
 

@@ -398,7 +398,7 @@ def refusal(
     """
     live = len(stored.articles)
     if read and all(s in merged.failed_sources for s in read):
-        return f"every source failed to read ({', '.join(read)}); the index is unchanged"
+        return f"every source failed to read ({', '.join(read)})"
     if not merged.articles:
         if live:
             return f"the index would be empty where it holds {counted(live, 'article')}"
@@ -407,7 +407,7 @@ def refusal(
     if live and merged.removed > max_removal * live:
         return (
             f"the update would remove {merged.removed:,} of {live:,} articles "
-            f"({merged.removed / live:.0%}), more than {MAX_REMOVAL_ENV}={max_removal:.0%}; "
-            f"nothing was committed (raise {MAX_REMOVAL_ENV} to allow it)"
+            f"({merged.removed / live:.0%}), more than {MAX_REMOVAL_ENV}={max_removal:.0%} "
+            "(raise it to allow this)"
         )
     return None

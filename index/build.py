@@ -101,7 +101,7 @@ class BuildReport:
     def summary(self) -> str:
         """Return the one-line summary the CLI and the bot show."""
         if self.refused is not None:
-            return f"nothing committed: {self.refused}"
+            return f"nothing committed, the index is as it was: {self.refused}"
         if not self.committed:
             failing = (
                 f", {counted(len(self.failed_sources), 'failing source')}"

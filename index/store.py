@@ -7,7 +7,8 @@ moment therefore leaves `CURRENT` naming a complete generation: the previous one
 
 One build writes into an index directory at a time: a writer holds an exclusive lock on the
 directory (`LOCK`, with `filelock`) from before it reads its sources until its generation is
-current and the stale ones are gone; a second build fails at once with `BuildRunningError`.
+current and the stale ones are gone (all but the new generation and the one it replaced, which
+a running bot may still serve); a second build fails at once with `BuildRunningError`.
 Readers take no lock. What a generation holds is `index.layout`'s business.
 """
 

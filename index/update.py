@@ -1,12 +1,13 @@
-"""Bring an index up to date with its sources without indexing the rest again.
+"""Bring an index up to date with its archive without indexing the rest again.
 
-What the sources hold now is compared with the current generation, article by article (the
+The articles to index (the archive merged with what the sources hold now: `index.archiving`)
+are compared with the current generation, article by article (the
 xxHash64 of each article's id, and of all it holds): new and changed articles are split, analyzed
 and embedded alone, into a new segment appended after the others; removed and changed articles'
 rows become dead (`dead_rows.npy`). The new generation hard-links the segments it keeps, copies
 the sentence archive and vectors with the new rows appended, and stores the statistics of the
 whole index (`index.segments`). Its live articles are exactly those a full build of the same
-sources would index, and its scores exactly rank_bm25's over them.
+articles would index, and its scores exactly rank_bm25's over them.
 
 Segments stay few, as in a log-structured merge: after an append, the newest segment is merged
 into the one before it while that one is less than `MERGE_FACTOR` times its size, and never more

@@ -49,11 +49,13 @@ def start_newsbot_index(
     output: int = subprocess.PIPE,
     *,
     full: bool = False,
+    remove: Sequence[Path] = (),
 ) -> subprocess.Popen[str]:
-    """Start `newsbot index --json` (with `--full`) on `sources` as a separate process."""
+    """Start `newsbot index --json` (with `--full`, `--remove`) on `sources` as a process."""
     return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "index", "--json", "--index-dir", str(index_dir)]
         + ["--full"] * full
+        + [f"--remove={s}" for s in remove]
         + [str(s) for s in sources],
         cwd=ROOT,
         stdout=output,

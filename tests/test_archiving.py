@@ -11,6 +11,7 @@ import json
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import pytest
 
 from bot.cli import main
 from index import layout
+from index.config import max_removal, retention
 from index.store import current_generation, read_header
 from tests.conftest import ROOT
 
@@ -446,4 +448,33 @@ def test_retention_removes_old_articles_counted_apart(
     assert main(["index", "--index-dir", str(index_dir)]) == 2
     err = capsys.readouterr().err
     assert "NEWSBOT_RETENTION takes a duration such as 365d" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        ("", None),
+        ("365d", timedelta(days=365)),
+        ("12h", timedelta(hours=12)),
+        ("2w", timedelta(weeks=2)),
+    ],
+)
+def test_retention_values(raw: str, kept: timedelta | None) -> None:
+    assert retention({"NEWSBOT_RETENTION": raw}) == kept
+
+
+@pytest.mark.parametrize(("raw", "share"), [("", 0.2), ("20%", 0.2), ("0.5", 0.5), ("100%", 1.0)])
+def test_max_removal_values(raw: str, share: float) -> None:
+    assert max_removal({"NEWSBOT_MAX_REMOVAL": raw}) == pytest.approx(share)
+
+
+@pytest.mark.parametrize("raw", ["150%", "-1", "lots", "nan%"])
+def test_a_bad_max_removal_is_one_line(
+    raw: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSBOT_MAX_REMOVAL", raw)
+    assert main(["index", "--index-dir", str(tmp_path / "index"), str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "NEWSBOT_MAX_REMOVAL takes a share such as 20%" in err
     assert len(err.strip().splitlines()) == 1
