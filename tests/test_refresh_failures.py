@@ -129,10 +129,9 @@ async def test_an_update_refused_for_removing_too_much_is_told_and_commits_nothi
             (folder / f"story{n}.md").unlink()  # 4 of 5 articles: past NEWSBOT_MAX_REMOVAL
         told = await telegram.wait_for_messages(ADMIN, 1, timeout=30)
         assert told[0].text == (
-            "❌ The scheduled update failed: nothing committed: the update would remove 4 of 5 "
-            "articles (80%), more than NEWSBOT_MAX_REMOVAL=20%; nothing was committed (raise "
-            "NEWSBOT_MAX_REMOVAL to allow it). I'll try again when a source changes, or at "
-            "/reindex."
+            "❌ The scheduled update failed: nothing committed, the index is as it was: the "
+            "update would remove 4 of 5 articles (80%), more than NEWSBOT_MAX_REMOVAL=20% (raise "
+            "it to allow this). I'll try again when a source changes, or at /reindex."
         )
         assert newsroom.generation == serving
         assert newsroom.index is not None and newsroom.index.n_articles == 5
