@@ -31,6 +31,7 @@ from index.watch import articles_per_source
 log = logging.getLogger(__name__)
 
 LABEL_LIMIT = 60  # characters of a source shown on a button
+REMOVABLE_SHOWN = 50  # buttons of /removefeed (Telegram takes 100 a message)
 
 
 def adopt(state: BotState, ledger: SourceLedger) -> None:
@@ -159,7 +160,7 @@ async def removefeed_command(update: Update, context: NewsContext) -> None:
         lines.insert(0, render.plain(texts.REMOVEFEED_NONE))
         await message.reply_text(render.fit("\n\n".join(lines)))
         return
-    markup = removal_keyboard(ledger.removable[:50])
+    markup = removal_keyboard(ledger.removable[:REMOVABLE_SHOWN])
     await message.reply_text(render.fit("\n\n".join(lines)), reply_markup=markup)
 
 
