@@ -163,8 +163,8 @@ def main() -> None:
                 )
             else:
                 report = json.loads(done.stdout.strip().splitlines()[-1])
-                committed += bool(report["committed"])
-                unchanged += not report["committed"]
+                committed += bool(report.get("committed", True))  # main: always
+                unchanged += not report.get("committed", True)
             if time.monotonic() >= end:
                 break
             time.sleep(max(0.0, min(poll - (time.monotonic() - started), end - time.monotonic())))

@@ -4,7 +4,10 @@ Rebuilding runs `newsbot index --json` as a separate process: it uses both cores
 this process's GIL (answers keep flowing), a crash in it cannot take the bot down, and the index
 folder's atomic generations (see `index.store`) mean the old index serves until the new one is
 complete. The new index is then loaded (memory-mapped, milliseconds) and swapped in with one
-assignment; searches already running finish on the old one.
+assignment; searches already running finish on the old one, which then closes its files (memory
+maps, descriptors): it holds no reference cycle (`index.caches`), so reference counting frees it
+when its last question lets go of it. No explicit close: a thread still reading the old
+generation would race it (docs/reliability.md, "Leaks and bounds").
 """
 
 from __future__ import annotations

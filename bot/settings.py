@@ -8,7 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from bot.heartbeat import heartbeat_path
 from bot.newsroom import DEFAULT_BUILD_TIMEOUT
 from index.config import DEFAULT_SOURCES, SOURCES_ENV, default_index_dir, default_sources
 from index.feedpoll import REFRESH_ENV, RefreshPolicy, refresh_from_env
@@ -54,6 +56,15 @@ class WebhookSettings:
     listen: str = "127.0.0.1"
     port: int = 8443
 
+    @property
+    def path(self) -> str:
+        """The path of `url` ("/tg" for https://bot.example.org/tg): what the bot serves.
+
+        A reverse proxy forwards the request with its path, so the bot listens on that path
+        rather than on "/".
+        """
+        return urlsplit(self.url).path
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -74,6 +85,8 @@ class Settings:
     timezone: tzinfo = UTC
     # Seconds a build child may run before it is killed and the admins told.
     build_timeout: float = DEFAULT_BUILD_TIMEOUT
+    # Touched after each poll of Telegram and each refresh (`bot.heartbeat`); None: no file.
+    heartbeat: Path | None = None
 
     @property
     def file_url(self) -> str:
@@ -105,17 +118,19 @@ class Settings:
                 f"{TOKEN_ENV} does not look like a bot token (expected 123456:ABC-..., "
                 f"{len(token)} characters given)"
             )
+        folder = Path(index_dir).expanduser() if index_dir else default_index_dir(env)
         return cls(
             token=token,
             api_url=env.get(API_URL_ENV, "").strip() or TELEGRAM_API_URL,
             admin_ids=_parse_admin_ids(env.get(ADMIN_IDS_ENV, "")),
             sources=tuple(default_sources(env)),
             sources_set=bool(env.get(SOURCES_ENV, "").strip()),
-            index_dir=Path(index_dir).expanduser() if index_dir else default_index_dir(env),
+            index_dir=folder,
             webhook=_webhook(env, webhook_overrides or {}) if webhook else None,
             refresh=_refresh(env),
             timezone=_timezone(env),
             build_timeout=_build_timeout(env),
+            heartbeat=heartbeat_path(env, folder),
         )
 
 

@@ -44,6 +44,12 @@ _TOKEN = re.compile(
 )
 _THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+(?=\D|$)")
 _POSSESSIVE = re.compile(r"['’]s$")
+# Words an analyzer keeps analyzed, by default (a build's: most of a corpus's vocabulary), and
+# about what one kept word takes beyond its two strings' characters (measured with tracemalloc:
+# two str objects and a dict slot, docs/reliability.md).
+WORDS_CACHE = 1_000_000
+WORDS_CACHE_BYTES = 256 << 20
+_WORD_OVERHEAD = 150
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +75,18 @@ class Analyzer:
     "80th") and dotted acronyms ("U.S." -> "us"); English stopwords removed (an acronym written
     in capitals, like "US" or "U.S.", is never a stopword); Snowball stemming of words (numbers
     are not stemmed).
+
+    Each word's analysis is kept, up to `cache_entries` words and about `cache_bytes` bytes;
+    past either, the kept words are dropped and kept anew (a stranger's random words cannot
+    grow it, and clearing costs nothing per word, which an LRU would in a build's hot loop).
     """
 
     settings: AnalyzerSettings = field(default_factory=AnalyzerSettings)
+    cache_entries: int = WORDS_CACHE
+    cache_bytes: int = WORDS_CACHE_BYTES
     _stemmer: Stemmer.Stemmer | None = field(init=False, repr=False, default=None)
     _cache: dict[str, str | None] = field(init=False, repr=False, default_factory=dict)
+    _cached_bytes: int = field(init=False, repr=False, default=0)
 
     def __post_init__(self) -> None:
         if self.settings.language:
@@ -91,11 +104,24 @@ class Analyzer:
             term = cache.get(key, "")
             if term == "":
                 term = self._analyze_token(key)
-                if len(cache) < 1_000_000:
-                    cache[key] = term
+                self._keep(key, term)
             if term is not None:
                 out.append(term)
         return out
+
+    def _keep(self, key: str, term: str | None) -> None:
+        """Keep a word's analysis, dropping every kept word first when a bound is reached."""
+        size = _WORD_OVERHEAD + _chars_bytes(key) + (_chars_bytes(term) if term else 0)
+        if len(self._cache) >= self.cache_entries or self._cached_bytes + size > self.cache_bytes:
+            self._cache.clear()
+            self._cached_bytes = 0
+        self._cache[key] = term
+        self._cached_bytes += size
+
+    @property
+    def cached_bytes(self) -> int:
+        """About what the kept words take (`cache_bytes` bounds it)."""
+        return self._cached_bytes
 
     def terms_many(self, texts: Iterable[str]) -> list[list[str]]:
         """Return `terms` of each text."""
@@ -120,3 +146,8 @@ class Analyzer:
         if self._stemmer is not None:
             return str(self._stemmer.stemWord(token))
         return token
+
+
+def _chars_bytes(text: str) -> int:
+    """Bytes a str's characters take at most (CPython: 1 each if ASCII, else up to 4)."""
+    return len(text) if text.isascii() else 4 * len(text)

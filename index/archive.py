@@ -11,7 +11,7 @@ Ranking lives elsewhere (`index.search`), as Pyserini keeps `LuceneIndexReader` 
 from __future__ import annotations
 
 import json
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,13 @@ import numpy as np
 import numpy.typing as npt
 
 from index import layout
+from index.caches import BoundedCache
+from index.formats.dates import utc_seconds
 from index.model import Article
 
 # Article metadata kept parsed, per archive: the newest-first listing reads every article once.
 _ARTICLE_CACHE = 4096
+_ARTICLE_CACHE_BYTES = 8 << 20
 
 
 class Archive:
@@ -49,7 +52,10 @@ class Archive:
         self._article_offsets = article_offsets
         self._texts = texts
         self._article_lines = article_lines
-        self.article = lru_cache(maxsize=_ARTICLE_CACHE)(self.read_article)
+        # Not an lru_cache of a bound method: that cycle kept closed generations' files open.
+        self._articles: BoundedCache[int, Article] = BoundedCache(
+            _ARTICLE_CACHE, _ARTICLE_CACHE_BYTES, _article_bytes
+        )
         # Every article's date as stored, by article row.
         self.dates: list[str | None] = dates if dates is not None else [None] * self.n_articles
         # Flags of the rows not removed; None (and the counts all rows) when none was.
@@ -125,6 +131,10 @@ class Archive:
         """Return the first and last sentence rows of `article`, inclusive."""
         return int(self._article_first[article]), int(self._article_first[article + 1]) - 1
 
+    def article(self, row: int) -> Article:
+        """Return the metadata of article `row` (its `text` is empty)."""
+        return self._articles.get(row, lambda: self.read_article(row))
+
     def read_article(self, row: int) -> Article:
         """Return the metadata of article `row` (its `text` is empty), uncached."""
         start, end = int(self._article_offsets[row]), int(self._article_offsets[row + 1])
@@ -161,15 +171,16 @@ class Archive:
         return articles if self.live_articles is None else articles & self.live_articles
 
     @cached_property
+    def date_keys(self) -> npt.NDArray[np.float64]:
+        """Each article's `newest_first_key`, by article row (computed once a generation)."""
+        return np.fromiter(map(newest_first_key, self.dates), np.float64, len(self.dates))
+
+    @cached_property
     def newest_first(self) -> list[int]:
         """Live article rows by date, newest first, undated last (computed once)."""
-        dates = self.dates
+        order = np.argsort(-self.date_keys, kind="stable")  # ties in row order, as sorted()'s
         live = self.live_articles
-        return sorted(
-            (i for i in range(self.n_articles) if live is None or live[i]),
-            key=lambda i: newest_first_key(dates[i]),
-            reverse=True,
-        )
+        return [int(i) for i in order if live is None or live[i]]
 
     def articles_newest_first(self, offset: int = 0, limit: int = 10) -> list[Article]:
         """Return a page of articles, newest first (undated ones last)."""
@@ -189,6 +200,24 @@ def live_articles(
     return ~has_rows | live_sentences[np.minimum(firsts, max(len(live_sentences) - 1, 0))]
 
 
-def newest_first_key(date: str | None) -> tuple[bool, str]:
-    """Sort key by publication date, with `reverse=True`: dated newest first, then the undated."""
-    return (date is not None, date or "")
+def newest_first_key(date: str | None) -> float:
+    """Sort key by publication date, with `reverse=True`: dated newest first, then the undated.
+
+    The instant the date names (`index.formats.dates.utc_seconds`), so mixed offsets sort by time.
+    """
+    return utc_seconds(date)
+
+
+def _article_bytes(row: int, article: Article) -> int:
+    """About what an article's metadata takes in memory (its strings and the object)."""
+    fields = (
+        article.id,
+        article.title,
+        article.source,
+        article.date,
+        article.url,
+        article.path,
+        article.origin,
+        article.first_seen,
+    )
+    return 400 + sum(len(f) for f in fields if f)

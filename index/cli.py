@@ -206,7 +206,7 @@ def run_index(args: argparse.Namespace) -> int:
     else:
         for skipped in report.skipped:
             print(f"skipped {skipped}", file=sys.stderr)
-        for source in report.failed_sources:
+        for source in report.failed_sources if report.refused is None else ():
             print(f"failed to read {source}: its articles were kept", file=sys.stderr)
         for note in report.notes:
             print(f"note: {note}", file=sys.stderr)

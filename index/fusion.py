@@ -191,7 +191,7 @@ def apart(rows: Sequence[int], article_of: Callable[[int], int], gap: int) -> li
 
 
 def newer_first_on_ties(
-    ranked: Sequence[Candidate], newness: Callable[[int], tuple[bool, str]]
+    ranked: Sequence[Candidate], newness: Callable[[int], float]
 ) -> list[Candidate]:
     """Return `ranked` with each run of tied candidates (`BM25_TIE`, `COSINE_TIE`) newest first.
 

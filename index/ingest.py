@@ -18,6 +18,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
@@ -35,6 +36,7 @@ from index.formats import (
     parse_markdown,
     parse_txt,
 )
+from index.formats.dates import clamp_date
 from index.model import Article, Ingested, Skipped, SourceFile
 
 logger = logging.getLogger(__name__)
@@ -87,8 +89,10 @@ def read_sources(
         max_bytes: Largest feed fetched; a larger one is skipped.
 
     Returns:
-        The articles (repeats by id or by normalized text dropped and counted), the skipped
-        items with reasons, and a manifest of every file and feed read.
+        The articles (repeats by id or by normalized text dropped and counted; each with the
+        source it came from as `origin`, the source as given), the skipped items with reasons,
+        a manifest of every file and feed read, and the sources that failed to read
+        (`Ingested.failed_sources`: a feed URL or a path that gave no article and an error).
     """
     if isinstance(sources, str | Path):
         sources = [sources]
@@ -96,6 +100,7 @@ def read_sources(
     seen_ids: set[str] = set()
     seen_texts: set[bytes] = set()
     seen_files: set[tuple[int, int]] = set()
+    read_at = datetime.now(UTC)  # no article is dated more than a day after it was read
     with _FeedFetcher(timeout, max_bytes) as fetcher:
         for source in sources:
             origin, drafts = str(source), 0
@@ -109,7 +114,7 @@ def read_sources(
                         result.skipped.append(Skipped(document.where, item.line, item.reason))
                         continue
                     drafts += 1
-                    article = _article(item, document, origin)
+                    article = _article(item, document, origin, read_at)
                     fingerprint = hashlib.sha256(_normalized(article.text)).digest()
                     if article.id in seen_ids or fingerprint in seen_texts:
                         result.duplicates += 1
@@ -135,12 +140,13 @@ def _failed(source: str | Path, result: Ingested) -> bool:
     return any(s.where == where and s.line is None for s in result.skipped)
 
 
-def _article(draft: Draft, document: _Document, origin: str) -> Article:
+def _article(draft: Draft, document: _Document, origin: str, read_at: datetime) -> Article:
     """Give a draft its stable id and its path and origin.
 
     The id is the draft's own, else a hash of title and text; a feed item's is its feed's
     address with its GUID (else its link), so that two feeds numbering their items alike keep
-    them all, and no feed can replace another's items by copying their GUIDs.
+    them all, and no feed can replace another's items by copying their GUIDs. A date more than
+    a day after `read_at` (a feed's 2099) becomes `read_at` (`clamp_date`).
     """
     own = draft.id
     if document.suffix in FEED_SUFFIXES:
@@ -153,7 +159,7 @@ def _article(draft: Draft, document: _Document, origin: str) -> Article:
         title=draft.title,
         text=draft.text,
         source=draft.source,
-        date=draft.date,
+        date=clamp_date(draft.date, read_at),
         url=draft.url,
         path=document.where,
         origin=origin,

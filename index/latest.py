@@ -2,17 +2,17 @@
 
 Without a topic: the newest articles of the index. With one: articles holding a sentence that
 matches the topic as a question would be answered (BM25, at least `MIN_COVERAGE` of the topic's
-ideal score, `index.search`), newest first. Newest means by `Article.date` as stored (ISO
-8601 strings compare in time order), undated articles last, as `/sources` lists them; articles of
-one date keep their best sentence's rank. A time in the topic ("/latest storms this week",
-"/latest yesterday") keeps only the articles dated then, as a question's does (docs/live.md).
+ideal score, `index.search`), newest first. Newest means by the instant `Article.date` names
+(`index.archive.newest_first_key`, read once a generation: mixed offsets sort by time), undated
+articles last, as `/sources` lists them; articles of one date keep their best sentence's rank.
+A time in the topic ("/latest storms this week", "/latest yesterday") keeps only the articles
+dated then, as a question's does (docs/live.md).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from index.archive import newest_first_key
 from index.model import Article
 from index.search import MIN_COVERAGE, NewsIndex
 from index.timeframe import find_period, timezone_from_env
@@ -62,5 +62,6 @@ def latest(
         if hit.score < floor:
             break  # hits come best first
         rows.setdefault(index.article_of(hit.sentence))
-    articles = [index.article(row) for row in rows]  # in rank order: the sort below is stable
-    return sorted(articles, key=lambda a: newest_first_key(a.date), reverse=True)[:limit]
+    keys = index.archive.date_keys
+    newest = sorted(rows, key=lambda row: float(keys[row]), reverse=True)  # stable: rank on ties
+    return [index.article(row) for row in newest[:limit]]

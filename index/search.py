@@ -15,8 +15,9 @@ import numpy.typing as npt
 
 from index import layout, passages
 from index.analysis import Analyzer, AnalyzerSettings
-from index.archive import Archive, newest_first_key
+from index.archive import Archive
 from index.bm25 import term_weights
+from index.caches import BoundedCache
 from index.embedding import SentenceEncoder
 from index.fusion import (
     Candidate,
@@ -54,15 +55,26 @@ HEADLINE_WORDS = (
 )
 # Sentences of an article's lead quoted for a headline answer.
 LEAD_SENTENCES = 2
-# Periods whose sentence flags are kept (1 byte per sentence each).
+# Every cache below is bounded by entries and by bytes (`index.caches`): what fills them is what
+# strangers ask. Periods whose sentence flags are kept (1 byte per sentence each).
 PERIOD_CACHE = 8
+PERIOD_CACHE_BYTES = 64 << 20
 # Articles of the best candidates looked at for the names a question asks about (`_naming`): about
 # 0.1 ms each when they mention them as written, 0.5-1 ms the first time they do not.
 NAME_ARTICLES = 10
 # Articles whose words are kept for the names check (their text and terms: a few KB each).
 ARTICLE_WORDS_CACHE = 256
-# Question vectors kept (1.5 KB each).
+ARTICLE_WORDS_CACHE_BYTES = 16 << 20
+# Question vectors kept (1.5 KB each, and the question's text as the key).
 QUESTION_CACHE = 64
+QUESTION_CACHE_BYTES = 1 << 20
+# Time zones whose article spans are kept (16 bytes per article each): the bot's, and UTC.
+ZONE_CACHE = 4
+ZONE_CACHE_BYTES = 1 << 30
+# The analyzer's words kept while answering (index.analysis.Analyzer): a question's words are
+# a stranger's, so fewer than a build keeps.
+QUESTION_WORDS_CACHE = 65_536
+QUESTION_WORDS_CACHE_BYTES = 8 << 20
 
 FlagArray = npt.NDArray[np.bool_]
 SecondsArray = npt.NDArray[np.float64]
@@ -108,7 +120,11 @@ class NewsIndex:
     ) -> None:
         self.folder = folder
         self.header = header
-        self.analyzer = Analyzer(AnalyzerSettings(**header["analyzer"]))
+        self.analyzer = Analyzer(
+            AnalyzerSettings(**header["analyzer"]),
+            cache_entries=QUESTION_WORDS_CACHE,
+            cache_bytes=QUESTION_WORDS_CACHE_BYTES,
+        )
         self.bm25 = bm25
         self.archive = archive
         self.vectors = vectors
@@ -117,16 +133,22 @@ class NewsIndex:
         # What an absent term would weigh (df = 0): the ideal score's share for unknown words.
         self._unknown_idf = math.log(n + 0.5) - math.log(0.5) if n else 0.0
         self._headline_terms = frozenset(self.analyzer.terms(HEADLINE_WORDS))
-        self._embedded = functools.lru_cache(maxsize=QUESTION_CACHE)(self._embed)
-        self._sentences_between = functools.lru_cache(maxsize=PERIOD_CACHE)(
-            self._read_sentences_between
+        # Caches hold values only, never a bound method of `self`: such a cycle kept a swapped-out
+        # generation's files open until a full garbage collection (`index.caches`).
+        self._embedded: BoundedCache[str, npt.NDArray[np.float32]] = BoundedCache(
+            QUESTION_CACHE, QUESTION_CACHE_BYTES, _keyed_array_bytes
+        )
+        self._sentences_between: BoundedCache[tuple[datetime, datetime], FlagArray] = BoundedCache(
+            PERIOD_CACHE, PERIOD_CACHE_BYTES, _array_bytes
         )
         # What the articles of recent answers say, their terms analyzed once (`_naming`).
-        self._article_words = functools.lru_cache(maxsize=ARTICLE_WORDS_CACHE)(
-            self._read_article_words
+        self._article_words: BoundedCache[int, ArticleWords] = BoundedCache(
+            ARTICLE_WORDS_CACHE, ARTICLE_WORDS_CACHE_BYTES, _article_words_bytes
         )
         # By the zone's name: `datetime.UTC` and `ZoneInfo("UTC")` are one zone, not two.
-        self._spans_by_zone: dict[str, tuple[SecondsArray, SecondsArray]] = {}
+        self._spans_by_zone: BoundedCache[str, tuple[SecondsArray, SecondsArray]] = BoundedCache(
+            ZONE_CACHE, ZONE_CACHE_BYTES, _spans_bytes
+        )
 
     @classmethod
     def load(cls, index_dir: Path, *, semantic: bool = True) -> NewsIndex:
@@ -172,6 +194,7 @@ class NewsIndex:
         """
         self.bm25.warm()
         self._article_spans(zone)
+        self.archive.newest_first  # noqa: B018  (the dates' sort keys, computed once)
         countries()
 
     def embed_question(self, text: str) -> npt.NDArray[np.float32] | None:
@@ -182,10 +205,10 @@ class NewsIndex:
         """
         if self.encoder is None or self.vectors is None:
             return None
-        return self._embedded(text)
+        return self._embedded.get(text, lambda: self._embed(text))
 
     def _embed(self, text: str) -> npt.NDArray[np.float32]:
-        """`embed_question`, computed (cached by `__init__`)."""
+        """`embed_question`, computed (kept by `embed_question`)."""
         assert self.encoder is not None
         vector = encode_question(self.encoder, text)
         vector.flags.writeable = False  # shared by every caller of the cache
@@ -493,10 +516,14 @@ class NewsIndex:
             if article not in missing:
                 if len(missing) == NAME_ARTICLES:
                     break
-                missing[article] = missing_names(names, self._article_words(article), countries())
+                missing[article] = missing_names(names, self._words_of(article), countries())
             if not missing[article]:
                 named.append(candidate)
         return named, () if named else missing[self.archive.article_of(ranked[0].row)]
+
+    def _words_of(self, article: int) -> ArticleWords:
+        """Return article row `article`'s words, kept for the next questions."""
+        return self._article_words.get(article, lambda: self._read_article_words(article))
 
     def _read_article_words(self, article: int) -> ArticleWords:
         """Return article row `article`'s title and sentences, as names are looked up in them."""
@@ -510,9 +537,8 @@ class NewsIndex:
     def _newer_first(self, ranked: list[Candidate]) -> list[Candidate]:
         """`ranked` with tied candidates newest first (`index.fusion.newer_first_on_ties`)."""
         archive = self.archive
-        return newer_first_on_ties(
-            ranked, lambda row: newest_first_key(archive.article(archive.article_of(row)).date)
-        )
+        keys = archive.date_keys
+        return newer_first_on_ties(ranked, lambda row: float(keys[archive.article_of(row)]))
 
     def articles_in(self, period: Period) -> FlagArray:
         """Return a flag per article row: may it be from `period` (`Period.holds`)."""
@@ -521,16 +547,14 @@ class NewsIndex:
 
     def _article_spans(self, zone: tzinfo | None) -> tuple[SecondsArray, SecondsArray]:
         """Each article's date as a span of POSIX seconds in `zone` (`index.timeframe`)."""
-        spans = self._spans_by_zone.get(str(zone))
-        if spans is None:
-            spans = self._spans_by_zone[str(zone)] = article_spans(self.archive.dates, zone)
-        return spans
+        return self._spans_by_zone.get(str(zone), lambda: article_spans(self.archive.dates, zone))
 
     def sentences_in(self, period: Period) -> FlagArray:
         """Return a flag per sentence row: is its article from `period` (cached per period)."""
-        return self._sentences_between(period.start, period.end)
+        start, end = period.start, period.end
+        return self._sentences_between.get((start, end), lambda: self._flag_sentences(start, end))
 
-    def _read_sentences_between(self, start: datetime, end: datetime) -> FlagArray:
+    def _flag_sentences(self, start: datetime, end: datetime) -> FlagArray:
         """`sentences_in`, computed."""
         return self.archive.sentences_of(self.articles_in(Period(start, end, "")))
 
@@ -593,3 +617,23 @@ class NewsIndex:
             )
             for span in spans[offset:wanted]
         ]
+
+
+def _array_bytes(key: object, value: npt.NDArray[Any]) -> int:
+    """What a kept array takes (`BoundedCache`'s weight)."""
+    return value.nbytes + 200
+
+
+def _keyed_array_bytes(key: str, value: npt.NDArray[Any]) -> int:
+    """What a kept question vector takes, its question's text included."""
+    return len(key) + value.nbytes + 200
+
+
+def _spans_bytes(key: str, value: tuple[SecondsArray, SecondsArray]) -> int:
+    """What a zone's article spans take."""
+    return value[0].nbytes + value[1].nbytes + 200
+
+
+def _article_words_bytes(key: int, value: ArticleWords) -> int:
+    """About what an article's words take: its text, then its analyzed terms (`ArticleWords`)."""
+    return 4 * len(value.text) + 1024

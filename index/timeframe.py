@@ -33,12 +33,17 @@ was given (a day, a month or a year) and picks the most recent past month for "i
 A period that starts after now names the future ("in 2030"): no article can be from it, so it
 is left in the question as words and no period is returned.
 
+Only the first `MAX_CANDIDATES` expressions of a question are read (leftmost first): reading one
+costs up to about a millisecond (dateparser), and a stranger's 4,096 characters of "in 2150"
+would otherwise be 500 reads (0.6 s of CPU, docs/reliability.md "Leaks and bounds").
+
 The bot's time zone is `NEWSBOT_TIMEZONE` (an IANA name such as "Europe/Berlin"), default UTC,
 read by `timezone_from_env`.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -55,6 +60,9 @@ BoolArray = npt.NDArray[np.bool_]
 
 TIMEZONE_ENV = "NEWSBOT_TIMEZONE"
 DEFAULT_TIMEZONE = "UTC"
+# Time expressions read per question, leftmost first (the module doc): a question a person asks
+# names one or two.
+MAX_CANDIDATES = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,8 +213,7 @@ def find_period(question: str, now: datetime, zone: tzinfo | None = None) -> Dat
         when there is none, it names no real date, or it lies in the future.
     """
     local_now = now.astimezone(zone) if zone is not None else now
-    matches = [(m, rule) for pattern, rule in _RULES for m in pattern.finditer(question)]
-    for match, rule in sorted(matches, key=lambda mr: (mr[0].start(), -mr[0].end())):
+    for match, rule in _candidates(question):
         span = rule(match, local_now)
         if span is None or span[0] >= span[1] or span[0] > local_now:
             continue
@@ -215,6 +222,20 @@ def find_period(question: str, now: datetime, zone: tzinfo | None = None) -> Dat
         rest = question[: match.start()] + " " + question[match.end() :]
         return DatedQuestion(period, _tidy(rest))
     return None
+
+
+def _candidates(question: str) -> list[tuple[re.Match[str], Rule]]:
+    """Return the first `MAX_CANDIDATES` time expressions of a question and how to read each.
+
+    Leftmost first, the longest first at one place. Each pattern's matches are taken in order and
+    no more than `MAX_CANDIDATES` of them, so the work is bounded by the question's length.
+    """
+    matches = [
+        (m, rule)
+        for pattern, rule in _RULES
+        for m in itertools.islice(pattern.finditer(question), MAX_CANDIDATES)
+    ]
+    return sorted(matches, key=lambda mr: (mr[0].start(), -mr[0].end()))[:MAX_CANDIDATES]
 
 
 def period_between(since: str | None, until: str | None, now: datetime) -> Period:

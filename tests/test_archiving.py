@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import random
 import shutil
 import threading
 from collections.abc import Callable, Iterator
@@ -20,7 +21,10 @@ import pytest
 
 from bot.cli import main
 from index import layout
+from index.archiving import read_stored
+from index.build import BuildSettings, build_from_articles, build_index
 from index.config import max_removal, retention
+from index.search import NewsIndex
 from index.store import current_generation, read_header
 from tests.conftest import ROOT
 
@@ -478,3 +482,86 @@ def test_a_bad_max_removal_is_one_line(
     err = capsys.readouterr().err
     assert "NEWSBOT_MAX_REMOVAL takes a share such as 20%" in err
     assert len(err.strip().splitlines()) == 1
+
+
+# -- the archive's rules, at random --------------------------------------------------------------
+
+
+@pytest.mark.process
+@pytest.mark.parametrize("seed", range(3))
+def test_random_reads_keep_what_the_rules_say_and_an_update_answers_as_a_full_build(
+    feeds: Feeds, tmp_path: Path, seed: int
+) -> None:
+    """A feed that scrolls, edits and fails, a folder that gains, loses and edits files.
+
+    After each update the archive holds exactly what the rules keep (a model kept apart), and
+    every live sentence scores as in a full build of that archive.
+    """
+    rng = random.Random(seed)
+    folder, index_dir = tmp_path / "news", tmp_path / "index"
+    folder.mkdir()
+    settings = BuildSettings(semantic=False, max_removal=1.0)
+    feed_items: dict[int, str] = {}  # what the feed says of item n now
+    window = [0, 3]  # the items the feed shows: window[0] <= n < window[1]
+    files: dict[str, str] = {"f0.txt": "File f0\nThe quarry of Zanthe0 closed. Rain fell.\n"}
+    model: dict[int | str, tuple[str, ...]] = {}  # item number or file: (title, body) to hold
+    for step in range(8):
+        feed_up = True
+        op = rng.choice(["scroll", "edit-item", "fail", "add-file", "delete-file", "edit-file"])
+        if op == "scroll":
+            window[0] += rng.randint(0, 2)
+            window[1] += rng.randint(1, 3)
+        elif op == "edit-item" and window[1] > window[0]:
+            feed_items[rng.randrange(*window)] = f"edited at step {step}"
+        elif op == "fail":
+            feed_up = False
+        elif op == "add-file":
+            name = f"f{step + 1}.txt"
+            files[name] = f"File {name}\nThe quarry of Zanthe{step + 1} closed. Rain fell.\n"
+        elif op == "delete-file" and len(files) > 1:
+            files.pop(rng.choice(sorted(files)))
+        elif op == "edit-file":
+            name = rng.choice(sorted(files))
+            files[name] = files[name].replace("Rain fell.", f"Rain fell at step {step}.")
+        shown = {
+            n: f"{PLACES[n % len(PLACES)]}{n} {feed_items.get(n, '')}".strip()
+            for n in range(*window)
+        }
+        body = rss([item(n, place=place) for n, place in shown.items()])
+        feeds.routes["/feed"] = (200, body) if feed_up else (503, b"down")
+        for stale in set(p.name for p in folder.iterdir()) - set(files):
+            (folder / stale).unlink()
+        for name, text in files.items():
+            (folder / name).write_text(text)
+        # The model: files mirror the folder; feed items, once read, stay with their last text.
+        model = {key: kept for key, kept in model.items() if isinstance(key, int)}
+        model.update({name: tuple(text.strip().split("\n", 1)) for name, text in files.items()})
+        if feed_up:  # an item, once read, stays; read again, it has its new text
+            for n, place in shown.items():
+                model[n] = (
+                    f"Harbour of {place} reopens",
+                    f"The harbour of {place} reopened after the storm. Fishing boats returned to "
+                    "the quay.",
+                )
+        report = build_index([folder, feeds.url("/feed")], index_dir, settings, full=False)
+        assert report.refused is None, (step, op, report.refused)
+        stored = read_stored(index_dir)
+        assert sorted((a.title, a.text) for a in stored.articles) == sorted(model.values()), (
+            step,
+            op,
+        )
+        assert report.failed_sources == (() if feed_up else (feeds.url("/feed"),))
+
+        full_dir = tmp_path / f"full-{step}"
+        build_from_articles(stored.articles, full_dir, settings)
+        updated, full = (NewsIndex.load(d, semantic=False) for d in (index_dir, full_dir))
+        for question in ("quarry closed rain", "Aldmere0 edited storm", "Zanthe1 step"):
+            got, want = scored(updated, question), scored(full, question)
+            assert [text for text, _ in got] == [text for text, _ in want]
+            assert [s for _, s in got] == pytest.approx([s for _, s in want], rel=1e-12)
+
+
+def scored(news: NewsIndex, question: str) -> list[tuple[str, float]]:
+    """Return every live sentence with its BM25 score for `question`, sorted."""
+    scores = news.bm25.scores(news.analyze(question).terms)
+    return sorted((news.sentence(int(r)), float(scores[r])) for r in news.live_rows)

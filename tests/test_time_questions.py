@@ -21,6 +21,7 @@ import pytest
 
 from bot.cli import main
 from bot.settings import Settings, SettingsError
+from index.archive import newest_first_key
 from index.build import BuildSettings, build_index
 from index.check import best_positive, oracle
 from index.fusion import Candidate, newer_first_on_ties
@@ -238,8 +239,8 @@ def test_explicit_bounds() -> None:
 def test_ties_within_a_hair_go_newest_first_and_nothing_else_moves() -> None:
     dates = {1: "2026-01-01", 2: "2026-03-01", 3: None, 4: "2026-02-01", 5: "2026-05-01"}
 
-    def newness(row: int) -> tuple[bool, str]:
-        return (dates[row] is not None, dates[row] or "")
+    def newness(row: int) -> float:
+        return newest_first_key(dates[row])
 
     ranked = [
         Candidate(1, 10.0, 0.5),
