@@ -26,6 +26,7 @@ from index.build import BuildSettings, build_from_articles, build_index
 from index.config import max_removal, retention
 from index.search import NewsIndex
 from index.store import current_generation, read_header
+from index.watch import articles_per_source
 from tests.conftest import ROOT
 
 # Made-up places: a question about one can be answered only by its own item.
@@ -565,3 +566,11 @@ def scored(news: NewsIndex, question: str) -> list[tuple[str, float]]:
     """Return every live sentence with its BM25 score for `question`, sorted."""
     scores = news.bm25.scores(news.analyze(question).terms)
     return sorted((news.sentence(int(r)), float(scores[r])) for r in news.live_rows)
+
+
+def test_feeds_counts_articles_read_by_absolute_path_for_sources_named_relative(
+    tmp_path: Path,
+) -> None:
+    """The index reads its sources by absolute path; `/feeds` may name them relative."""
+    paths = [str(tmp_path / "news" / "a.txt"), "news/b.txt", "http://127.0.0.1/feed", None]
+    assert articles_per_source(paths, ["news", "./news", "http://127.0.0.1/feed"]) == [2, 0, 1]
