@@ -35,13 +35,12 @@ import os
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Literal
 
 import httpx
 
 from bot.newsroom import BuildJob, Newsroom, RebuildResult
-from index.config import is_url
+from index.config import canonical_source, is_url
 from index.feedpoll import (
     FeedEvent,
     FeedState,
@@ -247,7 +246,10 @@ class Refresher:
 
     async def _check_files(self, now: datetime) -> list[str]:
         baseline = self._scanned
-        scanned = await asyncio.to_thread(rescan, self.local_sources, baseline)
+        # Scanned by their absolute paths, as the index reads them and its manifest spells them
+        # (`index.config.canonical_source`): a source named relative is the same files.
+        absolute = [canonical_source(s) for s in self.local_sources]
+        scanned = await asyncio.to_thread(rescan, absolute, baseline)
         failing = self._judge_local(baseline, scanned, now)
         # A failing source's files are compared as they were: its vanishing is no change to
         # index (the index keeps its articles), and its coming back unchanged is none either.
@@ -383,9 +385,10 @@ class Refresher:
 
 
 def _source_of(path: str, sources: Sequence[str]) -> bool:
-    """Return whether a file's path (as `index.watch` spells it) lies in one of `sources`."""
+    """Return whether a file's path lies in one of `sources` (both compared absolute)."""
+    path = os.path.abspath(path)
     for source in sources:
-        root = str(Path(source))
-        if path == root or path.startswith(root + os.sep):
+        root = canonical_source(source)
+        if path == root or path.startswith(os.path.join(root, "")):
             return True
     return False

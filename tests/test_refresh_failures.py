@@ -135,3 +135,25 @@ async def test_an_update_refused_for_removing_too_much_is_told_and_commits_nothi
         )
         assert newsroom.generation == serving
         assert newsroom.index is not None and newsroom.index.n_articles == 5
+
+
+async def test_a_folder_named_relative_is_the_folder_the_index_read(
+    telegram: FakeTelegram, tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # NEWSBOT_SOURCES=news: the index reads it as /.../news
+    async with refreshing_bot(telegram, tmp_path, ["news"]) as bot:
+        refresher = bot.state.refresher
+        assert refresher is not None
+
+        async def rescans(n: int) -> None:
+            for _ in range(n):
+                seen = refresher.files_checked
+                await until(lambda s=seen: refresher.files_checked != s, what="a rescan")
+
+        await rescans(3)
+        assert refresher.rebuilds == 0  # the same files, whatever their spelling
+        shutil.rmtree(folder)
+        await rescans(3)
+        assert refresher.rebuilds == 0
+        feeds = (await ask(telegram, ADMIN, "/feeds")).text or ""
+        assert "not found (moved, deleted or unmounted?)" in feeds
