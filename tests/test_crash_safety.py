@@ -20,7 +20,8 @@ import pytest
 from index.search import NewsIndex
 from tests.conftest import SEED_QUESTION, SEED_SENTENCE, SEEDS, start_newsbot_index
 
-pytestmark = [pytest.mark.process, pytest.mark.slow]
+# Each test runs ~2 minutes on a quiet machine; a loaded one (another xdist worker) needs more.
+pytestmark = [pytest.mark.process, pytest.mark.slow, pytest.mark.timeout(900)]
 
 KILLS = 24
 
