@@ -632,9 +632,10 @@ class NewsIndex:
 
     def _newer_first(self, ranked: list[Candidate]) -> list[Candidate]:
         """`ranked` with tied candidates newest first (`index.fusion.newer_first_on_ties`)."""
-        archive = self.archive
-        keys = archive.date_keys
-        return newer_first_on_ties(ranked, lambda row: float(keys[archive.article_of(row)]))
+        rows = np.fromiter((c.row for c in ranked), dtype=np.int64, count=len(ranked))
+        keys = self.archive.date_keys[self.archive.articles_of(rows)]
+        newness = dict(zip(rows.tolist(), keys.tolist(), strict=True))
+        return newer_first_on_ties(ranked, newness.__getitem__)
 
     def articles_in(self, period: Period) -> FlagArray:
         """Return a flag per article row: may it be from `period` (`Period.holds`)."""
@@ -704,9 +705,11 @@ class NewsIndex:
                 text = read[row] = archive.sentence(row)
             return text
 
+        rows = np.fromiter((h.sentence for h in hits), dtype=np.int64, count=len(hits))
+        article_of = dict(zip(rows.tolist(), archive.articles_of(rows).tolist(), strict=True))
         spans = passages.assemble(
             [(h.sentence, h.score) for h in hits],
-            article_of=archive.article_of,
+            article_of=article_of.__getitem__,
             article_rows=archive.article_rows,
             terms_of=lambda row: frozenset(self.sentence_terms.terms(row)),
             is_heading=lambda row: passages.is_heading(sentence(row)),
