@@ -101,7 +101,7 @@ bad_lines = st.one_of(
     st.builds(
         lambda line, cut: line[: max(1, min(cut, len(line) - 1))], good_lines, st.integers(1, 200)
     ),
-    st.sampled_from(["[1, 2]", '"text"', "null", "42", '{"title": "no body"}', '{"body": null}']),
+    st.sampled_from(["[1, 2]", '"text"', "null", "42", '{"body": null}', '{"id": "no title"}']),
     st.just('{"text": "' + "a" * 200_000),  # a huge truncated line
     st.just("[" * 50_000 + "]" * 50_000),  # nesting deeper than the recursion limit
     st.just(b'{"title": "\xff\xfe", "text": "latin-1 bytes"}'),
@@ -117,6 +117,7 @@ bad_lines = st.one_of(
             bad_lines.map(lambda line: ("bad", line)),
             st.sampled_from(["", "  ", "\r"]).map(lambda line: ("blank", line)),
             st.just(("good", json.dumps({"title": "Big", "text": "word " * 50_000}))),
+            st.just(("good", '{"title": "A brief, its title alone"}')),
         ),
         min_size=1,
         max_size=12,
