@@ -105,3 +105,11 @@ def test_a_title_only_jsonl_record_is_indexed_by_its_title(tmp_path: Path) -> No
     assert [(s.line, s.reason) for s in result.skipped] == [
         (2, "no article text (text, body or content)")
     ]
+
+
+def test_a_csv_header_without_rows_is_said(tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_text("title,text\n\n")
+    result = read_sources([path])
+    assert result.articles == []
+    assert [(s.line, s.reason) for s in result.skipped] == [(None, "no rows under the CSV header")]

@@ -61,11 +61,14 @@ def parse_csv(text: str) -> Parsed:
 def _rows(reader: Iterator[list[str]], columns: list[str | None]) -> Parsed:
     """Yield a draft or a problem for each row after the header."""
     line = 1  # the line the header ended on; a row starts on the line after the last one
+    found = False
     while True:
         start = line + 1
         try:
             row = next(reader)
         except StopIteration:
+            if not found:  # a header alone: said, so that no file vanishes without a word
+                yield Problem(None, "no rows under the CSV header")
             return
         except csv.Error as exc:
             yield Problem(start, f"malformed CSV row ({first_line(exc)})")
@@ -74,6 +77,7 @@ def _rows(reader: Iterator[list[str]], columns: list[str | None]) -> Parsed:
         line = getattr(reader, "line_num", start)
         if not any(cell.strip() for cell in row):
             continue
+        found = True
         if len(row) != len(columns):
             yield Problem(start, f"row has {len(row)} fields, the header {len(columns)}")
             continue
