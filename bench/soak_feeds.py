@@ -78,6 +78,7 @@ SETTINGS = {"NEWSBOT_REFRESH": "60s", "NEWSBOT_BUILD_TIMEOUT": "60s", "NEWSBOT_S
 COMMITTED = "rebuilt the index: "
 UNCHANGED = "INFO bot.newsroom: unchanged: "
 KILLED = "rebuild stopped after"
+STARTED = "telegram.ext.Application: Application started"
 FEED_FAILING = "WARNING bot.refresh: feed "
 
 
@@ -276,14 +277,17 @@ def run(args: argparse.Namespace, feeds: FailingFeeds, index_dir: Path) -> tuple
         fake.server.add_chat(ADMIN)
         bot = start_bot(fake, index_dir, feeds.urls, log, SETTINGS)
         try:
+            # The start figure is the serving bot's: its first generation loaded and warmed
+            # (the kernel compiled), which is after the build child wrote CURRENT.
             first_build = time.monotonic() + 300
-            while not (index_dir / "CURRENT").is_file() and bot.poll() is None:
+            while STARTED not in log.read_text(errors="replace") and bot.poll() is None:
                 if time.monotonic() > first_build:
-                    raise SystemExit("soak_feeds: no index after 300 s; see the bot's log")
-                time.sleep(0.2)  # the first build: the start figure is the serving bot's
+                    raise SystemExit("soak_feeds: not serving after 300 s; see the bot's log")
+                time.sleep(0.2)
             outcome.rss_start = rss_mb(bot.pid)
             questions = [f"What reopened in {word(n)}?" for n in range(feeds.next_item)]
-            with Timeline(bot.pid, every=10.0) as peak:
+            peak = Timeline(bot.pid, every=10.0)
+            with peak:
                 load = fake.run(
                     run_load(fake.server, questions, load_args, None, bot), timeout=None
                 )
