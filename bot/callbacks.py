@@ -20,6 +20,9 @@ MAX_PAGE = 125_000
 _NUMBER = "(0|[1-9][0-9]{0,8})"  # ASCII digits only, no leading zeros, below 10**9
 _ANSWERS = re.compile(f"more:{_NUMBER}:{_NUMBER}")
 _SOURCES = re.compile(f"src:{_NUMBER}:(gen-[0-9A-Za-z-]{{1,40}})")
+_STOP = re.compile(f"unf:{_NUMBER}")
+# What `bot.follow`'s handler is registered for (ahead of `bot.browsing.button`).
+STOP_FOLLOWING_PATTERN = r"^unf:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,15 +51,28 @@ class SourcesPage:
     generation: str
 
 
-Button = AnswersPage | SourcesPage
+@dataclass(frozen=True, slots=True)
+class StopFollowing:
+    """Stop following a standing question (an alert's button, /following's buttons).
+
+    Attributes:
+        standing_id: The question's id in the state file (only its owner can stop it).
+    """
+
+    standing_id: int
+
+
+Button = AnswersPage | SourcesPage | StopFollowing
 
 
 def encode(button: Button) -> str:
     """Return the callback data for `button` (at most 64 bytes, as Telegram requires)."""
     if isinstance(button, AnswersPage):
         data = f"more:{button.question_id}:{button.offset}"
-    else:
+    elif isinstance(button, SourcesPage):
         data = f"src:{button.page}:{button.generation}"
+    else:
+        data = f"unf:{button.standing_id}"
     if decode(data) != button:
         raise ValueError(f"cannot encode {button!r}")
     return data
@@ -72,4 +88,6 @@ def decode(data: str | None) -> Button | None:
     if sources := _SOURCES.fullmatch(data):
         page = int(sources[1])
         return SourcesPage(page, sources[2]) if page <= MAX_PAGE else None
+    if stop := _STOP.fullmatch(data):
+        return StopFollowing(int(stop[1]))
     return None

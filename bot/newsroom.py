@@ -88,6 +88,8 @@ class Newsroom:
         self._task: asyncio.Task[RebuildResult] | None = None
         # The child process of the rebuild running now, if any.
         self.build_process: asyncio.subprocess.Process | None = None
+        # Called with each generation swapped in by a rebuild (`bot.alerts` matches its news).
+        self.swap_listeners: list[Callable[[NewsIndex], None]] = []
 
     @property
     def generation(self) -> str:
@@ -214,6 +216,8 @@ class Newsroom:
         except StoreError as exc:
             return RebuildResult(False, f"the new index does not load: {exc}", seconds=seconds)
         self.refreshed_at = datetime.now(UTC)
+        for listener in list(self.swap_listeners):
+            listener(self.index)
         summary = report.summary()
         log.info("rebuilt the index: %s", summary)
         return RebuildResult(True, summary, tuple(map(str, report.skipped)), seconds)

@@ -322,3 +322,46 @@ def rebuild_html(result: RebuildResult, still_serving: str) -> str:
             fill(texts.STILL_SERVING, still=still_serving),
         ]
     return fit("\n".join(lines))
+
+
+def alert_html(question: str, answer: Answer, is_match: Matcher, also: Sequence[Article]) -> str:
+    """Return an alert: the standing question, the answering passage and its source, as asked.
+
+    `also`: other outlets' copies of the story, linked on an "also reported by" line.
+    """
+    header = fill(texts.ALERT_HEADER, question=shorten(question, QUESTION_LIMIT))
+    body = f"{header}\n\n{answer_html(answer, is_match)}"
+    if also:
+        body += "\n" + also_html(also)
+    return fit(body)
+
+
+def also_html(articles: Sequence[Article]) -> str:
+    """Return the "also reported by" line: each copy's outlet (or title), linked."""
+    outlets = []
+    for article in articles:
+        name = html.escape(shorten(article.source or article.title or texts.UNTITLED, 60), False)
+        if article.url and article.url.startswith(("http://", "https://")):
+            name = f'<a href="{html.escape(article.url, quote=True)}">{name}</a>'
+        outlets.append(name)
+    return fill(texts.ALSO_REPORTED, outlets=Html(", ".join(outlets)))
+
+
+def following_html(questions: Sequence[str]) -> str:
+    """Return /following: the user's standing questions, numbered."""
+    if not questions:
+        return plain(texts.FOLLOWING_NONE)
+    lines = [plain(texts.FOLLOWING_HEADER)]
+    lines += [f"{n}. {plain(shorten(q, QUESTION_LIMIT))}" for n, q in enumerate(questions, 1)]
+    return fit("\n".join(lines))
+
+
+def held_summary_html(titles: Sequence[tuple[str, str | None]]) -> str:
+    """Return the end-of-hour summary of the alerts over the hourly cap: linked headlines."""
+    lines = [fill(texts.HELD_SUMMARY, count=str(len(titles)))]
+    for title, url in titles:
+        text = html.escape(shorten(title or texts.UNTITLED, TITLE_LIMIT), quote=False)
+        if url and url.startswith(("http://", "https://")):
+            text = f'<a href="{html.escape(url, quote=True)}">{text}</a>'
+        lines.append(f"• {text}")
+    return fit("\n".join(lines))

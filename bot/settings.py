@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from pathlib import Path
 
+import platformdirs
+
 from index.config import DEFAULT_SOURCES, default_index_dir, default_sources
 from index.feedpoll import REFRESH_ENV, RefreshPolicy, refresh_from_env
 from index.timeframe import timezone_from_env
@@ -20,6 +22,10 @@ WEBHOOK_URL_ENV = "NEWSBOT_WEBHOOK_URL"
 WEBHOOK_SECRET_ENV = "NEWSBOT_WEBHOOK_SECRET"
 WEBHOOK_LISTEN_ENV = "NEWSBOT_WEBHOOK_LISTEN"
 WEBHOOK_PORT_ENV = "NEWSBOT_WEBHOOK_PORT"
+STATE_DB_ENV = "NEWSBOT_STATE_DB"
+ALERTS_PER_HOUR_ENV = "NEWSBOT_ALERTS_PER_HOUR"
+# Alerts a user gets in one clock hour; the rest come as one summary when the hour ends.
+ALERTS_PER_HOUR = 6
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
 # What BotFather issues: the bot's numeric id, a colon, and a 35-character secret.
@@ -63,6 +69,10 @@ class Settings:
     refresh: RefreshPolicy | None = None
     # Questions about time ("yesterday") are read in this zone (`index.timeframe`).
     timezone: tzinfo = UTC
+    # Standing questions, digests and alerts (`bot.subscriptions`); None: nothing is kept and
+    # /follow says so. `from_env` gives `state.sqlite3` in the per-user data folder.
+    state_db: Path | None = None
+    alerts_per_hour: int = ALERTS_PER_HOUR
 
     @classmethod
     def from_env(
@@ -96,7 +106,32 @@ class Settings:
             webhook=_webhook(env, webhook_overrides or {}) if webhook else None,
             refresh=_refresh(env),
             timezone=_timezone(env),
+            state_db=_state_db(env),
+            alerts_per_hour=_alerts_per_hour(env),
         )
+
+
+def default_state_db() -> Path:
+    """Return `state.sqlite3` in the per-user data folder, beside the default index folder."""
+    return Path(platformdirs.user_data_dir("newsbot", appauthor=False)) / "state.sqlite3"
+
+
+def _state_db(env: Mapping[str, str]) -> Path:
+    """Read `NEWSBOT_STATE_DB`: where standing questions and alerts are kept."""
+    raw = env.get(STATE_DB_ENV, "").strip()
+    return Path(raw).expanduser() if raw else default_state_db()
+
+
+def _alerts_per_hour(env: Mapping[str, str]) -> int:
+    """Read `NEWSBOT_ALERTS_PER_HOUR`: alerts a user gets in an hour (default 6)."""
+    raw = env.get(ALERTS_PER_HOUR_ENV, "").strip()
+    if not raw:
+        return ALERTS_PER_HOUR
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raise SettingsError(
+            f"{ALERTS_PER_HOUR_ENV} must be a number from 1 to 1000, got {raw[:20]!r}"
+        )
+    return int(raw)
 
 
 def _timezone(env: Mapping[str, str]) -> tzinfo:

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.alerts import Alerts
 from bot.newsroom import Newsroom
 from bot.refresh import Refresher
 from bot.settings import Settings
@@ -204,6 +205,7 @@ class BotState:
         flood: The per-user pace of questions, inline queries and buttons.
         refusals: When a non-admin may next be told (and logged) that /reindex is refused.
         refresher: The scheduled refresh of the sources; None when it is off.
+        alerts: Standing questions and their alerts (`bot.follow`); None when no state is kept.
     """
 
     settings: Settings
@@ -213,3 +215,4 @@ class BotState:
     flood: FloodGuard = field(default_factory=FloodGuard)
     refusals: Cooldown = field(default_factory=Cooldown)
     refresher: Refresher | None = None
+    alerts: Alerts | None = None

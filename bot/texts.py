@@ -105,3 +105,24 @@ FEED_RECOVERED = "✅ The feed {url} works again (it had been failing since {sin
 NOT_TEXT = "I can only read text. Send me a question in words, like: what happened in Ukraine?"
 UNKNOWN_COMMAND = "I don't know that command. See /help."
 SORRY = "Sorry, something went wrong on my side while answering. Please try again."
+
+# -- following: standing questions, alerts, digests, /forget ------------------------------------
+
+FOLLOW_USAGE = "Usage: /follow <question>, e.g. /follow copper prices in Chile"
+FOLLOWING_NOW = (
+    "🔔 Following: {question}\nI'll tell you when new articles answer it. /following lists "
+    "what you follow."
+)
+FOLLOW_LIMIT = "You follow {limit} questions already, the most I keep. /unfollow one first."
+FOLLOW_OFF = "Following questions is not available here: this bot keeps no state."
+FOLLOWING_HEADER = "🔔 You follow:"
+FOLLOWING_NONE = "You follow nothing yet. Try /follow copper prices in Chile"
+UNFOLLOW_USAGE = "Usage: /unfollow <number>, the number /following shows."
+UNFOLLOWED = "🔕 No longer following: {question}"
+UNFOLLOW_BUTTON = "🔕 Stop {number}"
+STOP_FOLLOWING_BUTTON = "🔕 Stop following this"
+UNFOLLOW_GONE = "You no longer follow that question."
+ALERT_HEADER = "🔔 New on {question}"
+ALSO_REPORTED = "Also reported by: {outlets}"
+HELD_SUMMARY = "🔔 {count} more new articles answered what you follow this hour:"
+FORGOTTEN = "🗑 Done: I deleted everything I kept about you (followed questions, digest, time zone)."
