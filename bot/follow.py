@@ -13,7 +13,7 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot import browsing, callbacks, render, texts
+from bot import browsing, callbacks, digest, render, texts
 from bot.alerts import Alerts, standing
 from bot.callbacks import StopFollowing
 from bot.context import NewsContext
@@ -38,6 +38,10 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("following", following_command, filters=new_message))
     application.add_handler(CommandHandler("unfollow", unfollow_command, filters=new_message))
     application.add_handler(CommandHandler("forget", forget_command, filters=new_message))
+    application.add_handler(CommandHandler("digest", digest.digest_command, filters=new_message))
+    application.add_handler(
+        CommandHandler("timezone", digest.timezone_command, filters=new_message)
+    )
     application.add_handler(
         CallbackQueryHandler(stop_button, pattern=callbacks.STOP_FOLLOWING_PATTERN)
     )
@@ -70,13 +74,19 @@ async def stop(application: Application) -> None:  # type: ignore[type-arg]
 
 
 async def _sweep(context: NewsContext) -> None:
-    """Send the alerts still pending, and the summaries of hours that have ended."""
-    alerts = context.state.alerts
+    """Run `sweep` from the JobQueue."""
+    await sweep(context.state)
+
+
+async def sweep(state: BotState) -> None:
+    """Send the alerts still pending, the summaries of hours that have ended, due digests."""
+    alerts = state.alerts
     if alerts is None:
         return
     digests = frozenset(r.user_id for r in alerts.store.readers_with_digest())
     await alerts.deliver()
     await alerts.summarize_held(digests)
+    await digest.send_due(alerts, state.newsroom.index, state.settings.timezone)
 
 
 async def follow_command(update: Update, context: NewsContext) -> None:

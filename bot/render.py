@@ -365,3 +365,24 @@ def held_summary_html(titles: Sequence[tuple[str, str | None]]) -> str:
             text = f'<a href="{html.escape(url, quote=True)}">{text}</a>'
         lines.append(f"• {text}")
     return fit("\n".join(lines))
+
+
+def digest_html(stories: Sequence[tuple[str, str | None]], followed: bool) -> str:
+    """Return a digest: the stories matched for what the user follows, or the newest ones."""
+    if followed and not stories:
+        return plain(texts.DIGEST_NOTHING_NEW)
+    header = (
+        fill(
+            texts.DIGEST_FOLLOWED,
+            count=f"{len(stories)} new stor{'y' if len(stories) == 1 else 'ies'}",
+        )
+        if followed
+        else plain(texts.DIGEST_NEWEST)
+    )
+    lines = [header]
+    for title, url in stories:
+        text = html.escape(shorten(title or texts.UNTITLED, TITLE_LIMIT), quote=False)
+        if url and url.startswith(("http://", "https://")):
+            text = f'<a href="{html.escape(url, quote=True)}">{text}</a>'
+        lines.append(f"• {text}")
+    return fit("\n".join(lines))

@@ -326,12 +326,11 @@ class Subscriptions:
             db.execute("UPDATE users SET timezone = ? WHERE user_id = ?", (zone, user_id))
 
     def set_digest(self, user_id: int, chat_id: int, at: str | None, now: datetime) -> None:
-        """Keep the user's digest time ("HH:MM"), or None for no digest."""
+        """Keep the user's digest time ("HH:MM"), or None; the next one covers from `now`."""
         with self._transaction() as db:
             self._upsert_reader(db, user_id, chat_id)
             db.execute(
-                "UPDATE users SET digest_at = ?, last_digest = COALESCE(last_digest, ?) "
-                "WHERE user_id = ?",
+                "UPDATE users SET digest_at = ?, last_digest = ? WHERE user_id = ?",
                 (at, _iso(now), user_id),
             )
 

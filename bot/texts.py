@@ -126,3 +126,15 @@ ALERT_HEADER = "🔔 New on {question}"
 ALSO_REPORTED = "Also reported by: {outlets}"
 HELD_SUMMARY = "🔔 {count} more new articles answered what you follow this hour:"
 FORGOTTEN = "🗑 Done: I deleted everything I kept about you (followed questions, digest, time zone)."
+DIGEST_USAGE = (
+    "Usage: /digest HH:MM for a daily digest at that time (in your /timezone), or /digest off"
+)
+DIGEST_SET = "🗞 A digest every day at {at} ({zone}). /digest off stops it."
+DIGEST_OFF = "🗞 No more digests."
+DIGEST_FOLLOWED = "🗞 Your digest: {count} on what you follow"
+DIGEST_NOTHING_NEW = "🗞 Your digest: nothing new on what you follow since the last one."
+DIGEST_NEWEST = "🗞 Your digest: the newest stories"
+TIMEZONE_USAGE = (
+    "Usage: /timezone <zone>, an IANA name such as Europe/Berlin ({name!r} is not one)."
+)
+TIMEZONE_SET = "🕒 Your time zone is now {zone}."
