@@ -7,6 +7,7 @@ import asyncio
 import errno
 import logging
 import os
+import re
 import socket
 import sys
 
@@ -33,6 +34,7 @@ from telegram.ext import (
 from bot import browsing, errors, feeds, follow, latest, logs, questions, reindex, welcome
 from bot.context import CONTEXT_TYPES
 from bot.delivery import PatientRateLimiter
+from bot.heartbeat import BeatingUpdatesRequest, Heartbeat, beat_while_webhook_set
 from bot.newsroom import Newsroom
 from bot.refresh import Refresher
 from bot.settings import (
@@ -68,9 +70,12 @@ ADMIN_COMMANDS = [
 def build_application(settings: Settings, newsroom: Newsroom | None = None) -> Application:  # type: ignore[type-arg]
     """Return the bot's Application with every handler registered; it is not started."""
     logs.protect(settings.token)
+    builder = Application.builder()
+    if settings.heartbeat is not None:
+        # Every getUpdates answered touches the heartbeat file: the bot is in touch with Telegram.
+        builder.get_updates_request(BeatingUpdatesRequest(Heartbeat(settings.heartbeat)))
     application = (
-        Application.builder()
-        .token(settings.token)
+        builder.token(settings.token)
         .base_url(settings.api_url)
         .defaults(
             Defaults(
@@ -133,6 +138,13 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_error_handler(errors.on_error)
 
 
+_WEBHOOK_BEAT = "webhook heartbeat"  # the bot_data key of the getWebhookInfo task
+
+
+def _quiet() -> None:
+    """Do nothing: a refresh without a heartbeat file."""
+
+
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
     """Load (or build) the index, set the command menus and start the scheduled refresh."""
     state: BotState = application.bot_data["state"]
@@ -143,8 +155,14 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     if policy is not None:
         # After open(): the first check compares the sources with the index just loaded.
         notify = feeds.admin_notifier(application.bot, state.settings.admin_ids)
-        state.refresher = Refresher(state.newsroom, policy, notify)
+        beat = Heartbeat(state.settings.heartbeat).beat if state.settings.heartbeat else _quiet
+        state.refresher = Refresher(state.newsroom, policy, notify, on_checked=beat)
         state.refresher.start()
+    if state.settings.heartbeat is not None and state.settings.webhook is not None:
+        # No getUpdates in webhook mode: a getWebhookInfo a minute shows Telegram is reachable.
+        application.bot_data[_WEBHOOK_BEAT] = asyncio.create_task(
+            beat_while_webhook_set(application.bot, Heartbeat(state.settings.heartbeat))
+        )
     bot = application.bot
     await bot.set_my_commands(PUBLIC_COMMANDS, scope=BotCommandScopeDefault())
     for admin in sorted(state.settings.admin_ids):
@@ -168,6 +186,9 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
 async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
     """Stop the scheduled refresh, then any rebuild still running in its child process."""
     state: BotState = application.bot_data["state"]
+    beating: asyncio.Task[None] | None = application.bot_data.pop(_WEBHOOK_BEAT, None)
+    if beating is not None:
+        beating.cancel()
     if state.refresher is not None:
         await state.refresher.stop()
     await follow.stop(application)
@@ -265,6 +286,8 @@ def _serve(application: Application, settings: Settings) -> None:  # type: ignor
             application.run_webhook(
                 listen=hook.listen,
                 port=hook.port,
+                # PTB (tornado) takes the path as a regular expression: "+" or "(" are literal.
+                url_path=re.escape(hook.path),
                 webhook_url=hook.url,
                 secret_token=hook.secret_token,
                 allowed_updates=ALLOWED_UPDATES,

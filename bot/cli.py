@@ -1,4 +1,4 @@
-"""The `newsbot` console script: `index` and `ask` from `index.cli`, and `run` for the bot."""
+"""The `newsbot` console script: `index`, `ask` from `index.cli`; `run`, `doctor` for the bot."""
 
 from __future__ import annotations
 
@@ -36,9 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"newsbot {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     index_cli.add_commands(commands)
+    from bot import doctor
     from bot.run import add_command
 
     add_command(commands)
+    doctor.add_command(commands)
     return parser
 
 

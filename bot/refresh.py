@@ -95,6 +95,7 @@ class Refresher:
         *,
         feed_limit: int = FEED_LIMIT,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_checked: Callable[[], None] = lambda: None,
     ) -> None:
         self.newsroom = newsroom
         self.policy = policy
@@ -106,6 +107,7 @@ class Refresher:
         self._notify = notify
         self._feed_limit = feed_limit
         self._clock = clock
+        self._on_checked = on_checked  # after each check that completed (the heartbeat)
         self._indexed: _Indexed | None = None
         self._scanned = Snapshot()  # the last scan: what the next one compares against
         self._polled: dict[str, str] = {}  # feed -> SHA-256 of the version its validators name
@@ -134,6 +136,8 @@ class Refresher:
                     await self.check(client)
                 except Exception:  # one bad check must not end the schedule
                     log.exception("scheduled refresh failed; trying again at the next check")
+                else:
+                    self._on_checked()
                 await asyncio.sleep(self._seconds_to_next_check())
 
     def _seconds_to_next_check(self) -> float:

@@ -8,9 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import platformdirs
 
+from bot.heartbeat import heartbeat_path
 from index.config import DEFAULT_SOURCES, default_index_dir, default_sources
 from index.feedpoll import REFRESH_ENV, RefreshPolicy, refresh_from_env
 from index.timeframe import timezone_from_env
@@ -54,6 +56,15 @@ class WebhookSettings:
     listen: str = "127.0.0.1"
     port: int = 8443
 
+    @property
+    def path(self) -> str:
+        """The path of `url` ("/tg" for https://bot.example.org/tg): what the bot serves.
+
+        A reverse proxy forwards the request with its path, so the bot listens on that path
+        rather than on "/".
+        """
+        return urlsplit(self.url).path
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -73,6 +84,8 @@ class Settings:
     # /follow says so. `from_env` gives `state.sqlite3` in the per-user data folder.
     state_db: Path | None = None
     alerts_per_hour: int = ALERTS_PER_HOUR
+    # Touched after each poll of Telegram and each refresh (`bot.heartbeat`); None: no file.
+    heartbeat: Path | None = None
 
     @classmethod
     def from_env(
@@ -97,17 +110,19 @@ class Settings:
                 f"{TOKEN_ENV} does not look like a bot token (expected 123456:ABC-..., "
                 f"{len(token)} characters given)"
             )
+        folder = Path(index_dir).expanduser() if index_dir else default_index_dir(env)
         return cls(
             token=token,
             api_url=env.get(API_URL_ENV, "").strip() or TELEGRAM_API_URL,
             admin_ids=_parse_admin_ids(env.get(ADMIN_IDS_ENV, "")),
             sources=tuple(default_sources(env)),
-            index_dir=Path(index_dir).expanduser() if index_dir else default_index_dir(env),
+            index_dir=folder,
             webhook=_webhook(env, webhook_overrides or {}) if webhook else None,
             refresh=_refresh(env),
             timezone=_timezone(env),
             state_db=_state_db(env),
             alerts_per_hour=_alerts_per_hour(env),
+            heartbeat=heartbeat_path(env, folder),
         )
 
 

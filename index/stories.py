@@ -23,7 +23,7 @@ from datasketch import MinHash, MinHashLSH
 from index.search import NewsIndex
 
 # Consecutive words per shingle; the Jaccard of shingle sets at which two texts are one story;
-# MinHash permutations. Chosen on the made-up syndicated pairs (docs/follow.md).
+# MinHash permutations. Set before measuring; docs/follow.md measures them (bench/stories.py).
 SHINGLE = 3
 THRESHOLD = 0.3
 PERMUTATIONS = 128

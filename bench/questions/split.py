@@ -1,16 +1,21 @@
-"""The rule that split the questions written for issue #11 into dev and the frozen test set.
+"""The rule that split the questions written for issue #11 into dev and what is now dev2.
+
+dev2.jsonl (ids test-001..test-118) was issue #11's frozen test split. It was evaluated during
+tuning many times (README.md), so issue #19 made it a second dev split and wrote a new test split
+(test.jsonl, ids t2-001...) by hand, on articles no dev or dev2 question uses: that one was not
+drawn, and this module does not check it.
 
 The 114 questions dev-001..dev-114 were used for tuning before issue #11 and stay in dev. Every
-question written after them (dev-115 on, and all of test.jsonl) was drawn into one split or the
+question written after them (dev-115 on, and all of dev2.jsonl) was drawn into one split or the
 other, before anything was tuned on them, like this:
 
 1. the six examples quoted in the issue itself (PINNED_DEV) go to dev: they were public, and
    looked at, before the draw;
 2. within each kind, the other new questions are sorted by their text and shuffled with
    `random.Random(f"{SEED}:{kind}")`;
-3. the first TEST_COUNTS[kind] of the shuffled list go to test, the rest to dev.
+3. the first TEST_COUNTS[kind] of the shuffled list go to test (now dev2), the rest to dev.
 
-Run it to check that dev.jsonl and test.jsonl still follow the draw:
+Run it to check that dev.jsonl and dev2.jsonl still follow the draw:
 
     python bench/questions/split.py
 """
@@ -25,7 +30,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DEV = HERE / "dev.jsonl"
-TEST = HERE / "test.jsonl"
+DEV2 = HERE / "dev2.jsonl"  # issue #11's test split, ids test-NNN kept
 
 SEED = 11
 FIRST_NEW_DEV = 115  # dev-115 is the first question written for issue #11
@@ -49,7 +54,7 @@ def read(path: Path) -> list[dict[str, object]]:
 
 
 def is_new(row: dict[str, object]) -> bool:
-    """Whether a row was written for issue #11 (test-*, or dev-115 and later)."""
+    """Whether a row was written for issue #11 (test-* in dev2, or dev-115 and later)."""
     kind, number = str(row["id"]).split("-")
     return kind == "test" or int(number) >= FIRST_NEW_DEV
 
@@ -69,7 +74,7 @@ def draw(new_questions: Iterable[dict[str, object]]) -> frozenset[str]:
 
 
 def check(dev: Sequence[dict[str, object]], test: Sequence[dict[str, object]]) -> list[str]:
-    """Return how the two files depart from the draw (empty when they follow it)."""
+    """Return how dev and dev2 (`test`, issue #11's test) depart from the draw (empty: none)."""
     new = [row for row in [*dev, *test] if is_new(row)]
     expected = draw(new)
     actual = {str(row["question"]) for row in test}
@@ -80,7 +85,7 @@ def check(dev: Sequence[dict[str, object]], test: Sequence[dict[str, object]]) -
 
 def main() -> int:
     """Check the split files against the draw and print the result."""
-    problems = check(read(DEV), read(TEST))
+    problems = check(read(DEV), read(DEV2))
     for problem in problems:
         print(problem)
     print("split follows the draw" if not problems else f"{len(problems)} departures")

@@ -26,10 +26,11 @@ Sync code (benchmarks, load tests) runs the server on its own loop in a thread:
 `with FakeTelegramThread() as fake: fake.run(fake.server.send_text(42, "hi"))`.
 
 Knobs: `flood` (429 with retry_after), `fail` (5xx), `delay`, `reject_token` (401 to every call),
-`pause`/`resume` (connections refused), `block` (403 from a user), `add_chat`/`add_user`.
-Deliberate relaxations: webhooks may be plain http on loopback, the bot may read all group
-messages (no privacy mode), and only the parse mode HTML is implemented. What Telegram accepts
-(HTML, keyboards, inline results, commands) is checked by the pure functions in
+`pause`/`resume` (connections refused), `block` (403 from a user), `add_chat`/`add_user`,
+`proxy_webhooks` (updates go to the webhook URL's path on a loopback upstream, as a TLS reverse
+proxy forwards them). Deliberate relaxations: webhooks may be plain http on loopback, the bot may
+read all group messages (no privacy mode), and only the parse mode HTML is implemented. What
+Telegram accepts (HTML, keyboards, inline results, commands) is checked by the pure functions in
 `fake_telegram_html.py`.
 
 The package in parts: `server` (HTTP, lifecycle, the thread wrapper), `state` (chats, messages,

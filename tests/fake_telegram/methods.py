@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import re
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
@@ -63,7 +64,7 @@ class BotApiMethods(TelegramState):
                 headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
                 try:
                     async with session.post(
-                        self.webhook["url"], json=batch[0], headers=headers
+                        self._forwarded(self.webhook["url"]), json=batch[0], headers=headers
                     ) as response:
                         status = f"{response.status} {response.reason}"
                         error = "" if response.ok else f"Wrong response from the webhook: {status}"
@@ -75,6 +76,25 @@ class BotApiMethods(TelegramState):
                     continue
                 self.webhook |= {"last_error_date": int(time.time()), "last_error_message": error}
                 await asyncio.sleep(self.webhook_retry_delay)
+
+    def proxy_webhooks(self, upstream: str) -> None:
+        """Deliver webhook updates as a TLS-terminating reverse proxy forwards them.
+
+        The URL the bot set (https://bot.example.org/tg) keeps its path and query; its scheme
+        and host become `upstream`'s, which must be plain http on loopback (http://127.0.0.1:PORT),
+        where the bot listens behind the proxy.
+        """
+        parts = urlsplit(upstream)
+        if parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "::1") or parts.path:
+            raise ValueError(f"a proxy upstream is http://127.0.0.1:PORT, not {upstream!r}")
+        self.proxy_upstream = parts.netloc
+
+    def _forwarded(self, url: str) -> str:
+        """Return where an update for `url` goes: `url`, or its path at the proxy's upstream."""
+        if self.proxy_upstream is None:
+            return url
+        parts = urlsplit(url)
+        return urlunsplit(("http", self.proxy_upstream, parts.path, parts.query, ""))
 
     # -- Bot API methods ---------------------------------------------------------------------
 

@@ -118,6 +118,7 @@ class TelegramState:
         self.pending: list[Params] = []  # queued and not yet confirmed by getUpdates/webhook
         self.allowed_updates: list[str] | None = None
         self.webhook: Params = {"url": ""}  # as setWebhook left it, plus delivery errors
+        self.proxy_upstream: str | None = None  # host:port webhooks go to (`proxy_webhooks`)
         self.commands: dict[tuple[str, str], list[Params]] = {}  # (scope key, language) -> list
         self.callback_answers: dict[int, Params] = {}  # by the query's update_id
         self.inline_answers: dict[int, Params] = {}  # by the query's update_id
