@@ -9,9 +9,10 @@ with the whole index's statistics:
 
 - BM25: the question's scored terms (`NewsIndex.ideal_score`'s: the rarest `MAX_QUERY_TERMS`
   known ones, by the new generation's document frequencies) weighed with the generation's idf
-  and average length, exactly rank_bm25's per-term weights (`index.bm25.term_weights`); its
-  coverage of the question's ideal score against `MIN_COVERAGE`. An inverted index from term to
-  standing questions means a sentence only meets the questions that share a term with it.
+  and average length, rank_bm25's per-term weights (`index.bm25.tf_norm`); its coverage of the
+  question's ideal score against `MIN_COVERAGE`. The inverted index from term to standing
+  questions is a sparse matrix, and the new sentences' weights times it is every score at once
+  (scipy's sparse product), so a sentence meets only the questions that share a term with it.
 - vectors (when the generation has them): the cosine of the sentence's int8 vector with each
   question's vector, against `FUSION.min_similarity`, by blocks of a matrix product.
 - names: a question naming something ("Chile") is answered only by an article that mentions it
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy import sparse
 
 from index import layout, passages
 from index.bm25 import tf_norm
@@ -40,6 +42,8 @@ from index.search import FUSION, MIN_COVERAGE, NewsIndex, Question
 
 # Sentences whose cosines with every standing question are computed in one matrix product.
 VECTOR_BLOCK = 2048
+# Sentences whose BM25 scores for every standing question are computed in one sparse product.
+SPARSE_BLOCK = 2048
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -85,16 +89,24 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
-    """The standing questions against one generation: scored terms, inverted, weights."""
+    """The standing questions against one generation: weighed, and inverted by term.
 
-    ids: IntArray  # slot -> standing id
-    ideal: FloatArray  # slot -> ideal score
-    postings_start: IntArray  # term id -> first entry in `slots`, CSR over the vocabulary
-    slots: IntArray  # entries: the slots holding that term
-    repeats: FloatArray  # entries: how often the slot's question scores the term
-    vectors: npt.NDArray[np.float32] | None  # (slots with a vector, dimension)
-    vector_slots: IntArray  # row of `vectors` -> slot
-    names: tuple[tuple[str, ...], ...]  # slot -> the names the question asks about
+    Attributes:
+        ids: Slot -> standing question id.
+        ideal: Slot -> the question's ideal score (`NewsIndex.ideal_score`).
+        inverted: The inverted index, a sparse (term id x slot) matrix in CSR form: each
+            term's row lists the questions that score it, and how often.
+        vectors: The questions' vectors (slots with one), one row each.
+        vector_slots: Row of `vectors` -> slot.
+        names: Slot -> the names the question asks about (`index.names.question_names`).
+    """
+
+    ids: IntArray
+    ideal: FloatArray
+    inverted: sparse.csr_matrix
+    vectors: npt.NDArray[np.float32] | None
+    vector_slots: IntArray
+    names: tuple[tuple[str, ...], ...]
 
 
 class Percolator:
@@ -172,18 +184,23 @@ def compile_questions(index: NewsIndex, questions: Sequence[Standing]) -> _Compi
     """Weigh standing questions with a generation's statistics, and invert them by term."""
     bm25 = index.bm25
     ideal = np.zeros(len(questions), dtype=np.float64)
-    entries: list[tuple[int, int, int]] = []  # (term id, slot, repeats)
+    terms: list[int] = []
+    slots: list[int] = []
+    repeats: list[int] = []
     gazetteer = countries()
     names = []
     for slot, question in enumerate(questions):
         known = tuple(t for t in question.terms if t in bm25.terms)
         ideal[slot] = index.ideal_score(Question(question.text, question.terms, known))
         scored = Counter(bm25.rarest(bm25.query_terms(known)))
-        entries.extend((term, slot, repeats) for term, repeats in scored.items())
+        terms.extend(scored)
+        repeats.extend(scored.values())
+        slots.extend([slot] * len(scored))
         names.append(question_names(question.text, gazetteer))
-    entries.sort()
-    terms = np.asarray([e[0] for e in entries], dtype=np.int64)
-    starts = np.searchsorted(terms, np.arange(len(bm25.vocabulary) + 1)).astype(np.int64)
+    inverted = sparse.csr_matrix(
+        (np.asarray(repeats, dtype=np.float64), (terms, slots)),
+        shape=(len(bm25.vocabulary) + 1, len(questions)),
+    )
     with_vector = [slot for slot, q in enumerate(questions) if q.vector is not None]
     vectors = None
     if with_vector:
@@ -191,9 +208,7 @@ def compile_questions(index: NewsIndex, questions: Sequence[Standing]) -> _Compi
     return _Compiled(
         ids=np.asarray([q.id for q in questions], dtype=np.int64),
         ideal=ideal,
-        postings_start=starts,
-        slots=np.asarray([e[1] for e in entries], dtype=np.int64),
-        repeats=np.asarray([e[2] for e in entries], dtype=np.float64),
+        inverted=inverted,
         vectors=vectors,
         vector_slots=np.asarray(with_vector, dtype=np.int64),
         names=tuple(names),
@@ -245,34 +260,34 @@ def sentence_terms(index: NewsIndex, rows: IntArray) -> tuple[IntArray, IntArray
 def _bm25_scores(
     index: NewsIndex, compiled: _Compiled, rows: IntArray
 ) -> dict[tuple[int, int], float]:
-    """Return rank_bm25's score of each (position in `rows`, question slot) sharing a term."""
-    if not len(compiled.slots):
+    """Return rank_bm25's score of each (position in `rows`, question slot) at its floor or more.
+
+    A sparse product, by blocks of sentences: the new sentences' term weights (idf times
+    `tf_norm`, by term id) times the inverted index (how often each question scores each
+    term). A sentence meets only the questions filed under one of its terms.
+    """
+    if not compiled.inverted.nnz:
         return {}
     bm25 = index.bm25
     position, term, tf = sentence_terms(index, rows)
-    begin = compiled.postings_start[term]
-    count = compiled.postings_start[term + 1] - begin
-    has = count > 0
-    position, term, tf, begin, count = (a[has] for a in (position, term, tf, begin, count))
-    entry = np.repeat(begin - np.cumsum(count) + count, count) + np.arange(int(count.sum()))
-    pair = np.repeat(np.arange(len(position)), count)
-    weights = (
-        bm25.idf[term[pair]]
-        * tf_norm(
-            tf[pair], bm25.doc_len[rows[position[pair]]], bm25.avgdl, bm25.params.k1, bm25.params.b
-        )
-        * compiled.repeats[entry]
+    weights = bm25.idf[term] * tf_norm(
+        tf, bm25.doc_len[rows[position]], bm25.avgdl, bm25.params.k1, bm25.params.b
     )
-    n_slots = len(compiled.ids)
-    keys = position[pair] * n_slots + compiled.slots[entry]
-    unique, inverse = np.unique(keys, return_inverse=True)
-    sums = np.bincount(inverse, weights=weights)
-    floor = MIN_COVERAGE * compiled.ideal[unique % n_slots]
-    passing = sums >= floor - 1e-12
-    return {
-        (int(k // n_slots), int(k % n_slots)): float(v)
-        for k, v in zip(unique[passing].tolist(), sums[passing].tolist(), strict=True)
-    }
+    width = len(bm25.vocabulary) + 1
+    sentences = sparse.csr_matrix((weights, (position, term)), shape=(len(rows), width))
+    floor = MIN_COVERAGE * compiled.ideal - 1e-12
+    out: dict[tuple[int, int], float] = {}
+    for start in range(0, len(rows), SPARSE_BLOCK):
+        product = (sentences[start : start + SPARSE_BLOCK] @ compiled.inverted).tocoo()
+        keep = (product.data >= floor[product.col]) & (product.data > 0)
+        for p, q, v in zip(
+            product.row[keep].tolist(),
+            product.col[keep].tolist(),
+            product.data[keep].tolist(),
+            strict=True,
+        ):
+            out[start + p, q] = v
+    return out
 
 
 def _cosines(index: NewsIndex, compiled: _Compiled, rows: IntArray) -> dict[tuple[int, int], float]:

@@ -96,3 +96,31 @@ def test_without_vectors_bm25_coverage_decides(news_index: NewsIndex) -> None:
     lexical = {q for q, t in asked.items() if news_index.ask(t, lexical_only=True).answers}
     assert matched == lexical == {1, 2}
     assert all(m.similarity == 0.0 for m in percolator.match(news_index, all_articles(news_index)))
+
+
+def test_the_sparse_product_finds_every_pair_at_the_floor_with_its_score(
+    news_index: NewsIndex,
+) -> None:
+    from index.percolate import _bm25_scores, compile_questions, new_rows
+    from index.search import MIN_COVERAGE
+
+    words = ["copper", "prices", "Chile", "ferry", "strike", "the", "council", "budget", "fuel"]
+    texts = [" ".join(words[i : i + n]) for n in (1, 2, 3, 4) for i in range(len(words) - n + 1)]
+    questions = [standing(news_index, q, t, semantic=False) for q, t in enumerate(texts)]
+    compiled = compile_questions(news_index, questions)
+    rows = new_rows(news_index, all_articles(news_index))
+    found = _bm25_scores(news_index, compiled, rows)
+    expected = {}
+    for slot, question in enumerate(questions):
+        scores = news_index.bm25.scores(
+            [
+                news_index.bm25.vocabulary[t]
+                for t in news_index.bm25.rarest(news_index.bm25.query_terms(question.terms))
+            ]
+        )
+        for position, row in enumerate(rows.tolist()):
+            if scores[row] > 0 and scores[row] >= MIN_COVERAGE * compiled.ideal[slot] - 1e-12:
+                expected[position, slot] = float(scores[row])
+    assert found.keys() == expected.keys() and len(found) > 10
+    for key, score in expected.items():
+        assert found[key] == pytest.approx(score, rel=1e-9)
