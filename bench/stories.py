@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.stories import PERMUTATIONS, THRESHOLD, signature
+from index.stories import PERMUTATIONS, THRESHOLD, numbers, same_story, signature
 
 REUTERS = (
     Path(__file__).resolve().parents[2] / "shared" / "corpus" / "reuters21578" / "articles.jsonl"
@@ -124,10 +124,10 @@ def lsh_decisions(pairs: list[tuple[str, str]], threshold: float) -> list[bool]:
         sa, sb = signature(a), signature(b)
         lsh.insert(f"a{n}", sa)
         lsh.insert(f"b{n}", sb)
-        signatures.append((sa, sb))
+        signatures.append((sa, numbers(a), sb, numbers(b)))
     return [
-        f"b{n}" in lsh.query(sa) and sa.jaccard(sb) >= threshold
-        for n, (sa, sb) in enumerate(signatures)
+        f"b{n}" in lsh.query(sa) and same_story(sa, na, sb, nb, threshold)
+        for n, (sa, na, sb, nb) in enumerate(signatures)
     ]
 
 

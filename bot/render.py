@@ -100,10 +100,12 @@ def answers_html(
     *,
     first_number: int = 1,
     note: str | None = None,
+    also: Sequence[Sequence[Article]] = (),
 ) -> tuple[str, int]:
     """Return a message with as many of `answers` as fit, and how many fit (at least one).
 
-    `note`, plain text, is shown under the question.
+    `note`, plain text, is shown under the question; `also[i]`, the other outlets' copies of
+    answer i's story, on an "also reported by" line under it.
     """
     header = f"🔎 <i>{html.escape(shorten(question, QUESTION_LIMIT), quote=False)}</i>"
     if note:
@@ -113,6 +115,9 @@ def answers_html(
     shown = 0
     for n, answer in enumerate(answers, first_number):
         block = answer_html(answer, is_match, n)
+        copies = also[n - first_number] if n - first_number < len(also) else ()
+        if copies:
+            block += "\n" + also_html(copies)
         size = visible_length(html_text(block)) + 2
         if used + size > MESSAGE_LIMIT and shown:
             break

@@ -2,7 +2,8 @@
 
 Outlets run the same wire text under another title, rewrite the lead, add two paragraphs; a
 reader wants one story, not five. Two articles are copies when the Jaccard similarity of their
-word shingles (`SHINGLE` consecutive analyzed words) reaches `THRESHOLD`; datasketch's
+word shingles (`SHINGLE` consecutive words) reaches `THRESHOLD` and the numbers they quote
+agree (`NUMBERS_AGREE`: templated stories differ by them); datasketch's
 `MinHashLSH` finds the candidates (Broder 1997; Leskovec, Rajaraman and Ullman, *Mining of
 Massive Datasets*, ch. 3), and the candidates' estimated Jaccard confirms them. docs/follow.md
 gives the precision and recall on made-up syndicated pairs and on Reuters-21578, against the
@@ -20,6 +21,7 @@ from collections.abc import Callable, Sequence
 
 from datasketch import MinHash, MinHashLSH
 
+from index.model import Article
 from index.search import NewsIndex
 
 # Consecutive words per shingle; the Jaccard of shingle sets at which two texts are one story;
@@ -33,7 +35,36 @@ WINDOW = 50_000
 # Words of an article read for its signature: the lead and body a copy shares.
 MAX_WORDS = 2000
 
+# Two texts that both quote numbers are one story only when this share of the numbers of the
+# one quoting fewer is in the other (a copy with paragraphs added quotes more): templated
+# stories ("measure 3 passed", "Shr 10 cts vs 5 cts") differ by them.
+NUMBERS_AGREE = 0.5
+
 _WORD = re.compile(r"\w+")
+_NUMBER = re.compile(r"\d[\d.,]*")
+
+
+def numbers(text: str) -> frozenset[str]:
+    """Return the numbers a text quotes, as written (trailing punctuation dropped)."""
+    return frozenset(n.rstrip(".,") for n in _NUMBER.findall(text[: MAX_WORDS * 8]))
+
+
+def numbers_agree(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two texts' numbers allow them to be one story (`NUMBERS_AGREE`)."""
+    if not a or not b:
+        return True
+    return len(a & b) / min(len(a), len(b)) >= NUMBERS_AGREE
+
+
+def same_story(
+    first: MinHash,
+    first_numbers: frozenset[str],
+    second: MinHash,
+    second_numbers: frozenset[str],
+    threshold: float = THRESHOLD,
+) -> bool:
+    """The rule: estimated shingle Jaccard at `threshold` or more, and numbers that agree."""
+    return first.jaccard(second) >= threshold and numbers_agree(first_numbers, second_numbers)
 
 
 def shingles(text: str, size: int = SHINGLE) -> set[bytes]:
@@ -66,14 +97,46 @@ class StoryGroups:
         self.permutations = permutations
         self._lsh = MinHashLSH(threshold=threshold, num_perm=permutations)
         self._signatures: dict[int, MinHash] = {}
+        self._numbers: dict[int, frozenset[str]] = {}
         self._story: dict[int, str] = {}  # content key -> story
         self._members: dict[str, list[int]] = {}  # story -> content keys, in arrival order
         self._rows: dict[int, int] = {}  # content key -> article row in the last generation
         self._arrival: dict[str, int] = {}  # story -> when it was first seen (a count)
+        self._by_id: dict[str, int] = {}  # article id -> content key
 
     def story(self, key: int) -> str | None:
         """Return the story of the article with content key `key`, if known."""
         return self._story.get(key)
+
+    def story_of(self, article: Article) -> str | None:
+        """Return the story of an indexed article (by its id), if known."""
+        key = self._by_id.get(article.id)
+        return None if key is None else self._story.get(key)
+
+    def also(self, index: NewsIndex, article: Article) -> list[Article]:
+        """Return the other articles of `article`'s story in `index`, oldest first."""
+        story = self.story_of(article)
+        if story is None:
+            return []
+        rows = self.copies(story)
+        return [a for a in (index.article(r) for r in rows) if a.id != article.id]
+
+    def fold(
+        self, index: NewsIndex, articles: Sequence[Article]
+    ) -> list[tuple[int, list[Article]]]:
+        """Return, for each story among `articles`, its first one's position and its copies.
+
+        Later articles of a story already listed are left out: a story is shown once.
+        """
+        shown: set[str] = set()
+        out = []
+        for position, article in enumerate(articles):
+            story = self.story_of(article) or f"id:{article.id}"
+            if story in shown:
+                continue
+            shown.add(story)
+            out.append((position, self.also(index, article)))
+        return out
 
     def copies(self, story: str) -> list[int]:
         """Return the article rows (in the last generation assigned) of a story's members."""
@@ -110,30 +173,43 @@ class StoryGroups:
             if key in self._story:
                 out[a] = self._story[key]
                 continue
-            minhash = signature(article_text(index, a), self.permutations)
-            story = self._first_copy(minhash) or f"{key:016x}"
-            self._add(key, story, index, a, minhash)
+            text = article_text(index, a)
+            minhash, quoted = signature(text, self.permutations), numbers(text)
+            story = self._first_copy(minhash, quoted) or f"{key:016x}"
+            self._add(key, story, index, a, (minhash, quoted))
             out[a] = story
         return out
 
-    def _first_copy(self, minhash: MinHash) -> str | None:
-        """Return the story of the earliest known article whose shingles `minhash` shares."""
-        found = []
-        for key in self._lsh.query(minhash):
-            if self._signatures[key].jaccard(minhash) >= self.threshold:
-                found.append(key)
+    def _first_copy(self, minhash: MinHash, quoted: frozenset[str]) -> str | None:
+        """Return the story of the earliest known article that is a copy (`same_story`)."""
+        found = [
+            key
+            for key in self._lsh.query(minhash)
+            if same_story(
+                self._signatures[key], self._numbers[key], minhash, quoted, self.threshold
+            )
+        ]
         if not found:
             return None
         return min((self._story[k] for k in found), key=lambda s: self._arrival[s])
 
     def _add(
-        self, key: int, story: str, index: NewsIndex, row: int, minhash: MinHash | None = None
+        self,
+        key: int,
+        story: str,
+        index: NewsIndex,
+        row: int,
+        fingerprint: tuple[MinHash, frozenset[str]] | None = None,
     ) -> None:
-        if minhash is None:
-            minhash = signature(article_text(index, row), self.permutations)
+        if fingerprint is None:
+            text = article_text(index, row)
+            fingerprint = (signature(text, self.permutations), numbers(text))
+        minhash, quoted = fingerprint
         if key not in self._signatures:
             self._lsh.insert(key, minhash)
         self._signatures[key] = minhash
+        self._numbers[key] = quoted
+        self._by_id[index.article(row).id] = key
         self._story[key] = story
         self._members.setdefault(story, []).append(key)
         self._arrival.setdefault(story, len(self._arrival))

@@ -147,6 +147,15 @@ async def test_an_alert_arrives_once_per_story_with_its_copies_and_stops_on_unfo
         assert "Also reported by: " in text
         assert sum("🔔 New on" in t for t in texts_in(telegram, USER)) == 1
         assert texts_in(telegram, OTHER) == [texts_in(telegram, OTHER)[0]]  # only its reply
+        # Answers and /latest show the story once, its copies named.
+        answer = (await ask(telegram, OTHER, FERRY)).text or ""
+        sources = [line for line in answer.splitlines() if line.startswith("📰")]
+        assert len([s for s in sources if "erry" in s or "erries" in s]) == 1, answer
+        assert "Also reported by: " in answer
+        newest = (await ask(telegram, OTHER, "/latest")).text or ""
+        copies = ("Ferry strike in Zanzibar", "Zanzibar ferries stop")
+        assert sum(title in newest for title in copies) == 1, newest
+        assert "Library opens" in newest
 
         before = alerts_of(bot).percolations
         daily.publish("Update: Zanzibar ferry strike goes on", "The strike went on. " + FERRY_TEXT)
