@@ -27,7 +27,7 @@ from index.check import (
 )
 from index.config import SEMANTIC_ENV, default_index_dir, default_sources, is_url, semantic_enabled
 from index.excerpts import shown_passage
-from index.model import Answer, Findings
+from index.model import Answer, Article, Findings
 from index.names import listed
 from index.search import MIN_COVERAGE, WEAK_COVERAGE, NewsIndex
 from index.store import IndexMissingError, StoreError
@@ -254,6 +254,16 @@ class PhaseBars:
             self._bar = None
 
 
+def _also(article: Article) -> dict[str, str | None]:
+    """A copy of an answer's story, as `--json` lists it under `also`."""
+    return {
+        "title": article.title,
+        "source": article.source,
+        "url": article.url,
+        "date": article.date,
+    }
+
+
 def run_ask(args: argparse.Namespace) -> int:
     """Answer one question, or one per stdin line for `-`."""
     lexical_only = args.lexical_only or not semantic_enabled()
@@ -274,9 +284,15 @@ def run_ask(args: argparse.Namespace) -> int:
             now=datetime.now(zone),
         )
         if args.json:
+            from index.stories import copies_quoting  # datasketch: only for --json's `also`
+
             payload = {
                 "question": question,
-                "answers": [a.to_json() for a in found.answers],
+                "answers": [
+                    a.to_json()
+                    | {"also": [_also(c) for c in copies_quoting(news, a.article, a.sentence)]}
+                    for a in found.answers
+                ],
                 "period": found.period.to_json() if found.period else None,
                 "missing_names": list(found.missing_names),
             }

@@ -228,3 +228,35 @@ def jaccard(a: str, b: str) -> float:
     first, second = shingles(a), shingles(b)
     union = first | second
     return len(first & second) / len(union) if union else 0.0
+
+
+# Sentences read for the articles quoting an answer's sentence (`copies_quoting`).
+QUOTING_CANDIDATES = 20
+
+
+def copies_quoting(index: NewsIndex, article: Article, sentence: str) -> list[Article]:
+    """Return the other articles of `article`'s story that quote `sentence` word for word.
+
+    Stateless, for one answer: the articles holding the same sentence are found by BM25 (the
+    sentence as the question), then confirmed as copies (`same_story` on their texts). What
+    `newsbot ask --json` reports as `also`; the bot's story groups also find copies that
+    rewrote every sentence the answer quotes.
+    """
+    rows = [h.sentence for h in index.search(sentence, QUOTING_CANDIDATES)]
+    mine = next(
+        (index.article_of(r) for r in rows if index.article(index.article_of(r)).id == article.id),
+        None,
+    )
+    if mine is None:
+        return []
+    text = article_text(index, mine)
+    fingerprint = (signature(text), numbers(text))
+    found: dict[int, Article] = {}
+    for row in rows:
+        other = index.article_of(row)
+        if other == mine or other in found or index.sentence(row) != sentence:
+            continue
+        copy = article_text(index, other)
+        if same_story(*fingerprint, signature(copy), numbers(copy)):
+            found[other] = index.article(other)
+    return list(found.values())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -135,12 +136,14 @@ async def test_an_alert_arrives_once_per_story_with_its_copies_and_stops_on_unfo
         assert (followed.text or "").startswith(f"🔔 Following: {FERRY}")
         assert (await ask(telegram, OTHER, "/follow copper prices in Chile")).text
         before = alerts_of(bot).percolations
+        published = time.monotonic()
         wire.publish("Ferry strike in Zanzibar", FERRY_TEXT)
         wire.publish("Library opens", "The new library opened its doors to readers on Monday.")
         daily.publish("Zanzibar ferries stop", FERRY_COPY)
         await matched(bot, before)
 
         *_, alert = telegram.chats[USER].bot_messages
+        print(f"published -> alert sent (with vectors): {time.monotonic() - published:.1f} s")
         text = alert.text or ""
         assert text.startswith(f"🔔 New on {FERRY}")
         assert "Zanzibar ferry operators went on strike" in text

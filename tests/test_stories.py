@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
 from index.stories import jaccard, numbers, numbers_agree, same_story, signature
 
 WIRE = (
@@ -44,3 +50,26 @@ def test_numbers_agree_by_the_share_of_the_fewer() -> None:
     assert numbers_agree(frozenset({"3,200"}), frozenset({"3,200", "40", "2019"}))
     assert not numbers_agree(frozenset({"1"}), frozenset({"2"}))
     assert numbers_agree(frozenset(), frozenset({"2"}))
+
+
+def test_ask_json_lists_the_copies_of_each_answers_story(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    news = tmp_path / "news"
+    news.mkdir()
+    copies = {
+        "wire.md": ("Ferry strike in Zanzibar", "Wire", WIRE),
+        "daily.md": ("Zanzibar ferries stop", "Daily", "Ferry crews walked out on Monday. " + WIRE),
+        "council.md": ("Council passes the budget", "Town", "The council passed the budget."),
+    }
+    for name, (title, source, text) in copies.items():
+        (news / name).write_text(f"---\ntitle: {title}\nsource: {source}\n---\n{text}\n")
+    index_dir = tmp_path / "index"
+    assert main(["index", str(news), "--index-dir", str(index_dir)]) == 0
+    capsys.readouterr()
+    question = "Why did the Zanzibar ferry operators strike?"
+    assert main(["ask", "--index-dir", str(index_dir), "--json", "-k", "1", question]) == 0
+    (answer,) = json.loads(capsys.readouterr().out)["answers"]
+    (also,) = answer["also"]
+    assert {answer["article"]["source"], also["source"]} == {"Wire", "Daily"}
+    assert set(also) == {"title", "source", "url", "date"}
