@@ -30,8 +30,8 @@ SHINGLE = 3
 THRESHOLD = 0.3
 PERMUTATIONS = 128
 # Articles kept in the LSH, the last indexed: a copy arriving later than this many articles is a
-# story of its own. A start fingerprints them again (about 3 ms each: a minute at 20,000, in the
-# matching thread, while the bot answers).
+# story of its own. A start fingerprints them again, in the matching thread (MinHash and numbers:
+# 0.29 ms of CPU for a Reuters story of 141 words, so seconds for 20,000, plus their reading).
 WINDOW = 20_000
 # Words of an article read for its signature: the lead and body a copy shares.
 MAX_WORDS = 2000
