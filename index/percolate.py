@@ -32,6 +32,7 @@ makes it one per story and user).
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -121,20 +122,25 @@ class Percolator:
 
     def __init__(self, questions: Iterable[Standing] = ()) -> None:
         self._questions: dict[int, Standing] = {q.id: q for q in questions}
-        self._compiled: tuple[str, _Compiled] | None = None  # for one generation
+        self._compiled: tuple[str, int, _Compiled] | None = None  # generation, version
+        self._version = 0  # changes with every add and remove
+        # /follow adds on the event loop while a match runs in a worker thread.
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._questions)
 
     def add(self, question: Standing) -> None:
         """Follow one more question."""
-        self._questions[question.id] = question
-        self._compiled = None
+        with self._lock:
+            self._questions[question.id] = question
+            self._version += 1
 
     def remove(self, standing_id: int) -> None:
         """Stop following a question (nothing when it is not followed)."""
-        if self._questions.pop(standing_id, None) is not None:
-            self._compiled = None
+        with self._lock:
+            if self._questions.pop(standing_id, None) is not None:
+                self._version += 1
 
     def match(self, index: NewsIndex, articles: Sequence[int]) -> list[Match]:
         """Return, for each standing question and new article, its best answering sentence.
@@ -184,9 +190,15 @@ class Percolator:
 
     def _compile(self, index: NewsIndex) -> _Compiled:
         key = str(index.folder)
-        if self._compiled is None or self._compiled[0] != key:
-            self._compiled = (key, compile_questions(index, list(self._questions.values())))
-        return self._compiled[1]
+        with self._lock:
+            compiled, version = self._compiled, self._version
+            questions = list(self._questions.values())
+        if compiled is None or compiled[:2] != (key, version):
+            compiled = (key, version, compile_questions(index, questions))
+            with self._lock:
+                if self._version == version:  # no question came or went meanwhile
+                    self._compiled = compiled
+        return compiled[2]
 
 
 def compile_questions(index: NewsIndex, questions: Sequence[Standing]) -> _Compiled:
