@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.alerts import Alerts
+from bot.ledger import SourceLedger
 from bot.newsroom import Newsroom
 from bot.refresh import Refresher
 from bot.settings import Settings
@@ -206,6 +207,7 @@ class BotState:
         refusals: When a non-admin may next be told (and logged) that /reindex is refused.
         refresher: The scheduled refresh of the sources; None when it is off.
         alerts: Standing questions and their alerts (`bot.follow`); None when no state is kept.
+        ledger: Which sources are configured, added from the chat, or retired.
     """
 
     settings: Settings
@@ -216,3 +218,4 @@ class BotState:
     refusals: Cooldown = field(default_factory=Cooldown)
     refresher: Refresher | None = None
     alerts: Alerts | None = None
+    ledger: SourceLedger = field(default_factory=SourceLedger)

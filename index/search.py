@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index import layout, passages
+from index import boilerplate, layout, passages
 from index.analysis import Analyzer, AnalyzerSettings
 from index.archive import Archive
 from index.bm25 import term_weights
@@ -27,10 +27,13 @@ from index.fusion import (
     fuse,
     is_answered,
     newer_first_on_ties,
+    own_similarity,
+    with_content,
 )
 from index.model import Answer, Article, Findings, Hit
 from index.names import TOLERANT, ArticleWords, countries, missing_names, question_names
 from index.segments import SegmentedBM25, load_segmented
+from index.sentence_terms import SentenceTerms
 from index.store import IndexFormatError, current_generation, read_header
 from index.timeframe import Period, article_spans, find_period, timezone_from_env
 from index.vectors import SentenceVectors, shared_encoder
@@ -119,6 +122,8 @@ class NewsIndex:
         archive: Archive,
         vectors: SentenceVectors | None = None,
         encoder: SentenceEncoder | None = None,
+        says_nothing: FlagArray | None = None,
+        sentence_terms: SentenceTerms | None = None,
     ) -> None:
         self.folder = folder
         self.header = header
@@ -131,6 +136,11 @@ class NewsIndex:
         self.archive = archive
         self.vectors = vectors
         self.encoder = encoder
+        # A hit's terms are read from the stored tokens (`index.sentence_terms`).
+        if sentence_terms is None:
+            names = [entry["name"] for entry in header["segments"]]
+            sentence_terms = SentenceTerms(folder, names, bm25)
+        self.sentence_terms = sentence_terms
         n = bm25.n_docs
         # What an absent term would weigh (df = 0): the ideal score's share for unknown words.
         self._unknown_idf = math.log(n + 0.5) - math.log(0.5) if n else 0.0
@@ -147,6 +157,13 @@ class NewsIndex:
         self._article_words: BoundedCache[int, ArticleWords] = BoundedCache(
             ARTICLE_WORDS_CACHE, ARTICLE_WORDS_CACHE_BYTES, _article_words_bytes
         )
+        # Rows that are never an answer's best sentence (`index.boilerplate`), and the live rows
+        # that may be: the vectors rank only those.
+        self.says_nothing = (
+            says_nothing if says_nothing is not None else np.zeros(bm25.n_rows, dtype=bool)
+        )
+        live = archive.live_sentences
+        self._rankable = ~self.says_nothing if live is None else live & ~self.says_nothing
         # By the zone's name: `datetime.UTC` and `ZoneInfo("UTC")` are one zone, not two.
         self._spans_by_zone: BoundedCache[str, tuple[SecondsArray, SecondsArray]] = BoundedCache(
             ZONE_CACHE, ZONE_CACHE_BYTES, _spans_bytes
@@ -179,7 +196,9 @@ class NewsIndex:
             if vectors is not None:
                 layout.check_count("sentences (vector_scales.npy)", vectors.n_rows, bm25.n_rows)
             encoder = shared_encoder() if vectors is not None else None
-            index = cls(folder, header, bm25, archive, vectors, encoder)
+            says_nothing = boilerplate.load_flags(folder, bm25.n_rows)
+            terms = SentenceTerms(folder, [entry["name"] for entry in header["segments"]], bm25)
+            index = cls(folder, header, bm25, archive, vectors, encoder, says_nothing, terms)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexFormatError(
                 f"index at {folder} is damaged ({exc}); run `newsbot index` to rebuild it"
@@ -195,6 +214,7 @@ class NewsIndex:
         generation, before swapping it in.
         """
         self.bm25.warm()
+        self.sentence_terms.warm()
         self._article_spans(zone)
         self.archive.newest_first  # noqa: B018  (the dates' sort keys, computed once)
         countries()
@@ -389,8 +409,27 @@ class NewsIndex:
             return replace(found, closest_exist=closest)
         hits = [h for h in hits if h.score >= min_coverage / 2 * ideal]
         ranked = self._newer_first([Candidate(h.sentence, h.score, 0.0) for h in hits])
-        hits = [Hit(c.row, c.bm25) for c in ranked]
+        hits = self._said([Hit(c.row, c.bm25) for c in ranked], context)
         return replace(found, answers=tuple(self._passages(q, hits, offset, wanted, context)))
+
+    def _said(self, hits: list[Hit], context: int) -> list[Hit]:
+        """`hits` with each one that says nothing of its own replaced by a neighbour that does.
+
+        BM25 alone sees no title: a heading or a label matching the question's words ("Fishing")
+        is lexical evidence for the sentences it introduces, so the first of those within
+        `context` rows (after it, else before it) in its article answers, at its score; a hit
+        with none is dropped (`index.boilerplate`).
+        """
+        said: dict[int, Hit] = {}
+        for hit in hits:
+            row = hit.sentence
+            if self.says_nothing[row]:
+                first, last = self.archive.article_rows(self.archive.article_of(row))
+                near = [*range(row + 1, row + context + 1), *range(row - 1, row - context - 1, -1)]
+                row = next((r for r in near if first <= r <= last and not self.says_nothing[r]), -1)
+            if row >= 0 and row not in said:
+                said[row] = Hit(row, hit.score)
+        return list(said.values())
 
     def _ask_semantic(
         self,
@@ -416,19 +455,27 @@ class NewsIndex:
         named, missing = self._naming(question, ranked)
         judged = named or ranked  # the evidence of what would be shown
         best_similarity = max(c.similarity for c in judged)
-        best_coverage = coverage(max(c.bm25 for c in judged), ideal)
+        # BM25 coverage is evidence only from a sentence the vectors do not call unrelated: "Who
+        # won the Super Bowl?" covered half its ideal score with "super computers" (cosine 0.08).
+        best_coverage = coverage(
+            max((c.bm25 for c in judged if c.similarity >= fusion.weak_similarity), default=0.0),
+            ideal,
+        )
         found = replace(
             found,
             best_similarity=best_similarity,
             best_coverage=best_coverage,
             missing_names=missing,
         )
+        # A sentence sharing no scored term with the question counts by its cosine only from
+        # `alone_similarity` (its cosine may be its headline's: `index.fusion.own_similarity`).
+        evidence = own_similarity(judged, fusion.alone_similarity)
         if weak:
             if best_similarity < fusion.weak_similarity and not judged[0].bm25:
                 return found
             shown = judged
-        elif not is_answered(best_similarity, best_coverage, not missing, min_coverage, fusion):
-            if missing and is_answered(best_similarity, best_coverage, True, min_coverage, fusion):
+        elif not is_answered(evidence, best_coverage, not missing, min_coverage, fusion):
+            if missing and is_answered(evidence, best_coverage, True, min_coverage, fusion):
                 # Refused for the missing names alone: the closest passages are shown with the
                 # caveat that names them (issue #19), as the weak matches asked below the floor
                 # are (the bot pages them so).
@@ -481,20 +528,25 @@ class NewsIndex:
         depth: int,
         within: FlagArray | None = None,
     ) -> list[Candidate]:
-        """The union of BM25's and the vectors' best `depth` sentences, with both scores each."""
+        """The union of BM25's and the vectors' best `depth` sentences, with both scores each.
+
+        Sentences that say nothing of their own (`index.fusion.with_content`) are left out: the
+        vectors do not rank them, and BM25's are dropped.
+        """
         assert self.vectors is not None
         bm25_rows, bm25_scores = self.bm25.top_k(q.known, depth, within)
-        dense_rows, _ = self.vectors.top_k(query, depth, within=self._live(within))
+        dense_rows, _ = self.vectors.top_k(query, depth, within=self._rankable_within(within))
         scores = dict(zip(bm25_rows.tolist(), bm25_scores.tolist(), strict=True))
         rows = list(dict.fromkeys([*bm25_rows.tolist(), *dense_rows.tolist()]))
         if not rows:
             return []
         cosines = self.vectors.similarities(query, np.asarray(rows, dtype=np.int64))
         term_ids = self.bm25.rarest(self.bm25.query_terms(q.known))
-        return [
+        candidates = [
             Candidate(row, scores[row] if row in scores else self._bm25_of(row, term_ids), float(c))
             for row, c in zip(rows, cosines.tolist(), strict=True)
         ]
+        return with_content(candidates, self.says_nothing)
 
     def _bm25_of(self, row: int, term_ids: list[int]) -> float:
         """Return rank_bm25's score of sentence `row` for the scored query terms `term_ids`.
@@ -505,7 +557,7 @@ class NewsIndex:
         bm25 = self.bm25
         if not term_ids:
             return 0.0
-        counts = Counter(self.analyzer.terms(self.archive.sentence(row)))
+        counts = Counter(self.sentence_terms.terms(row))
         doc_len = np.asarray([bm25.doc_len[row]])
         total = 0.0
         for term in term_ids:
@@ -522,9 +574,12 @@ class NewsIndex:
                 total += float(weight[0])
         return total
 
-    def _live(self, within: FlagArray | None) -> FlagArray | None:
-        """Return `within` (flags of live rows only: `sentences_in`), else the live rows."""
-        return self.archive.live_sentences if within is None else within
+    def _rankable_within(self, within: FlagArray | None) -> FlagArray:
+        """Return the rows the vectors rank: live, saying something, and flagged in `within`.
+
+        `within` flags live rows only (`sentences_in`).
+        """
+        return self._rankable if within is None else within & ~self.says_nothing
 
     def _naming(
         self, question: str, ranked: list[Candidate]
@@ -577,9 +632,10 @@ class NewsIndex:
 
     def _newer_first(self, ranked: list[Candidate]) -> list[Candidate]:
         """`ranked` with tied candidates newest first (`index.fusion.newer_first_on_ties`)."""
-        archive = self.archive
-        keys = archive.date_keys
-        return newer_first_on_ties(ranked, lambda row: float(keys[archive.article_of(row)]))
+        rows = np.fromiter((c.row for c in ranked), dtype=np.int64, count=len(ranked))
+        keys = self.archive.date_keys[self.archive.articles_of(rows)]
+        newness = dict(zip(rows.tolist(), keys.tolist(), strict=True))
+        return newer_first_on_ties(ranked, newness.__getitem__)
 
     def articles_in(self, period: Period) -> FlagArray:
         """Return a flag per article row: may it be from `period` (`Period.holds`)."""
@@ -610,7 +666,11 @@ class NewsIndex:
         answers = []
         for article in newest:
             first, last = self.article_rows(article)
-            rows = [r for r in range(first, last + 1) if not passages.is_heading(self.sentence(r))]
+            rows = [
+                r
+                for r in range(first, last + 1)
+                if not passages.is_heading(self.sentence(r)) and not self.says_nothing[r]
+            ]
             lead = rows[: max(LEAD_SENTENCES, context)] or [first]
             answers.append(
                 Answer(
@@ -636,21 +696,30 @@ class NewsIndex:
         `similarity` maps each hit's row to its cosine with the question (None: BM25 alone).
         """
         archive = self.archive
+        # Each sentence is read once a question: the assembly looks at a row up to three times.
+        read: dict[int, str] = {}
+
+        def sentence(row: int) -> str:
+            text = read.get(row)
+            if text is None:
+                text = read[row] = archive.sentence(row)
+            return text
+
+        rows = np.fromiter((h.sentence for h in hits), dtype=np.int64, count=len(hits))
+        article_of = dict(zip(rows.tolist(), archive.articles_of(rows).tolist(), strict=True))
         spans = passages.assemble(
             [(h.sentence, h.score) for h in hits],
-            article_of=archive.article_of,
+            article_of=article_of.__getitem__,
             article_rows=archive.article_rows,
-            terms_of=lambda row: frozenset(self.analyzer.terms(archive.sentence(row))),
-            is_heading=lambda row: passages.is_heading(archive.sentence(row)),
+            terms_of=lambda row: frozenset(self.sentence_terms.terms(row)),
+            is_heading=lambda row: passages.is_heading(sentence(row)),
             limit=wanted,
             context=context,
         )
         return [
             Answer(
-                sentence=archive.sentence(span.best),
-                passage=passages.join(
-                    [archive.sentence(r) for r in range(span.first, span.last + 1)]
-                ),
+                sentence=sentence(span.best),
+                passage=passages.join([sentence(r) for r in range(span.first, span.last + 1)]),
                 score=span.score,
                 article=archive.article(span.article),
                 terms=q.known,
