@@ -161,7 +161,8 @@ class Percolator:
         semantic = compiled.vectors is not None and index.vectors is not None
         pairs = set(bm25) | set(cosines)
         best: dict[tuple[int, int], Match] = {}
-        names_ok: dict[tuple[int, int], bool] = {}
+        # By (names, article): many questions ask about the same names ("U.S.").
+        names_ok: dict[tuple[tuple[str, ...], int], bool] = {}
         words: dict[int, ArticleWords] = {}
         for position, slot in sorted(pairs):
             row = int(rows[position])
@@ -170,13 +171,14 @@ class Percolator:
             similarity = cosines.get((position, slot), 0.0)
             article = index.article_of(row)
             named = True
-            if semantic and compiled.names[slot]:
-                if (slot, article) not in names_ok:
+            asked = compiled.names[slot]
+            if semantic and asked:
+                if (asked, article) not in names_ok:
                     if article not in words:
                         words[article] = _article_words(index, article)
-                    missing = missing_names(compiled.names[slot], words[article], countries())
-                    names_ok[slot, article] = not missing
-                named = names_ok[slot, article]
+                    missing = missing_names(asked, words[article], countries())
+                    names_ok[asked, article] = not missing
+                named = names_ok[asked, article]
             if not is_answered(similarity, covered, named, MIN_COVERAGE, FUSION):
                 continue
             if semantic and similarity < FUSION.min_similarity:
