@@ -127,15 +127,18 @@ class StoryGroups:
     ) -> list[tuple[int, list[Article]]]:
         """Return, for each story among `articles`, its first one's position and its copies.
 
-        Later articles of a story already listed are left out: a story is shown once.
+        Later articles of a story already listed are left out: a story is shown once. Another
+        passage of the article shown for it is no copy, and stays (with no copies of its own).
         """
-        shown: set[str] = set()
+        shown: dict[str, str] = {}  # story -> the id of the article shown for it
         out = []
         for position, article in enumerate(articles):
             story = self.story_of(article) or f"id:{article.id}"
             if story in shown:
+                if shown[story] == article.id:
+                    out.append((position, []))
                 continue
-            shown.add(story)
+            shown[story] = article.id
             out.append((position, self.also(index, article)))
         return out
 
