@@ -36,6 +36,7 @@ from index.embedding import MINILM_INT8, QuantizedVectors, SentenceEncoder, load
 from index.ingest import read_sources
 from index.model import Article, Ingested, Skipped, counted
 from index.sentences import split_sentences
+from index.shards import write_for_generation
 from index.store import GenerationWriter, exclusive_writer
 from index.vectors import SentenceVectors, content_keys, embedding_text, model_name
 
@@ -146,6 +147,7 @@ class BuildSettings:
     analyzer: AnalyzerSettings = field(default_factory=AnalyzerSettings)
     workers: int = 0  # 0: one per core
     semantic: bool = True  # embed sentences, when the model is available
+    shards: int | None = None  # `index.shards`; None: as many as the current generation has
 
 
 def build_index(
@@ -283,7 +285,11 @@ def generation_header(
     sentences: int,
     vectors: SentenceVectors | None,
 ) -> dict[str, Any]:
-    """Return the header of a generation whose files are all written into `folder`."""
+    """Return the header of a generation whose files are all written into `folder`.
+
+    Its shards, if it has any (`settings.shards`), are written first (`index.shards`).
+    """
+    shards = write_for_generation(folder, segment_list, settings.params, settings.shards, vectors)
     header: dict[str, Any] = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "params": asdict(settings.params),
@@ -297,6 +303,8 @@ def generation_header(
     }
     if vectors is not None:
         header["vectors"] = vectors.header()
+    if shards is not None:
+        header["shards"] = shards
     return header
 
 

@@ -25,11 +25,14 @@ from index.check import (
     K,
     check_index,
 )
+from index.cluster import ray_address
 from index.config import SEMANTIC_ENV, default_index_dir, default_sources, is_url, semantic_enabled
 from index.excerpts import shown_passage
 from index.model import Answer, Findings
 from index.names import listed
 from index.search import MIN_COVERAGE, WEAK_COVERAGE, NewsIndex
+from index.sharded import UNAVAILABLE, ShardsUnavailable
+from index.shards import MAX_SHARDS
 from index.store import IndexMissingError, StoreError
 from index.timeframe import TIMEZONE_ENV, Period, period_between, timezone_from_env
 
@@ -76,6 +79,14 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
         action="store_true",
         help="index every article again instead of appending what changed",
     )
+    index.add_argument(
+        "--shards",
+        type=_shards,
+        default=None,
+        metavar="N",
+        help="also write N shards for serving over a Ray cluster, 0 for none (default: as many "
+        "as the index has; docs/scale.md)",
+    )
     index.add_argument("--json", action="store_true", help="print the summary as JSON")
     index.set_defaults(handler=run_index)
 
@@ -110,6 +121,7 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
         "--until", metavar="DATE", help="only articles dated on or before DATE (that day included)"
     )
     _add_index_dir(ask)
+    _add_ray(ask)
     ask.set_defaults(handler=run_ask)
 
     check = commands.add_parser(
@@ -132,8 +144,21 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
         "--seed", type=int, default=DEFAULT_SEED, help=f"question draw (default: {DEFAULT_SEED})"
     )
     check.add_argument("--json", action="store_true", help="print the report as JSON")
+    _add_ray(check)
     _add_index_dir(check)
     check.set_defaults(handler=run_check)
+
+
+def _add_ray(parser: argparse.ArgumentParser) -> None:
+    """Add `--ray ADDRESS`: answer through the index's shards on a Ray cluster."""
+    parser.add_argument(
+        "--ray",
+        default=None,
+        metavar="ADDRESS",
+        help="answer through the index's shards on the Ray cluster at ADDRESS: auto, HOST:PORT, "
+        "ray://HOST:PORT, or local for a private one (default: $NEWSBOT_RAY_ADDRESS, else "
+        "none; docs/scale.md)",
+    )
 
 
 def _add_index_dir(parser: argparse.ArgumentParser) -> None:
@@ -157,6 +182,14 @@ def _positive(value: str) -> int:
     return number
 
 
+def _shards(value: str) -> int:
+    """Parse a number of shards, 0 to `index.shards.MAX_SHARDS` (argparse type)."""
+    number = 0 if value == "0" else _positive(value)
+    if number > MAX_SHARDS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_SHARDS} shards, got {number}")
+    return number
+
+
 def _share(value: str) -> float:
     """Parse a number of at least 0 (argparse type)."""
     try:
@@ -172,7 +205,11 @@ def run_index(args: argparse.Namespace) -> int:
     """Build the index and print a summary."""
     sources: list[str] = args.sources or default_sources()
     report = index_sources(
-        sources, args.index_dir or default_index_dir(), args.workers, full=args.full
+        sources,
+        args.index_dir or default_index_dir(),
+        args.workers,
+        full=args.full,
+        shards=args.shards,
     )
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
@@ -184,7 +221,12 @@ def run_index(args: argparse.Namespace) -> int:
 
 
 def index_sources(
-    sources: Sequence[str], index_dir: Path, workers: int = 0, *, full: bool = True
+    sources: Sequence[str],
+    index_dir: Path,
+    workers: int = 0,
+    *,
+    full: bool = True,
+    shards: int | None = None,
 ) -> BuildReport:
     """Check the sources, build with a progress bar on a terminal, refuse an empty index.
 
@@ -202,7 +244,7 @@ def index_sources(
             sources,
             index_dir,
             # NEWSBOT_SEMANTIC=off: no vectors to serve, so none are computed (1.6 h at 1M).
-            BuildSettings(workers=workers, semantic=semantic_enabled()),
+            BuildSettings(workers=workers, semantic=semantic_enabled(), shards=shards),
             progress=bars("articles", None) if bars else None,
             embedding_progress=(lambda total: bars("sentences embedded", total)) if bars else None,
             full=full,
@@ -258,21 +300,25 @@ def run_ask(args: argparse.Namespace) -> int:
     """Answer one question, or one per stdin line for `-`."""
     lexical_only = args.lexical_only or not semantic_enabled()
     zone, period = asked_time(args.since, args.until)
-    news = open_index(args.index_dir, semantic=not lexical_only)
+    news = open_index(args.index_dir, semantic=not lexical_only, ray=args.ray)
     questions: Iterable[str] = (
         (line.strip() for line in sys.stdin if line.strip())
         if args.question == "-"
         else [args.question]
     )
     for question in questions:
-        found = news.ask(
-            question,
-            k=args.k,
-            min_coverage=args.min_coverage,
-            lexical_only=lexical_only,
-            period=period,
-            now=datetime.now(zone),
-        )
+        try:
+            found = news.ask(
+                question,
+                k=args.k,
+                min_coverage=args.min_coverage,
+                lexical_only=lexical_only,
+                period=period,
+                now=datetime.now(zone),
+            )
+        except ShardsUnavailable as exc:  # never a partial ranking passed off as complete
+            print_unavailable(question, exc, args.json)
+            continue
         if args.json:
             payload = {
                 "question": question,
@@ -292,7 +338,7 @@ def run_check(args: argparse.Namespace) -> int:
     """Compare the index with rank_bm25 on sampled questions; exit 1 on a disagreement."""
     folder: Path = args.index_dir or default_index_dir()
     try:
-        news = NewsIndex.load(folder)
+        news = load_index(folder, ray=args.ray)
     except StoreError as exc:  # a missing index too: checking is no reason to build one
         raise UsageError(str(exc)) from None
     bars = PhaseBars() if sys.stderr.isatty() else None
@@ -323,10 +369,13 @@ def print_check(report: CheckReport, out: TextIO) -> None:
         print(f"... and {len(report.disagreements()) - len(shown):,} more", file=out)
 
 
-def open_index(index_dir: Path | None, *, semantic: bool = True) -> NewsIndex:
+def open_index(
+    index_dir: Path | None, *, semantic: bool = True, ray: str | None = None
+) -> NewsIndex:
     """Load the index; build it from the default sources first when there is none yet.
 
     Without `semantic`, the sentence vectors and the model are not loaded: BM25 alone answers.
+    With a cluster address (`ray`, else `NEWSBOT_RAY_ADDRESS`), its shards answer there.
 
     Raises:
         UsageError: An explicit `--index-dir` does not exist, or the index is unusable.
@@ -335,15 +384,45 @@ def open_index(index_dir: Path | None, *, semantic: bool = True) -> NewsIndex:
         raise UsageError(f"index folder not found: {index_dir}")
     folder = index_dir or default_index_dir()
     try:
-        return NewsIndex.load(folder, semantic=semantic)
+        return load_index(folder, semantic=semantic, ray=ray)
     except IndexMissingError:
         sources = default_sources()
         print(f"No index yet; building it from {', '.join(sources)} ...", file=sys.stderr)
         report = index_sources(sources, folder)
         print(f"Indexed {report.summary()}", file=sys.stderr)
-        return NewsIndex.load(folder, semantic=semantic)
+        return load_index(folder, semantic=semantic, ray=ray)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
+
+
+def load_index(folder: Path, *, semantic: bool = True, ray: str | None = None) -> NewsIndex:
+    """Load the index of `folder`: in this process, or its shards on a Ray cluster.
+
+    Without an address (`ray`, else `NEWSBOT_RAY_ADDRESS`), Ray is not even imported.
+
+    Raises:
+        index.store.StoreError: The index is missing or unusable.
+        UsageError: The cluster cannot be used.
+    """
+    address = ray_address(given=ray)
+    if address is None:
+        return NewsIndex.load(folder, semantic=semantic)
+    from index.cluster import ClusterError, open_sharded
+
+    try:
+        index: NewsIndex = open_sharded(address, folder, semantic=semantic)
+    except (ClusterError, ShardsUnavailable) as exc:
+        raise UsageError(str(exc)) from None
+    return index
+
+
+def print_unavailable(question: str, exc: ShardsUnavailable, as_json: bool) -> None:
+    """Say that part of the archive could not answer (`index.sharded.UNAVAILABLE`)."""
+    if as_json:
+        payload = {"question": question, "answers": [], "unavailable_shards": list(exc.shards)}
+        print(json.dumps(payload, ensure_ascii=False), flush=True)
+    else:
+        print(UNAVAILABLE, flush=True)
 
 
 def asked_time(since: str | None, until: str | None) -> tuple[tzinfo, Period | None]:

@@ -365,8 +365,10 @@ class SentenceVectors:
         the `candidates` with the largest dot product of the question with their sign bits, and
         of those the `k` best by exact cosine. A row may be missed (recall in docs/semantic.md),
         but every cosine returned is exact. Ties go to the lower row. With `within` (a flag per
-        row), only flagged rows are ranked: all of them exactly up to `candidates`, else by the
-        same three steps over the flagged rows.
+        row), only flagged rows are ranked: all of them exactly up to `candidates` flagged rows
+        or `EXHAUSTIVE_ROWS` rows in all (so that below it a sharded index, `index.shards`,
+        whose shards each rank all of theirs, finds the same rows), else by the same three
+        steps over the flagged rows.
         """
         size = self.n_rows if within is None else int(np.count_nonzero(within))
         k = min(k, size)
@@ -375,7 +377,8 @@ class SentenceVectors:
         if within is None and self.n_rows <= max(EXHAUSTIVE_ROWS, candidates):
             rows = np.arange(self.n_rows, dtype=np.int64)
             return _best(rows, similarities(query, self.quantized), k)
-        if within is not None and size <= candidates:  # read them all: a few MB at most
+        exhaustive = self.n_rows <= EXHAUSTIVE_ROWS
+        if within is not None and (size <= candidates or exhaustive):  # a few MB at most
             pool = np.flatnonzero(within)
             return _best(pool, self.similarities(query, pool), k)
         bits = sign_bits(query.reshape(1, -1))[0]
