@@ -25,7 +25,6 @@ from index.check import (
     K,
     check_index,
 )
-from index.cluster import ray_address
 from index.config import SEMANTIC_ENV, default_index_dir, default_sources, is_url, semantic_enabled
 from index.excerpts import shown_passage
 from index.model import Answer, Findings
@@ -121,7 +120,7 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
         "--until", metavar="DATE", help="only articles dated on or before DATE (that day included)"
     )
     _add_index_dir(ask)
-    _add_ray(ask)
+    add_ray_option(ask)
     ask.set_defaults(handler=run_ask)
 
     check = commands.add_parser(
@@ -144,12 +143,12 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
         "--seed", type=int, default=DEFAULT_SEED, help=f"question draw (default: {DEFAULT_SEED})"
     )
     check.add_argument("--json", action="store_true", help="print the report as JSON")
-    _add_ray(check)
+    add_ray_option(check)
     _add_index_dir(check)
     check.set_defaults(handler=run_check)
 
 
-def _add_ray(parser: argparse.ArgumentParser) -> None:
+def add_ray_option(parser: argparse.ArgumentParser) -> None:
     """Add `--ray ADDRESS`: answer through the index's shards on a Ray cluster."""
     parser.add_argument(
         "--ray",
@@ -396,21 +395,17 @@ def open_index(
 
 
 def load_index(folder: Path, *, semantic: bool = True, ray: str | None = None) -> NewsIndex:
-    """Load the index of `folder`: in this process, or its shards on a Ray cluster.
-
-    Without an address (`ray`, else `NEWSBOT_RAY_ADDRESS`), Ray is not even imported.
+    """Load the index of `folder`, or its shards on a Ray cluster (`index.cluster.load_index`).
 
     Raises:
         index.store.StoreError: The index is missing or unusable.
         UsageError: The cluster cannot be used.
     """
-    address = ray_address(given=ray)
-    if address is None:
-        return NewsIndex.load(folder, semantic=semantic)
-    from index.cluster import ClusterError, open_sharded
+    from index.cluster import ClusterError
+    from index.cluster import load_index as load_served
 
     try:
-        index: NewsIndex = open_sharded(address, folder, semantic=semantic)
+        index: NewsIndex = load_served(folder, semantic=semantic, address=ray)
     except (ClusterError, ShardsUnavailable) as exc:
         raise UsageError(str(exc)) from None
     return index

@@ -105,16 +105,17 @@ def connect(address: str) -> None:
     Raises:
         ClusterError: Ray is missing or no cluster answers at `address`.
     """
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    if address == LOCAL:  # before Ray is imported: it reads its settings then
+        os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+        os.environ.setdefault("RAY_AUTH_MODE", "token")
+        if os.environ["RAY_AUTH_MODE"] == "token":
+            os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
     ray = _ray()
     if ray.is_initialized():
         return
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     try:
         if address == LOCAL:
-            os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
-            os.environ.setdefault("RAY_AUTH_MODE", "token")
-            if os.environ["RAY_AUTH_MODE"] == "token":
-                os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
             ray.init(
                 _node_ip_address="127.0.0.1",
                 include_dashboard=False,
@@ -393,6 +394,27 @@ def status_json(generation: str, n_shards: int, replicas: list[ReplicaStatus]) -
             sum(1 for r in replicas if r.shard == shard and r.alive) for shard in range(n_shards)
         ],
     }
+
+
+def load_index(index_dir: Path, *, semantic: bool = True, address: str | None = None) -> Any:
+    """Load the index of `index_dir`: in this process, or its shards on a Ray cluster.
+
+    The address is `address`, else `NEWSBOT_RAY_ADDRESS`; without one Ray is not imported.
+
+    Returns:
+        An `index.search.NewsIndex` (an `index.sharded.ShardedNewsIndex` on a cluster).
+
+    Raises:
+        index.store.StoreError: The index is missing or unusable.
+        ClusterError: The cluster cannot be used.
+        ShardsUnavailable: A shard has no replica that could load the generation.
+    """
+    from index.search import NewsIndex
+
+    found = ray_address(given=address)
+    if found is None:
+        return NewsIndex.load(index_dir, semantic=semantic)
+    return open_sharded(found, index_dir, semantic=semantic)
 
 
 def open_sharded(address: str, index_dir: Path, *, semantic: bool = True) -> Any:

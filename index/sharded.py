@@ -66,6 +66,20 @@ class ShardBackend(Protocol):
         ...
 
 
+def same_generation(replies: list[ShardReply], generation: str) -> list[ShardReply]:
+    """Return `replies`, checked to come from `generation` (an answer never mixes two).
+
+    Raises:
+        RuntimeError: A shard answered from another generation (a replica bug).
+    """
+    for reply in replies:
+        if reply.generation != generation:
+            raise RuntimeError(
+                f"shard {reply.shard} answered from {reply.generation}, not {generation}"
+            )
+    return replies
+
+
 class InProcessShards:
     """Every shard of a generation loaded in this process (tests, tools, one machine)."""
 
@@ -123,9 +137,8 @@ class ShardedBM25(SegmentedBM25):
         kept = self.rarest(self.query_terms(terms))
         if not kept or k <= 0:
             return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float64)
-        replies = self.backend.search(
-            ShardRequest(self.generation, tuple(kept), k, within=packed(within))
-        )
+        request = ShardRequest(self.generation, tuple(kept), k, within=packed(within))
+        replies = same_generation(self.backend.search(request), self.generation)
         rows, scores = merged([(r.bm25_rows, r.bm25_scores) for r in replies], k)
         return rows.astype(np.int32), scores.astype(np.float64)
 
@@ -164,7 +177,8 @@ class ShardedVectors(SentenceVectors):
         within: FlagArray | None = None,
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """Return the shards' vector top-k merged (`SentenceVectors.top_k` on each shard)."""
-        replies = self._ask(ShardRequest(self.generation, (), 0, query, k, packed(within)))
+        request = ShardRequest(self.generation, (), 0, query, k, packed(within))
+        replies = same_generation(self._ask(request), self.generation)
         rows, cosines = merged([(r.dense_rows, r.dense_cosines) for r in replies], k)
         return rows, cosines.astype(np.float32)
 
@@ -259,7 +273,7 @@ class ShardedNewsIndex(NewsIndex):
         request = ShardRequest(
             self.folder.name, tuple(term_ids), bm25_k, query, depth, packed(within)
         )
-        replies = self.backend.search(request)
+        replies = same_generation(self.backend.search(request), self.folder.name)
         bm25_rows, bm25_scores = merged([(r.bm25_rows, r.bm25_scores) for r in replies], depth)
         dense_rows, _ = merged([(r.dense_rows, r.dense_cosines) for r in replies], depth)
         cosine: dict[int, float] = {}

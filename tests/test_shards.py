@@ -8,7 +8,11 @@ live sentences. The vectors likewise: shards' cosine top-k merged is the whole s
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,13 +23,14 @@ from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
 from index import layout, update
-from index.build import BuildSettings, build_from_articles
+from index.build import BuildSettings, build_from_articles, build_index
 from index.search import NewsIndex
 from index.sharded import InProcessShards, ShardedNewsIndex
 from index.shards import merged, shard_folder, shard_of_rows
 from index.store import IndexFormatError, current_generation
 from index.timeframe import Period
 from index.vectors import SentenceVectors
+from tests.conftest import ROOT, SEEDS
 from tests.test_segments import WORDS, story
 
 
@@ -169,3 +174,39 @@ def test_shards_vector_top_k_merged_is_the_whole_sets(
     found_rows, found_cosines = merged(parts, k)
     assert found_rows.tolist() == rows.tolist()
     assert found_cosines.tobytes() == cosines.tobytes()
+
+
+def test_seed_answers_through_shards_in_process_are_the_single_indexes(tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    build_index([SEEDS], index_dir, BuildSettings(shards=2))
+    single = NewsIndex.load(index_dir)
+    sharded = ShardedNewsIndex.open(index_dir, InProcessShards)
+    assert sharded.vectors is not None and sharded.encoder is not None
+    questions = [
+        json.loads(line)["question"]
+        for line in (ROOT / "bench" / "questions" / "dev.jsonl").read_text().splitlines()
+        if line.strip() and json.loads(line)["article_id"] == "seed"
+    ]
+    assert len(questions) > 10
+    for question in questions:
+        assert sharded.ask(question) == single.ask(question), question
+
+
+@pytest.mark.process
+def test_without_an_address_ray_is_not_even_imported(seed_index: Path) -> None:
+    program = (
+        "import sys; from bot.cli import main; "
+        "status = main(['ask', '--index-dir', sys.argv[1], '--lexical-only', 'trade']); "
+        "assert 'ray' not in sys.modules, 'ray imported'; sys.exit(status)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSBOT_RAY_ADDRESS": ""}
+    done = subprocess.run(
+        [sys.executable, "-c", program, str(seed_index)],
+        env=env,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "China" in done.stdout
