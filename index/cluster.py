@@ -240,37 +240,50 @@ class RayShards:
         with self._turn_lock:
             turn = self._turn
             self._turn += 1
-        request_ref = ray.put(request)  # sent once, whatever the number of shards
+        # A request is a few KB: inlined in each call (a `ray.put` would cost each replica a
+        # fetch from this process, one more round trip).
         tried = [turn % len(replicas) for replicas in self.replicas]
         refs = [
-            replicas[i].search.remote(request_ref)
+            replicas[i].search.remote(request)
             for replicas, i in zip(self.replicas, tried, strict=True)
         ]
-        replies: list[ShardReply] = []
-        missing = []
+        try:  # the usual case: every first choice answers, waited for at once
+            replies: list[ShardReply] = ray.get(refs, timeout=REPLY_TIMEOUT)
+            return replies
+        except (ray.exceptions.RayError, ClusterError):
+            pass
+        replies = []
+        missing, reasons = [], []
         for shard, ref in enumerate(refs):
-            reply = self._reply(shard, ref, tried[shard], request_ref)
-            if reply is None:
+            reply = self._reply(shard, ref, tried[shard], request)
+            if isinstance(reply, str):
                 missing.append(shard)
+                reasons.append(reply)
             else:
                 replies.append(reply)
         if missing:
-            raise ShardsUnavailable(missing)
+            raise ShardsUnavailable(missing, reasons[0])
         return replies
 
-    def _reply(self, shard: int, ref: Any, first: int, request_ref: Any) -> ShardReply | None:
-        """Wait for shard `shard`'s reply, trying its other replicas in turn on a failure."""
+    def _reply(self, shard: int, ref: Any, first: int, request: ShardRequest) -> ShardReply | str:
+        """Wait for shard `shard`'s reply, trying its other replicas in turn on a failure.
+
+        Returns:
+            The reply, or why the last replica tried failed.
+        """
         ray = _ray()
         replicas = self.replicas[shard]
+        reason = "no replica"
         for attempt in range(len(replicas)):
             if attempt:
-                ref = replicas[(first + attempt) % len(replicas)].search.remote(request_ref)
+                ref = replicas[(first + attempt) % len(replicas)].search.remote(request)
             try:
                 reply: ShardReply = ray.get(ref, timeout=REPLY_TIMEOUT)
-            except (ray.exceptions.RayError, ClusterError):
-                continue  # dead, restarting, timed out, or its node lacks the folder
+            except (ray.exceptions.RayError, ClusterError) as exc:
+                reason = _first(exc)  # dead, restarting, timed out, or the folder is missing
+                continue
             return reply
-        return None
+        return reason
 
     def warm(self) -> None:
         """Nothing: replicas warm when they load a generation (`ShardReplica.prepare`)."""
@@ -324,19 +337,19 @@ class Cluster:
         ray = _ray()
         handles = self.handles(n_shards)
         refs = [[r.prepare.remote(generation.name) for r in shard] for shard in handles]
-        missing = []
+        missing, reasons = [], []
         for shard, shard_refs in enumerate(refs):
             ready = 0
             for ref in shard_refs:
                 try:
                     ray.get(ref, timeout=10 * REPLY_TIMEOUT)  # a first load compiles kernels
                     ready += 1
-                except (ray.exceptions.RayError, ClusterError):
-                    pass
+                except (ray.exceptions.RayError, ClusterError) as exc:
+                    reasons.append(_first(exc))
             if not ready:
                 missing.append(shard)
         if missing:
-            raise ShardsUnavailable(missing)
+            raise ShardsUnavailable(missing, reasons[-1])
         return RayShards(generation.name, handles)
 
     def status(self, n_shards: int) -> list[ReplicaStatus]:
@@ -380,7 +393,8 @@ class Cluster:
 
 
 def _first(exc: BaseException) -> str:
-    """The first line of an error, for a status."""
+    """The first line of an error (a replica's own error, not Ray's wrapper), for a status."""
+    exc = getattr(exc, "cause", None) or exc
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 

@@ -45,9 +45,10 @@ class ShardsUnavailable(RuntimeError):
         shards: The shards that could not answer.
     """
 
-    def __init__(self, shards: Sequence[int]) -> None:
+    def __init__(self, shards: Sequence[int], reason: str = "") -> None:
         self.shards = tuple(sorted(shards))
-        super().__init__(f"{UNAVAILABLE} (shards {', '.join(map(str, self.shards))})")
+        why = f": {reason}" if reason else ""
+        super().__init__(f"{UNAVAILABLE} (shards {', '.join(map(str, self.shards))}{why})")
 
 
 class ShardBackend(Protocol):

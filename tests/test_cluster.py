@@ -209,3 +209,11 @@ def _is_ray(pid: int) -> bool:
     except OSError:
         return False
     return command.startswith(b"ray::") or b"site-packages/ray/" in command
+
+
+def test_a_node_without_the_index_folder_is_a_clear_error(
+    local_cluster: Any, news_dir: Path
+) -> None:
+    cluster, _ = served(local_cluster, news_dir)
+    with pytest.raises(ShardsUnavailable, match="same path"):
+        cluster.switch(news_dir / "gen-on-no-node", SHARDS)

@@ -25,12 +25,15 @@ from rank_bm25 import BM25Okapi
 from index import layout, update
 from index.build import BuildSettings, build_from_articles, build_index
 from index.search import NewsIndex
-from index.sharded import InProcessShards, ShardedNewsIndex
-from index.shards import merged, shard_folder, shard_of_rows
+from index.sharded import UNAVAILABLE, InProcessShards, ShardedNewsIndex, ShardsUnavailable
+from index.shards import ShardReply, ShardRequest, merged, shard_folder, shard_of_rows
 from index.store import IndexFormatError, current_generation
 from index.timeframe import Period
 from index.vectors import SentenceVectors
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import ROOT, SEED_QUESTION, SEEDS
+from tests.fake_telegram import FakeTelegram
+from tests.harness import USER, RunningBot
+from tests.test_bot import ask
 from tests.test_segments import WORDS, story
 
 
@@ -210,3 +213,20 @@ def test_without_an_address_ray_is_not_even_imported(seed_index: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "China" in done.stdout
+
+
+class OneShardDown(InProcessShards):
+    """The in-process shards with shard 1 lost: what a cluster with no live replica of it does."""
+
+    def search(self, request: ShardRequest) -> list[ShardReply]:
+        raise ShardsUnavailable([1], "no replica")
+
+
+async def test_the_bot_says_part_of_the_archive_is_unavailable(
+    bot: RunningBot, telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    index_dir = tmp_path / "sharded"
+    build_index([SEEDS], index_dir, BuildSettings(shards=2))
+    bot.state.newsroom.index = ShardedNewsIndex.open(index_dir, OneShardDown)
+    reply = await ask(telegram, USER, SEED_QUESTION)
+    assert reply.text == UNAVAILABLE
