@@ -2,8 +2,10 @@
 
 Builds an index (in a temporary folder) from the Wikinews articles of
 `../shared/corpus/wikinews-gum/articles.jsonl`, the project's `seeds/` and the Reuters-21578
-stories the questions name (all of Reuters with `--reuters`), gives it sentence vectors (the
-build's own when it made them, else embedded here with `index.vectors.embedding_text`), asks each
+stories the questions name (for the test split also its fixed Reuters distractors, about 12,000
+sentences in all: `bench/eval_corpus.py`; all of Reuters with `--reuters`), gives it sentence
+vectors (the build's own when it made them, else embedded here with
+`index.vectors.embedding_text`), asks each
 question of `bench/questions/<split>.jsonl` with `NewsIndex.ask(question, k=3)`, and reports per
 kind (lexical, paraphrase, headline, absent, offtopic):
 
@@ -16,6 +18,7 @@ kind (lexical, paraphrase, headline, absent, offtopic):
   offered): wrong for answerable kinds, right for absent and off-topic ones.
 
     python bench/quality.py                               # dev split, the product's ranking
+    python bench/quality.py --split dev2                  # issue #11's test split, a dev split now
     python bench/quality.py --split test                  # the frozen split: report, never tune
     python bench/quality.py --lexical-only --min-coverage 0 0.2 0.3 0.4  # sweep BM25's floor
     python bench/quality.py --sweep                       # fusion rules and floors, dev only
@@ -40,19 +43,25 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as `python bench/quality.py`
     sys.path.insert(0, str(ROOT))
 
+from bench.eval_corpus import CORPUS, REUTERS, SEEDS, WIKINEWS, read_corpus  # noqa: E402,F401
+from bench.measures import (  # noqa: E402
+    VARIANT_HEADER,
+    fragment_share,
+    handled_share,
+    refused_share,
+    variant_questions,
+    variant_row,
+)
 from index.build import BuildSettings, build_from_articles  # noqa: E402
 from index.excerpts import shown_passage  # noqa: E402
 from index.fusion import Fusion  # noqa: E402
-from index.ingest import read_sources  # noqa: E402
 from index.model import Answer, Findings, Ingested  # noqa: E402
 from index.search import FUSION, MIN_COVERAGE, WEAK_COVERAGE, NewsIndex  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "corpus"
-WIKINEWS = CORPUS / "wikinews-gum" / "articles.jsonl"
-REUTERS = CORPUS / "reuters21578" / "articles.jsonl"
-SEEDS = ROOT / "seeds"
 QUESTIONS = ROOT / "bench" / "questions" / "dev.jsonl"
-SPLITS = {split: ROOT / "bench" / "questions" / f"{split}.jsonl" for split in ("dev", "test")}
+SPLITS = {
+    split: ROOT / "bench" / "questions" / f"{split}.jsonl" for split in ("dev", "dev2", "test")
+}
 STYLES = ("lexical", "paraphrase")
 ANSWERABLE_KINDS = ("lexical", "paraphrase", "headline")
 UNANSWERABLE_KINDS = ("absent", "offtopic")
@@ -138,18 +147,18 @@ def load_questions(path: Path = QUESTIONS) -> list[DevQuestion]:
         return [DevQuestion(**json.loads(line)) for line in f if line.strip()]
 
 
-def read_articles(questions: Sequence[DevQuestion] = (), *, distractors: bool = False) -> Ingested:
+def read_articles(
+    questions: Sequence[DevQuestion] = (), *, distractors: bool = False, corpus: str = "named"
+) -> Ingested:
     """Read the Wikinews articles, the seeds and the Reuters stories `questions` name.
 
-    With `distractors`, all of Reuters-21578 (19k articles) instead of the named stories.
+    With `distractors`, all of Reuters-21578 (19k articles) instead of the named stories; with
+    `corpus="test"`, the named stories and the test split's fixed distractors
+    (`bench.eval_corpus`).
     """
-    # Reuters is 26 MB; its ~2.5k title-only items are skipped by the reader.
-    ingested = read_sources([WIKINEWS, SEEDS], max_bytes=100_000_000)
-    named = {q.article_id for q in questions if (q.article_id or "").startswith("reuters")}
-    if distractors or named:
-        reuters = read_sources([REUTERS], max_bytes=100_000_000).articles
-        ingested.articles += [a for a in reuters if distractors or a.id in named]
-    return ingested
+    named = {q.article_id for q in questions if q.article_id}
+    golds = [q.gold for q in questions if q.gold]
+    return read_corpus(named, golds, corpus="all" if distractors else corpus)
 
 
 def build_dev_index(
@@ -158,11 +167,17 @@ def build_dev_index(
     *,
     distractors: bool = False,
     questions: Sequence[DevQuestion] = (),
+    corpus: str = "named",
 ) -> NewsIndex:
     """Index what `read_articles` reads and load the result."""
-    ingested = read_articles(questions, distractors=distractors)
+    ingested = read_articles(questions, distractors=distractors, corpus=corpus)
     build_from_articles(ingested, index_dir, settings or BuildSettings())
     return NewsIndex.load(index_dir)
+
+
+def corpus_of(path: Path) -> str:
+    """The corpus a question file is evaluated over: the test split's, or the named stories."""
+    return "test" if path.resolve() == SPLITS["test"].resolve() else "named"
 
 
 def attach_vectors(index: NewsIndex) -> bool:
@@ -200,7 +215,8 @@ def ask(
     found = index.ask(
         question.question, k=k, min_coverage=min_coverage, lexical_only=lexical_only, fusion=fusion
     )
-    answers = found.answers
+    # Passages shown only with the caveat naming a missing name are no answer (issue #19).
+    answers = () if found.missing_names else found.answers
     hit_rank = strict_rank = 0
     if question.gold is not None:
         gold = normalize(question.gold)
@@ -259,16 +275,19 @@ def of_kind(outcomes: Sequence[Outcome], *kinds: str) -> list[Outcome]:
 
 
 def summary(outcomes: Sequence[Outcome]) -> dict[str, float]:
-    """The issue's measures: Hit@1/Hit@3 (answerable), paraphrased Hit@3, refusal by kind."""
+    """The issues' measures: Hit@1/Hit@3 (answerable), paraphrased Hit@3, refusal by kind,
+    absent facts refused or shown with the caveat, Reuters first answers that are fragments."""
     answerable = of_kind(outcomes, *ANSWERABLE_KINDS)
     s = score(answerable)
     return {
         "hit1": s.hit1,
         "hit3": s.hit3,
         "paraphrase_hit3": score(of_kind(outcomes, "paraphrase")).hit3,
-        "answerable_refused": refused(answerable),
+        "answerable_refused": refused_share(answerable),
         "offtopic_refused": refused(of_kind(outcomes, "offtopic")),
         "absent_refused": refused(of_kind(outcomes, "absent")),
+        "absent_handled": handled_share(outcomes),
+        "reuters_fragments": fragment_share(outcomes)[0],
     }
 
 
@@ -301,13 +320,15 @@ def summary_row(label: str, outcomes: Sequence[Outcome]) -> str:
     return (
         f"| {label} | {m['hit1']:.3f} / {m['hit3']:.3f} | {m['paraphrase_hit3']:.3f} "
         f"| {m['answerable_refused']:.1%} | {m['offtopic_refused']:.1%} "
-        f"| {m['absent_refused']:.1%} |"
+        f"| {m['absent_refused']:.1%} | {m['absent_handled']:.1%} "
+        f"| {m['reuters_fragments']:.1%} ({fragment_share(outcomes)[1]}) |"
     )
 
 
 SUMMARY_HEADER = (
     "| ranking | Hit@1 / Hit@3 | paraphrase Hit@3 | answerable refused | off-topic refused "
-    "| absent refused |\n|---|---|---|---|---|---|"
+    "| absent refused | absent refused or caveat | Reuters first answers that are fragments "
+    "(answered) |\n|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -527,6 +548,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--misses", action="store_true", help="list missed questions")
     parser.add_argument(
+        "--variants",
+        action="store_true",
+        help="also ask every typing variant of each question (bench/variants.py), per kind",
+    )
+    parser.add_argument(
         "--reuters",
         action="store_true",
         help="also index all of Reuters-21578 (19k articles) as distractors",
@@ -541,7 +567,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     questions = load_questions(path)
     with tempfile.TemporaryDirectory(prefix="newsbot-quality-") as tmp:
-        index = build_dev_index(Path(tmp) / "index", distractors=args.reuters, questions=questions)
+        index = build_dev_index(
+            Path(tmp) / "index",
+            distractors=args.reuters,
+            questions=questions,
+            corpus=corpus_of(path),
+        )
         semantic = not args.lexical_only and attach_vectors(index)
         print(
             f"Index: {index.n_articles} articles, {index.n_sentences:,} sentences; "
@@ -559,15 +590,52 @@ def main(argv: list[str] | None = None) -> int:
         for min_coverage in args.min_coverage:
             outcomes = evaluate(index, questions, min_coverage, lexical_only=True)
             runs.append((f"BM25 alone, min coverage {min_coverage:g}", outcomes))
+        # The first run is the product's path (BM25 alone with --lexical-only).
+        first_floor = MIN_COVERAGE if semantic else args.min_coverage[0]
+        variant_tables = [
+            (label, typing_variants(index, questions, outcomes, semantic, first_floor))
+            for label, outcomes in runs[:1]
+            if args.variants
+        ]
     print(SUMMARY_HEADER)
     print("\n".join(summary_row(label, outcomes) for label, outcomes in runs))
     print(f"\n{KIND_HEADER}")
     print("\n".join(row for label, outcomes in runs for row in kind_rows(label, outcomes)))
+    for label, table in variant_tables:
+        print(f"\nTyping variants, {label}:\n{VARIANT_HEADER}\n" + "\n".join(table))
     if args.misses:
         for label, outcomes in runs:
             print(f"\nMisses, {label}:")
             print("\n".join(misses(outcomes)) or "(none)")
     return 0
+
+
+def typing_variants(
+    index: NewsIndex,
+    questions: Sequence[DevQuestion],
+    written: Sequence[Outcome],
+    semantic: bool,
+    min_coverage: float,
+) -> list[str]:
+    """Ask every typing variant of `questions` as `written` was asked; one row per kind."""
+    row_of = {index.article(a).id: a for a in range(index.n_articles)}
+
+    def text(article_id: str | None) -> str:
+        """The article's headline and sentences as indexed (its metadata holds no text)."""
+        if (article_id or "") not in row_of:
+            return ""
+        row = row_of[article_id or ""]
+        first, last = index.article_rows(row)
+        sentences = (index.sentence(r) for r in range(first, last + 1))
+        return "\n".join([index.article(row).title, *sentences])
+
+    by_id = {o.question.id: o for o in written}
+    rows = []
+    for kind, pairs in variant_questions(questions, text).items():
+        originals = [by_id[q.id] for q, _ in pairs]
+        typed = evaluate(index, [v for _, v in pairs], min_coverage, lexical_only=not semantic)
+        rows.append(variant_row(kind, originals, typed))
+    return rows
 
 
 def chosen_rule() -> str:

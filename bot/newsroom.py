@@ -187,7 +187,16 @@ class Newsroom:
 
     async def _run_build(self, full: bool) -> RebuildResult:
         started = time.perf_counter()
-        command = [sys.executable, "-m", "bot.cli", "index", "--json", *(["--full"] * full)]
+        # --spooled: the poller has fetched the feeds into the spool; the child reads them there.
+        command = [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "index",
+            "--json",
+            "--spooled",
+            *(["--full"] * full),
+        ]
         command += ["--index-dir", str(self.index_dir), "--", *self.sources]
         process = await asyncio.create_subprocess_exec(
             *command,

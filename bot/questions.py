@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from uuid import uuid4
 
 from telegram import (
@@ -23,7 +24,7 @@ from bot.context import NewsContext
 from bot.state import AskedQuestion
 from index.excerpts import shorten
 from index.model import Answer
-from index.search import WEAK_COVERAGE
+from index.search import MIN_COVERAGE, WEAK_COVERAGE
 
 INLINE_RESULTS = 5
 
@@ -121,10 +122,14 @@ async def answer(update: Update, context: NewsContext, text: str) -> None:
         state = context.state
         newsroom = state.newsroom
         found = await newsroom.ask(text, browsing.ANSWERS_PER_PAGE + 1)
-        if found.answers:
-            asked = AskedQuestion(text, chat.id, newsroom.generation)
+        if found.answers or found.closest:
+            # Refused for names no article mentions: the closest passages under the caveat,
+            # paged as weak matches are (asked again below the floor, the caveat kept).
+            floor = WEAK_COVERAGE if not found.answers else MIN_COVERAGE
+            asked = AskedQuestion(text, chat.id, newsroom.generation, floor)
             qid = state.questions.add(asked)
-            body, markup = browsing.answers_page(state, qid, asked, found, offset=0)
+            shown = found if found.answers else replace(found, answers=found.closest)
+            body, markup = browsing.answers_page(state, qid, asked, shown, offset=0)
             await message.reply_text(body, reply_markup=markup)
             return
         markup = None

@@ -5,9 +5,13 @@ One asyncio task, started in `post_init` and stopped in `post_stop` (PTB's JobQu
 schedule per feed needs). Each check:
 
 - polls the feeds that are due (`index.feedpoll`: conditional requests, a schedule per feed,
-  backoff capped at a day, at most `FEED_LIMIT` at once). A 304 is nothing new; a 200 is new
-  only when its bytes differ from those the serving index was built from (its manifest's
-  SHA-256), so a server that ignores validators costs a download, not a rebuild;
+  backoff capped at a day, at most `FEED_LIMIT` at once), each new body and every feed's state
+  kept in the index folder's spool (`index.spool`), which the build reads instead of fetching
+  again, and from which a restarted bot takes up the schedule, validators and failures. A 304
+  is nothing new; a 200 is new only when its bytes differ from those the serving index was
+  built from (its manifest's SHA-256), so a server that ignores validators costs a download,
+  not a rebuild; the build compares the items, and a body whose items did not change commits
+  nothing;
 - rescans the files and folders, when their interval is up (`index.watch`: size and mtime
   first, a hash only for files whose size or mtime moved, compared by content);
 - starts `Newsroom.rebuild` (the full rebuild in a child process) when anything changed, or,
@@ -23,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -36,12 +39,12 @@ from bot.newsroom import Newsroom, RebuildResult
 from index.config import is_url
 from index.feedpoll import (
     FeedEvent,
-    FeedState,
     RefreshPolicy,
     Validators,
     feed_client,
     poll_all,
 )
+from index.spool import Spool
 from index.watch import Snapshot, changes, rebase, rescan
 
 log = logging.getLogger(__name__)
@@ -99,7 +102,9 @@ class Refresher:
     ) -> None:
         self.newsroom = newsroom
         self.policy = policy
-        self.feeds = {s: FeedState(s) for s in newsroom.sources if is_url(s)}
+        self.spool = Spool.of(newsroom.index_dir)
+        urls = [s for s in newsroom.sources if is_url(s)]
+        self.feeds, spooled = self.spool.resume(urls, policy, clock())
         self.local_sources = tuple(s for s in newsroom.sources if not is_url(s))
         self.files_checked: datetime | None = None
         self.files_next: datetime | None = None
@@ -110,7 +115,7 @@ class Refresher:
         self._on_checked = on_checked  # after each check that completed (the heartbeat)
         self._indexed: _Indexed | None = None
         self._scanned = Snapshot()  # the last scan: what the next one compares against
-        self._polled: dict[str, str] = {}  # feed -> SHA-256 of the version its validators name
+        self._polled = spooled  # feed -> SHA-256 of the version its validators name
         self._again = False  # a change arrived during a rebuild: rebuild once more after it
         self._task: asyncio.Task[None] | None = None
 
@@ -176,14 +181,15 @@ class Refresher:
             return []
         indexed = self._indexed.feeds if self._indexed else {}
         changed = []
-        for poll in await poll_all(due, client, self._feed_limit, self.policy):
+        polls = await poll_all(due, client, self._feed_limit, self.policy, spool=self.spool)
+        for poll in polls:
             url = poll.state.url
             self.feeds[url] = poll.state
             if poll.event is not None:
                 await self._tell(poll.event)
-            if poll.response is None or poll.response.body is None:
+            if poll.response is None or poll.response.sha256 is None:
                 continue  # failed, or 304: nothing new
-            digest = hashlib.sha256(poll.response.body).hexdigest()
+            digest = poll.response.sha256  # hashed as it was spooled, off the event loop
             self._polled[url] = digest
             if indexed.get(url) != digest:
                 indexed[url] = digest  # asked for: not again while the rebuild runs

@@ -123,8 +123,16 @@ def answers_html(
 
 
 def findings_note(found: Findings) -> str | None:
-    """Return the plain note shown under the question: weak matches, the period asked about."""
-    notes = [texts.CLOSEST_NOTE] if found.weak else []
+    """Return the plain note shown under the question: weak matches, the period asked about.
+
+    Passages shown though names of the question are missing from every article (`closest`, or
+    weak matches) carry the caveat that names them instead of the weak-match note.
+    """
+    notes = []
+    if found.missing_names:
+        notes.append(texts.MISSING_NAMES_NOTE.format(names=listed(found.missing_names)))
+    elif found.weak:
+        notes.append(texts.CLOSEST_NOTE)
     if found.period is not None:
         template = (
             texts.ELSEWHERE_NOTE

@@ -6,6 +6,8 @@ are here too; what a button carries is `bot.callbacks`'s job.
 
 from __future__ import annotations
 
+from index.names import CAVEAT
+
 # -- questions ---------------------------------------------------------------------------------
 
 NOTHING_FOUND = (
@@ -20,6 +22,9 @@ NO_INDEX = "No news is indexed yet; an admin can run /reindex."
 SLOW_DOWN = "You're sending questions faster than I can read them. Please wait a few seconds."
 ASK_USAGE = "Usage: /ask <question>, e.g. /ask who won the election?"
 MENTION_WITHOUT_QUESTION = "Yes? Ask me a question about the news."
+# Above the closest passages of a question whose names no article mentions: the library's text
+# (`index.names.CAVEAT`), the terminal's too.
+MISSING_NAMES_NOTE = CAVEAT
 CLOSEST_NOTE = "Weak matches: they share only some of your words and may not answer the question."
 PERIOD_NOTE = "Only articles dated {period}."
 HEADLINES_NOTE = "The newest articles dated {period}."

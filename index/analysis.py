@@ -12,8 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import Stemmer
+from anyascii import anyascii
 
-ANALYZER_VERSION = 1
+# 2: accents folded (`fold`).
+ANALYZER_VERSION = 2
 
 # NLTK's English stopword list (question words included, so "what"/"how" never drive ranking),
 # plus a few words that only make a question a question ("much", "many", "tell").
@@ -52,6 +54,29 @@ WORDS_CACHE_BYTES = 256 << 20
 _WORD_OVERHEAD = 150
 
 
+def fold(text: str) -> str:
+    """Return `text` with the accents of its Latin letters folded: "Erdoğan" as "Erdogan".
+
+    By `anyascii` (ISC licence; unidecode, as good on news names, is GPL): "ł", "ø", "ß" and "æ"
+    too ("Łódź" as "Lodz"). A word of another script is kept as written: "北京" stays itself, not
+    "BeiJing", and "’" stays (the tokenizer's apostrophe).
+    """
+    if text.isascii():
+        return text
+    return "".join(_fold_char(c) for c in text)
+
+
+def _fold_char(char: str) -> str:
+    """Return one character folded (`fold`): a Latin letter or mark to ASCII, others as they are."""
+    if char.isascii() or char == "’":
+        return char
+    if unicodedata.category(char) == "Mn":  # a combining accent: dropped
+        return ""
+    if char.isalpha() and unicodedata.name(char, "").startswith("LATIN"):
+        return anyascii(char)
+    return char
+
+
 @dataclass(frozen=True, slots=True)
 class AnalyzerSettings:
     """What the analyzer does; stored with an index so a question is analyzed like its sentences.
@@ -71,10 +96,10 @@ class AnalyzerSettings:
 class Analyzer:
     """Turn text into index terms.
 
-    Steps: NFKC normalization and case folding; tokens that keep numbers ("228.1", "2025",
-    "80th") and dotted acronyms ("U.S." -> "us"); English stopwords removed (an acronym written
-    in capitals, like "US" or "U.S.", is never a stopword); Snowball stemming of words (numbers
-    are not stemmed).
+    Steps: NFKC normalization, case folding and accent folding (`fold`); tokens that keep
+    numbers ("228.1", "2025", "80th") and dotted acronyms ("U.S." -> "us"); English stopwords
+    removed (an acronym written in capitals, like "US" or "U.S.", is never a stopword); Snowball
+    stemming of words (numbers are not stemmed).
 
     Each word's analysis is kept, up to `cache_entries` words and about `cache_bytes` bytes;
     past either, the kept words are dropped and kept anew (a stranger's random words cannot
@@ -103,7 +128,7 @@ class Analyzer:
             key = raw if (2 <= len(raw) <= 3 and raw.isupper() and not shouting) else raw.casefold()
             term = cache.get(key, "")
             if term == "":
-                term = self._analyze_token(key)
+                term = self._analyze_token(fold(key))
                 self._keep(key, term)
             if term is not None:
                 out.append(term)

@@ -133,10 +133,10 @@ class Archive:
 
     def article(self, row: int) -> Article:
         """Return the metadata of article `row` (its `text` is empty)."""
-        return self._articles.get(row, lambda: self._read_article(row))
+        return self._articles.get(row, lambda: self.read_article(row))
 
-    def _read_article(self, row: int) -> Article:
-        """Return the metadata of article `row` (its `text` is empty)."""
+    def read_article(self, row: int) -> Article:
+        """Return the metadata of article `row` (its `text` is empty), uncached."""
         start, end = int(self._article_offsets[row]), int(self._article_offsets[row + 1])
         meta: dict[str, Any] = json.loads(self._article_lines.read(start, end))
         return Article(
@@ -147,7 +147,20 @@ class Archive:
             date=meta.get("date"),
             url=meta.get("url"),
             path=meta.get("path"),
+            origin=meta.get("origin"),
+            first_seen=meta.get("first_seen"),
         )
+
+    def sentence_bodies(self) -> list[str]:
+        """Return each article's sentences joined by newlines, by article row.
+
+        What stands in for the bodies of a generation written before bodies were kept (format
+        5): split again, they give the same sentences.
+        """
+        return [
+            "\n".join(self.sentence(r) for r in range(first, last + 1))
+            for first, last in (self.article_rows(a) for a in range(self.n_articles))
+        ]
 
     def sentences_of(self, articles: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
         """Return which sentence rows belong to the articles marked in `articles` (by row)."""
@@ -197,5 +210,14 @@ def newest_first_key(date: str | None) -> float:
 
 def _article_bytes(row: int, article: Article) -> int:
     """About what an article's metadata takes in memory (its strings and the object)."""
-    fields = (article.id, article.title, article.source, article.date, article.url, article.path)
+    fields = (
+        article.id,
+        article.title,
+        article.source,
+        article.date,
+        article.url,
+        article.path,
+        article.origin,
+        article.first_seen,
+    )
     return 400 + sum(len(f) for f in fields if f)

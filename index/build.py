@@ -21,22 +21,25 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import xxhash
 
-from index import layout, segments, store
+from index import archiving, layout, segments, store
 from index.analysis import Analyzer, AnalyzerSettings
+from index.archiving import article_keys
 from index.bm25 import BM25Index, BM25Params
+from index.config import DEFAULT_MAX_REMOVAL, canonical_source
 from index.embedding import MINILM_INT8, QuantizedVectors, SentenceEncoder, load_encoder, quantize
 from index.ingest import read_sources
 from index.model import Article, Ingested, Skipped, counted
 from index.sentences import split_sentences
 from index.shards import write_for_generation
+from index.spool import Spool
 from index.store import GenerationWriter, exclusive_writer
 from index.vectors import SentenceVectors, content_keys, embedding_text, model_name
 
@@ -69,6 +72,13 @@ class BuildReport:
         added: Articles indexed by this build (new or changed).
         removed: Articles masked by this build (removed or changed).
         segments: Segments of the generation.
+        committed: Whether a new generation was made current; false when nothing changed or a
+            check refused it (`refused`): the current generation is then untouched.
+        refused: Why the commit was refused (every source failed, too many removals, ...).
+        failed_sources: Sources that could not be read: their articles were kept as they were.
+        retention_removed: Articles removed by `NEWSBOT_RETENTION` (not counted in `removed`'s
+            share against `NEWSBOT_MAX_REMOVAL`).
+        notes: What else the build has to say (an older index's bodies rebuilt from sentences).
     """
 
     folder: Path
@@ -84,9 +94,32 @@ class BuildReport:
     added: int = 0
     removed: int = 0
     segments: int = 1
+    committed: bool = True
+    refused: str | None = None
+    failed_sources: tuple[str, ...] = ()
+    retention_removed: int = 0
+    notes: tuple[str, ...] = ()
 
     def summary(self) -> str:
         """Return the one-line summary the CLI and the bot show."""
+        if self.refused is not None:
+            return f"nothing committed, the index is as it was: {self.refused}"
+        if not self.committed:
+            failing = (
+                f", {counted(len(self.failed_sources), 'failing source')}"
+                if self.failed_sources
+                else ""
+            )
+            return (
+                f"nothing changed ({counted(self.articles, 'article')}{failing}); "
+                "the index is as it was"
+            )
+        kept = (
+            f", {counted(len(self.failed_sources), 'failing source')} kept as it was"
+            if self.failed_sources
+            else ""
+        )
+        retained = f", {self.retention_removed:,} past retention" if self.retention_removed else ""
         change = (
             " (full rebuild)"
             if self.full
@@ -97,6 +130,7 @@ class BuildReport:
             f"{counted(self.articles, 'article')}, {counted(self.sentences, 'sentence')}{change}, "
             f"{len(self.skipped):,} skipped, {self.duplicates:,} duplicates, "
             f"{self.embedded:,} embedded, {self.reused:,} reused, {self.seconds:.1f} s"
+            f"{retained}{kept}"
         )
 
     def to_json(self) -> dict[str, object]:
@@ -117,6 +151,11 @@ class BuildReport:
             "added": self.added,
             "removed": self.removed,
             "segments": self.segments,
+            "committed": self.committed,
+            "refused": self.refused,
+            "failed_sources": list(self.failed_sources),
+            "retention_removed": self.retention_removed,
+            "notes": list(self.notes),
         }
 
     @classmethod
@@ -136,6 +175,11 @@ class BuildReport:
             added=int(data.get("added", 0)),
             removed=int(data.get("removed", 0)),
             segments=int(data.get("segments", 1)),
+            committed=bool(data.get("committed", True)),
+            refused=data.get("refused"),
+            failed_sources=tuple(data.get("failed_sources", ())),
+            retention_removed=int(data.get("retention_removed", 0)),
+            notes=tuple(data.get("notes", ())),
         )
 
 
@@ -147,6 +191,11 @@ class BuildSettings:
     analyzer: AnalyzerSettings = field(default_factory=AnalyzerSettings)
     workers: int = 0  # 0: one per core
     semantic: bool = True  # embed sentences, when the model is available
+    # Articles older than this (by date, else first sighting) leave at the next update; None:
+    # kept for ever (`index.config.retention`).
+    retention: timedelta | None = None
+    # Largest share of the live articles an update may remove (`index.config.max_removal`).
+    max_removal: float = DEFAULT_MAX_REMOVAL
     shards: int | None = None  # `index.shards`; None: as many as the current generation has
 
 
@@ -158,32 +207,89 @@ def build_index(
     progress: Progress | None = None,
     embedding_progress: EmbeddingProgress | None = None,
     full: bool = True,
+    remove: Sequence[str | Path] = (),
+    fetch_feeds: bool = True,
 ) -> BuildReport:
-    """Read `sources` and write a new current index generation into `index_dir`.
+    """Read `sources` into the archive `index_dir` holds, and commit it if it checks out.
+
+    The index is an archive (`index.archiving`): what the sources hold now is merged with the
+    current generation's articles (feeds are windows; a source that fails changes nothing of
+    its articles). The merge is checked before anything is written: every source failing, an
+    empty index where the current one is not, or more removals than `settings.max_removal`
+    commit nothing (`BuildReport.refused`), and so does an update that changes nothing.
 
     Args:
-        sources: Files, folders and feed URLs.
+        sources: Files, folders and feed URLs to read; the index remembers them (header
+            `"sources"`) with those it already did.
         index_dir: The index directory.
         settings: How to build.
         progress: Told how many articles each analyzed chunk held.
         embedding_progress: Called once with the number of sentences to embed, if any.
-        full: Index everything again; else append what changed (`build_from_articles`).
+        full: Index the whole archive again; else append what changed (`build_from_articles`).
+        remove: Sources to forget, with their articles.
+        fetch_feeds: Fetch every feed now (conditionally) into the spool; False reads what
+            the bot's poller spooled (`index.ingest.read_sources`'s `fresh`).
 
     Raises:
         index.store.BuildRunningError: Another build is writing into `index_dir`.
     """
     started = time.perf_counter()
+    settings = settings or BuildSettings()
+    removing = tuple(dict.fromkeys(canonical_source(s) for s in remove))
+    read = [s for s in dict.fromkeys(canonical_source(s) for s in sources) if s not in removing]
     with exclusive_writer(index_dir):  # before reading: a second build fails at once
-        ingested = read_sources(sources)
-        return build_from_articles(
-            ingested,
+        stored = archiving.read_stored(index_dir)
+        ingested = read_sources(read, spool=Spool.of(index_dir), fresh=fetch_feeds)
+        merged = archiving.merge(
+            stored, ingested, read, removing, retention=settings.retention, now=datetime.now(UTC)
+        )
+        refused = archiving.refusal(stored, merged, ingested, read, settings.max_removal)
+        if refused is not None or not (full or merged.changed):
+            return _uncommitted(index_dir, stored, merged, ingested, refused, started)
+        report = build_from_articles(
+            merged.ingested(ingested),
             index_dir,
             settings,
             progress=progress,
             embedding_progress=embedding_progress,
             started=started,
             full=full,
+            sources=merged.sources,
         )
+        return replace(
+            report,
+            failed_sources=merged.failed_sources,
+            retention_removed=merged.retention_removed,
+            notes=stored.notes,
+        )
+
+
+def _uncommitted(
+    index_dir: Path,
+    stored: archiving.Stored,
+    merged: archiving.Merged,
+    ingested: Ingested,
+    refused: str | None,
+    started: float,
+) -> BuildReport:
+    """Return the report of a build that commits nothing: the current generation stays."""
+    return BuildReport(
+        folder=stored.folder or index_dir,
+        articles=len(stored.articles),
+        sentences=stored.sentences,
+        skipped=tuple(ingested.skipped),
+        duplicates=merged.duplicates,
+        seconds=time.perf_counter() - started,
+        full=False,
+        added=0,
+        removed=0,
+        segments=stored.segments,
+        committed=False,
+        refused=refused,
+        failed_sources=merged.failed_sources,
+        retention_removed=0,
+        notes=stored.notes,
+    )
 
 
 def build_from_articles(
@@ -195,11 +301,23 @@ def build_from_articles(
     embedding_progress: EmbeddingProgress | None = None,
     started: float | None = None,
     full: bool = True,
+    sources: Sequence[str] = (),
 ) -> BuildReport:
-    """Index already-read articles into a new current generation of `index_dir`.
+    """Index exactly these articles into a new current generation of `index_dir`.
 
     With `full` false, only what changed since the current generation is indexed, as a new
-    segment (`index.update`); when there is nothing to append to, everything is.
+    segment (`index.update`); when there is nothing to append to, everything is. No archive
+    merge and no check happen here (`build_index` does both): the list is the index.
+
+    Args:
+        ingested: The articles (and what their read reported).
+        index_dir: The index directory.
+        settings: How to build.
+        progress: Told how many articles each analyzed chunk held.
+        embedding_progress: Called once with the number of sentences to embed, if any.
+        started: When the build began (`time.perf_counter`), for the report.
+        full: Index everything again; else append what changed.
+        sources: What the generation's header remembers as its sources.
 
     Raises:
         index.store.BuildRunningError: Another build is writing into `index_dir`.
@@ -214,11 +332,11 @@ def build_from_articles(
             from index.update import update_index
 
             report = update_index(
-                ingested, index_dir, settings, progress, embedding_progress, started
+                ingested, index_dir, settings, progress, embedding_progress, started, sources
             )
             if report is not None:
                 return report
-        return _build(ingested, index_dir, settings, progress, embedding_progress, started)
+        return _build(ingested, index_dir, settings, progress, embedding_progress, started, sources)
 
 
 def _build(
@@ -228,6 +346,7 @@ def _build(
     progress: Progress | None,
     embedding_progress: EmbeddingProgress | None,
     started: float | None,
+    sources: Sequence[str] = (),
 ) -> BuildReport:
     """Index articles into a new current generation of one segment (the writer lock held)."""
     started = time.perf_counter() if started is None else started
@@ -259,6 +378,7 @@ def _build(
                 articles=len(articles),
                 sentences=bm25.n_docs,
                 vectors=embedding.vectors,
+                sources=sources,
             )
         )
     return BuildReport(
@@ -284,6 +404,7 @@ def generation_header(
     articles: int,
     sentences: int,
     vectors: SentenceVectors | None,
+    sources: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Return the header of a generation whose files are all written into `folder`.
 
@@ -292,6 +413,7 @@ def generation_header(
     shards = write_for_generation(folder, segment_list, settings.params, settings.shards, vectors)
     header: dict[str, Any] = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "sources": list(sources),
         "params": asdict(settings.params),
         "analyzer": asdict(settings.analyzer),
         "counts": {"articles": articles, "sentences": sentences},
@@ -610,12 +732,15 @@ def write_sentences(
 
 
 def write_articles(folder: Path, articles: Sequence[Article]) -> None:
-    """Write article metadata (no body) as JSON lines with byte offsets, for lazy reads."""
-    lines = [article_line(a) for a in articles]
-    offsets = np.zeros(len(lines) + 1, dtype=np.int64)
-    np.cumsum([len(line) for line in lines], out=offsets[1:])
-    (folder / layout.ARTICLE_LINES).write_bytes(b"".join(lines))
-    layout.save_array(folder, "article_offsets", offsets)
+    """Write article metadata as JSON lines, and bodies as one blob, with byte offsets."""
+    for name, offsets_name, parts in (
+        (layout.ARTICLE_LINES, "article_offsets", [article_line(a) for a in articles]),
+        (layout.ARTICLE_BODIES, "body_offsets", [a.text.encode("utf-8") for a in articles]),
+    ):
+        offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+        np.cumsum([len(part) for part in parts], out=offsets[1:])
+        (folder / name).write_bytes(b"".join(parts))
+        layout.save_array(folder, offsets_name, offsets)
     write_dates(folder, [a.date for a in articles])
     ids, keys = article_keys(articles)
     layout.save_array(folder, "article_ids", ids)
@@ -631,18 +756,3 @@ def article_line(article: Article) -> bytes:
     """Return an article's metadata (all but its body) as one line of JSON."""
     meta = {k: v for k, v in asdict(article).items() if k != "text"}
     return (json.dumps(meta, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-_ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
-
-
-def article_keys(
-    articles: Sequence[Article],
-) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
-    """Return the xxHash64 of each article's id, and of all it holds (what tells a change)."""
-    ids = [xxhash.xxh64_intdigest(a.id.encode("utf-8")) for a in articles]
-    keys = [  # a JSON list of the fields: `dataclasses.asdict` took 6 s at 150k articles
-        xxhash.xxh64_intdigest(json.dumps([getattr(a, name) for name in _ARTICLE_FIELDS]).encode())
-        for a in articles
-    ]
-    return np.asarray(ids, dtype=np.uint64), np.asarray(keys, dtype=np.uint64)

@@ -16,6 +16,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
+from index.archiving import remembered_sources
 from index.build import BuildReport, BuildSettings, build_index
 from index.check import (
     DEFAULT_SAMPLE,
@@ -25,10 +26,20 @@ from index.check import (
     K,
     check_index,
 )
-from index.config import SEMANTIC_ENV, default_index_dir, default_sources, is_url, semantic_enabled
+from index.config import (
+    DEFAULT_SOURCES,
+    SEMANTIC_ENV,
+    canonical_source,
+    default_index_dir,
+    is_url,
+    max_removal,
+    retention,
+    semantic_enabled,
+    sources_to_read,
+)
 from index.excerpts import shown_passage
 from index.model import Answer, Findings
-from index.names import listed
+from index.names import caveat, listed
 from index.search import MIN_COVERAGE, WEAK_COVERAGE, NewsIndex
 from index.sharded import UNAVAILABLE, ShardsUnavailable
 from index.shards import MAX_SHARDS
@@ -39,6 +50,10 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 NOTHING_FOUND = "Nothing relevant found in the indexed news."
 NOTHING_MENTIONS = "Nothing relevant found: the closest articles never mention {names}."
 NOTHING_IN_PERIOD = "Nothing relevant found in the indexed news of that time."
+NO_INDEX = (
+    "no index yet: index your own news with `newsbot index SOURCE` (a folder, a file or a feed "
+    "URL; the index remembers it), or set NEWSBOT_SOURCES"
+)
 # Measured with `/usr/bin/time -v newsbot check --sample 20` on the 1M-sentence benchmark index
 # (docs/benchmarks.md); rank_bm25 holds a dictionary per sentence and scans them all per term.
 CHECK_COST = (
@@ -58,16 +73,35 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
         "index",
         help="build the index from sources, or bring it up to date",
         description=(
-            "Read articles from files, folders and feed URLs and index them. An existing index "
-            "is brought up to date: new and changed articles are appended as a segment and "
-            "removed ones masked, without indexing the rest again. --full rebuilds everything."
+            "Read articles from files, folders and feed URLs into the index, an archive: an "
+            "article once read stays until NEWSBOT_RETENTION or --remove removes it (a feed's "
+            "items that scrolled away, or a source that fails to read, change nothing). An "
+            "existing index is brought up to date: new and changed articles are appended as a "
+            "segment and removed ones masked; --full indexes the whole archive again. Nothing "
+            "is committed when every source fails, when nothing changed, or when more than "
+            "NEWSBOT_MAX_REMOVAL of the articles would go (exit status 1)."
         ),
     )
     index.add_argument(
         "sources",
         nargs="*",
         metavar="SOURCE",
-        help="file, folder or feed URL (default: $NEWSBOT_SOURCES, else ./seeds)",
+        help="file, folder or feed URL, remembered by the index (default: the sources the index "
+        "remembers, else $NEWSBOT_SOURCES, else ./seeds for a new index)",
+    )
+    index.add_argument(
+        "--remove",
+        action="append",
+        default=[],
+        metavar="SOURCE",
+        help="forget a source and remove its articles (repeatable)",
+    )
+    index.add_argument(
+        "--spooled",
+        action="store_true",
+        help="read feeds as the bot's poller last fetched them into the index folder's spool, "
+        "fetching only those not yet spooled or due (the bot's builds use it); by default every "
+        "feed is fetched now, conditionally",
     )
     _add_index_dir(index)
     index.add_argument(
@@ -201,13 +235,15 @@ def _share(value: str) -> float:
 
 
 def run_index(args: argparse.Namespace) -> int:
-    """Build the index and print a summary."""
-    sources: list[str] = args.sources or default_sources()
+    """Bring the index up to date with its sources, print a summary; exit 1 when refused."""
+    index_dir: Path = args.index_dir or default_index_dir()
     report = index_sources(
-        sources,
-        args.index_dir or default_index_dir(),
+        args.sources,
+        index_dir,
         args.workers,
         full=args.full,
+        remove=args.remove,
+        fetch_feeds=not args.spooled,
         shards=args.shards,
     )
     if args.json:
@@ -215,48 +251,80 @@ def run_index(args: argparse.Namespace) -> int:
     else:
         for skipped in report.skipped:
             print(f"skipped {skipped}", file=sys.stderr)
-        print(f"Indexed {report.summary()} into {report.folder.parent}")
+        for source in report.failed_sources if report.refused is None else ():
+            print(f"failed to read {source}: its articles were kept", file=sys.stderr)
+        for note in report.notes:
+            print(f"note: {note}", file=sys.stderr)
+        if report.committed:
+            print(f"Indexed {report.summary()} into {report.folder.parent}")
+        elif report.refused is None:
+            print(report.summary().capitalize())
+    if report.refused is not None:
+        print(f"newsbot: error: {report.summary()}", file=sys.stderr)
+        return EXIT_FAILURE
     return EXIT_OK
 
 
 def index_sources(
-    sources: Sequence[str],
+    named: Sequence[str],
     index_dir: Path,
     workers: int = 0,
     *,
     full: bool = True,
+    remove: Sequence[str] = (),
+    fetch_feeds: bool = True,
     shards: int | None = None,
 ) -> BuildReport:
-    """Check the sources, build with a progress bar on a terminal, refuse an empty index.
+    """Choose the sources, check the new ones, and build with a progress bar on a terminal.
 
-    With `full` false, an existing index is brought up to date (`index.update`).
+    The sources read are those named, else those the index remembers, else $NEWSBOT_SOURCES,
+    else ./seeds for an index folder that does not exist yet (`index.config.sources_to_read`).
+    With `full` false, an existing index is brought up to date (`index.update`). The library
+    checks the result before committing it (`BuildReport.refused`).
 
     Raises:
-        UsageError: A source does not exist, or nothing could be read from any of them.
+        UsageError: A newly named source does not exist, a source to remove is not one, no
+            source is known, a setting is malformed, or another build is running.
     """
+    remembered = remembered_sources(index_dir)
+    known = set(remembered or ())
+    try:
+        sources = sources_to_read(named, remembered, index_exists=index_dir.exists())
+        settings = BuildSettings(
+            workers=workers,
+            # NEWSBOT_SEMANTIC=off: no vectors to serve, so none are computed (1.6 h at 1M).
+            semantic=semantic_enabled(),
+            retention=retention(),
+            max_removal=max_removal(),
+            shards=shards,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     for source in sources:
-        if not is_url(source) and not Path(source).exists():
+        # A remembered folder that vanished is a source failing (its articles kept), not a typo.
+        new = canonical_source(source) not in known
+        if new and not is_url(source) and not Path(source).exists():
             raise UsageError(f"source not found: {source}")
+    for source in remove:
+        if canonical_source(source) not in known:
+            raise UsageError(f"not a source of this index: {source}")
     bars = PhaseBars() if sys.stderr.isatty() else None
     try:
-        report = build_index(
+        return build_index(
             sources,
             index_dir,
-            # NEWSBOT_SEMANTIC=off: no vectors to serve, so none are computed (1.6 h at 1M).
-            BuildSettings(workers=workers, semantic=semantic_enabled(), shards=shards),
+            settings,
             progress=bars("articles", None) if bars else None,
             embedding_progress=(lambda total: bars("sentences embedded", total)) if bars else None,
             full=full,
+            remove=remove,
+            fetch_feeds=fetch_feeds,
         )
     except StoreError as exc:  # another build is running
         raise UsageError(str(exc)) from None
     finally:
         if bars:
             bars.close()
-    if report.articles == 0:
-        reasons = "; ".join(str(s) for s in report.skipped[:3]) or "no readable articles"
-        raise UsageError(f"no articles could be read from {', '.join(sources)} ({reasons})")
-    return report
 
 
 class ProgressBar:
@@ -324,11 +392,12 @@ def run_ask(args: argparse.Namespace) -> int:
                 "answers": [a.to_json() for a in found.answers],
                 "period": found.period.to_json() if found.period else None,
                 "missing_names": list(found.missing_names),
+                "closest": [a.to_json() for a in found.closest],
             }
             print(json.dumps(payload, ensure_ascii=False), flush=True)
         else:
             print_answers(question, found, sys.stdout, several=args.question == "-")
-            if found.closest_exist:
+            if found.closest_exist and not found.closest:
                 print(f"(Weak matches exist: add --min-coverage {WEAK_COVERAGE} to see them.)")
     return EXIT_OK
 
@@ -385,9 +454,16 @@ def open_index(
     try:
         return load_index(folder, semantic=semantic, ray=ray)
     except IndexMissingError:
-        sources = default_sources()
+        try:
+            sources = sources_to_read([], None, index_exists=folder.exists())
+        except ValueError:
+            raise UsageError(NO_INDEX) from None
+        if sources == list(DEFAULT_SOURCES) and not Path(DEFAULT_SOURCES[0]).exists():
+            raise UsageError(NO_INDEX) from None
         print(f"No index yet; building it from {', '.join(sources)} ...", file=sys.stderr)
         report = index_sources(sources, folder)
+        if report.refused is not None:
+            raise UsageError(report.refused) from None
         print(f"Indexed {report.summary()}", file=sys.stderr)
         return load_index(folder, semantic=semantic, ray=ray)
     except StoreError as exc:
@@ -448,16 +524,17 @@ def print_answers(question: str, found: Findings, out: TextIO, *, several: bool)
     """Print answers for a person: the period asked about, each passage, then its source.
 
     Passages are shown as the bot shows them, cut around their best sentence
-    (`index.excerpts.shown_passage`); `--json` has them whole.
+    (`index.excerpts.shown_passage`); `--json` has them whole. A question refused for names no
+    article mentions gets its closest passages under the caveat that names them.
     """
     width = min(shutil.get_terminal_size((100, 24)).columns, 100)
-    answers = found.answers
+    answers = found.answers or found.closest
     if several:
         print(f"? {question}", file=out)
-    if found.period is not None and answers:
+    if found.period is not None and found.answers:
         print(f"({period_note(found)})", file=out)
-    if not answers:
-        print(nothing_found(found), file=out)
+    if not found.answers:
+        print(caveat(found.missing_names) if found.closest else nothing_found(found), file=out)
     for n, answer in enumerate(answers, 1):
         body = textwrap.fill(
             shown_passage(answer), width=width, initial_indent=f"{n}. ", subsequent_indent="   "

@@ -9,7 +9,9 @@ body. What happens next is decided by pure functions over a frozen `FeedState`:
   (up to a day), and never sooner than a floor (60 s).
 - `after_failure`: the wait doubles with each failure in a row, with jitter, capped at a day; a
   `Retry-After` on a 429 or 503 lengthens it. A feed failing for 24 h yields one "failing" event
-  for the admins, and its next success one "recovered" event. Nothing is sent from here.
+  for the admins, and its next success one "recovered" event. Nothing is sent from here. Until
+  the feed has been told failing, no wait goes past the 24 h mark, so the alert comes within
+  24 h plus the floor of the first failure (plain doubling put it at 42.5 h).
 
 `poll_all` polls many feeds over one `httpx.AsyncClient`, at most `limit` at a time.
 
@@ -21,42 +23,54 @@ that `/feeds` shows and the scheduler persists. The conditional part is two requ
 the 304 branch below; a cache library would add a dependency, a storage and a second notion of
 freshness beside our schedule.
 
-The safety rules are those of `index.ingest`'s feed reading, reused from there: http(s) only,
-redirects followed by hand and only to http(s) (at most `MAX_REDIRECTS`), a size cap checked
-against Content-Length and while streaming, and a total time limit for the whole fetch.
+Fetching is `index.fetch`'s, the one home of a fetch's limits (one deadline, caps on the bytes
+received and decompressed, one content encoding, http(s) only, redirects to public addresses
+only); inflating and hashing run in worker threads, so a poll never stalls the bot's event loop.
+With a spool (`index.spool`), each new body is written there as it arrives and the feed's state
+is saved after every poll: the build reads the spool instead of fetching again, and a restart
+keeps the schedule, the validators and the dead-feed clock.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import os
 import random
 import re
-import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import httpx
 
-from index.ingest import MAX_REDIRECTS, USER_AGENT, read_sources
+from index.fetch import (
+    FETCH_TIMEOUT,
+    HEAD_BYTES,
+    MAX_BYTES,
+    NO_VALIDATORS,
+    Fetched,
+    FetchError,
+    Validators,
+    fetch,
+    limits_from_env,
+    new_client,
+)
+from index.formats.feeds import not_a_feed
+
+if TYPE_CHECKING:
+    from index.spool import Spool
+
+__all__ = ["FeedError", "Validators"]  # re-exported: the poller's callers name them from here
 
 REFRESH_ENV = "NEWSBOT_REFRESH"
-
-
-def _ingest_default(name: str) -> Any:
-    """Return a default of `index.ingest.read_sources`, the home of the feed limits."""
-    return inspect.signature(read_sources).parameters[name].default
-
-
-FEED_TIMEOUT: float = _ingest_default("timeout")  # seconds for a whole fetch
-FEED_MAX_BYTES: int = _ingest_default("max_bytes")
+FEED_TIMEOUT = FETCH_TIMEOUT  # seconds for a whole fetch
+FEED_MAX_BYTES = MAX_BYTES
+FeedError = FetchError  # a poll that failed: one short reason, and Retry-After when given
 
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(s|m|min|h)?\s*", re.IGNORECASE)
 _UNIT_SECONDS = {None: 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
-_MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
 _TTL = re.compile(rb"<(?:\w+:)?ttl>\s*(\d+)\s*</(?:\w+:)?ttl>", re.IGNORECASE)
 _FIRST_ENTRY = re.compile(rb"<(?:\w+:)?(?:item|entry)[\s>/]", re.IGNORECASE)
 
@@ -82,33 +96,18 @@ class RefreshPolicy:
 
 
 @dataclass(frozen=True, slots=True)
-class Validators:
-    """What the feed's server said identifies the version we have."""
-
-    etag: str | None = None
-    last_modified: str | None = None
-
-    def headers(self) -> dict[str, str]:
-        """Return the conditional request headers these validators allow."""
-        headers = {}
-        if self.etag:
-            headers["If-None-Match"] = self.etag
-        if self.last_modified:
-            headers["If-Modified-Since"] = self.last_modified
-        return headers
-
-
-@dataclass(frozen=True, slots=True)
 class FeedResponse:
     """A successful poll: a new version of the feed (200) or "not modified" (304).
 
     Attributes:
         status: 200 or 304.
-        body: The feed's bytes; None for a 304.
+        body: The feed's bytes; None for a 304, and for a 200 written to the spool.
         validators: The validators to send next time.
         content_type: The Content-Type header, for parsing.
         max_age: Seconds the response may be reused (`Cache-Control: max-age` less `Age`).
         ttl: Seconds the feed asks to be left alone (RSS `<ttl>`, minutes in the feed).
+        sha256: A 200's body's SHA-256, hex (what tells a new version from the indexed one).
+        size: A 200's body's length in bytes.
     """
 
     status: int
@@ -117,15 +116,8 @@ class FeedResponse:
     content_type: str | None = None
     max_age: float | None = None
     ttl: float | None = None
-
-
-class FeedError(Exception):
-    """A poll that failed, with one short reason and, when the server gave one, Retry-After."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
+    sha256: str | None = None
+    size: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +156,7 @@ class FeedState:
     """
 
     url: str
-    validators: Validators = Validators()
+    validators: Validators = NO_VALIDATORS
     ttl: float | None = None
     last_success: datetime | None = None
     last_error: str | None = None
@@ -269,7 +261,7 @@ def after_success(
         policy: The refresh policy.
         articles: Articles parsed from a 200's body, when the caller counted them.
     """
-    ttl = response.ttl if response.body is not None else state.ttl
+    ttl = response.ttl if response.status == 200 else state.ttl
     delay = success_delay(policy, ttl, response.max_age)
     event = None
     if state.alerted and state.failing_since is not None:
@@ -309,6 +301,11 @@ def after_failure(
     draw = random.random() if jitter is None else jitter
     delay = failure_delay(policy, failures, draw, error.retry_after)
     alert = not state.alerted and now - since >= timedelta(seconds=policy.alert_after)
+    if not (state.alerted or alert):
+        # Doubling waits would step over the alert's time (the 9th check came after 42.5 h):
+        # check once more when the feed has failed for `alert_after`, whatever the backoff.
+        until_alert = (since + timedelta(seconds=policy.alert_after) - now).total_seconds()
+        delay = min(delay, max(policy.floor, until_alert))
     new = replace(
         state,
         last_error=error.reason,
@@ -326,113 +323,55 @@ def after_failure(
 
 def feed_client(limit: int = 8, timeout: float = FEED_TIMEOUT) -> httpx.AsyncClient:
     """Return a client for polling: our User-Agent, redirects left to us, `limit` sockets."""
-    return httpx.AsyncClient(
-        timeout=timeout,
-        follow_redirects=False,
-        headers={"User-Agent": USER_AGENT},
-        limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
-    )
+    return new_client(limit, timeout)
 
 
 async def fetch_feed(
     client: httpx.AsyncClient,
     url: str,
-    validators: Validators = Validators(),
+    validators: Validators = NO_VALIDATORS,
     *,
     timeout: float = FEED_TIMEOUT,
     max_bytes: int = FEED_MAX_BYTES,
+    into: Path | None = None,
 ) -> FeedResponse:
-    """GET a feed, conditionally when there are validators.
+    """GET a feed, conditionally when there are validators, within `index.fetch`'s limits.
 
     Args:
         client: The client to use (see `feed_client`).
         url: The feed's http(s) URL.
         validators: The validators of the version we have.
         timeout: Seconds for the whole fetch, redirects and body included.
-        max_bytes: Largest body accepted.
+        max_bytes: Most bytes received.
+        into: A file to write a 200's body to instead of keeping it in memory.
 
     Raises:
         FeedError: The feed could not be fetched, with the reason.
     """
-    try:
-        async with asyncio.timeout(timeout):  # a slow trickle defeats per-read timeouts
-            return await _fetch(client, url, validators, max_bytes)
-    except (TimeoutError, httpx.TimeoutException):
-        raise FeedError(f"timed out after {timeout:g} s") from None
-    except (httpx.HTTPError, httpx.InvalidURL, ValueError, OSError) as exc:
-        raise FeedError(f"fetch failed ({type(exc).__name__}: {str(exc)[:200]})") from None
+    limits = replace(limits_from_env(), timeout=timeout, max_bytes=max_bytes)
+    return feed_response(await fetch(client, url, validators, limits, into=into))
 
 
-async def _fetch(
-    client: httpx.AsyncClient, url: str, validators: Validators, max_bytes: int
-) -> FeedResponse:
-    """Follow redirects by hand (http(s) only) and read one response within `max_bytes`."""
-    headers = validators.headers()
-    for hop in range(MAX_REDIRECTS + 1):
-        if urllib.parse.urlsplit(url).scheme.lower() not in ("http", "https"):
-            raise FeedError(
-                "redirected to a non-http(s) URL" if hop else "only http(s) feed URLs are read"
-            )
-        async with client.stream("GET", url, headers=headers, follow_redirects=False) as response:
-            if response.status_code == 304:  # before redirects: a 304 is a 3xx too
-                return FeedResponse(
-                    304, None, _validators(response, validators), None, _max_age(response)
-                )
-            if response.has_redirect_location:
-                url = urllib.parse.urljoin(str(response.url), response.headers["location"])
-                continue
-            if response.status_code != 200:
-                raise FeedError(
-                    f"HTTP status {response.status_code}", _retry_after(response.headers)
-                )
-            body = await _read_capped(response, max_bytes)
-            return FeedResponse(
-                200,
-                body,
-                _validators(response, Validators()),
-                response.headers.get("content-type"),
-                _max_age(response),
-                feed_ttl(body),
-            )
-    raise FeedError(f"more than {MAX_REDIRECTS} redirects")
+def feed_response(fetched: Fetched) -> FeedResponse:
+    """Return a fetch's outcome as the poller sees it (the `<ttl>` read from the body's head).
 
-
-async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
-    """Return the body, or raise FeedError as soon as it is known to exceed `max_bytes`."""
-    too_big = FeedError(f"larger than {max_bytes:,} bytes")
-    length = response.headers.get("content-length", "")
-    if length.isdigit() and int(length) > max_bytes:
-        raise too_big
-    chunks, size = [], 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            raise too_big
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _validators(response: httpx.Response, previous: Validators) -> Validators:
-    """Return the response's validators; a 304 without them keeps the previous ones."""
-    return Validators(
-        response.headers.get("etag") or previous.etag,
-        response.headers.get("last-modified") or previous.last_modified,
+    Raises:
+        FeedError: The body is no feed (a "checking your browser" page): the feed is failing.
+    """
+    if fetched.status != 200:
+        return FeedResponse(304, None, fetched.validators, None, fetched.max_age)
+    if reason := not_a_feed(fetched.head):
+        raise FeedError(reason)
+    return FeedResponse(
+        200,
+        fetched.body,
+        fetched.validators,
+        fetched.content_type,
+        fetched.max_age,
+        feed_ttl(fetched.head[:HEAD_BYTES]),
+        fetched.sha256,
+        fetched.size,
     )
-
-
-def _max_age(response: httpx.Response) -> float | None:
-    """Return `Cache-Control: max-age` less `Age`, in seconds, or None."""
-    match = _MAX_AGE.search(response.headers.get("cache-control", ""))
-    if match is None:
-        return None
-    age = response.headers.get("age", "").strip()
-    return max(0.0, float(match[1]) - (float(age) if age.isdigit() else 0.0))
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    """Return a Retry-After given in seconds, or None (HTTP dates are not worth the parse)."""
-    value = headers.get("retry-after", "").strip()
-    return float(value) if value.isdigit() else None
 
 
 def feed_ttl(body: bytes) -> float | None:
@@ -457,6 +396,7 @@ async def poll_feed(
     now: datetime | None = None,
     timeout: float = FEED_TIMEOUT,
     max_bytes: int = FEED_MAX_BYTES,
+    spool: Spool | None = None,
 ) -> Poll:
     """Poll one feed and return its new state, the response and any event for the admins.
 
@@ -466,17 +406,24 @@ async def poll_feed(
         policy: The refresh policy.
         now: The time to record (aware); the current UTC time when None.
         timeout: Seconds for the whole fetch.
-        max_bytes: Largest body accepted.
+        max_bytes: Most bytes received.
+        spool: Where a new body is written as it arrives, and the new state saved; None keeps
+            the body in memory (`FeedResponse.body`) and saves nothing.
     """
+    into = await asyncio.to_thread(spool.temporary, state.url) if spool else None
     try:
         response = await fetch_feed(
-            client, state.url, state.validators, timeout=timeout, max_bytes=max_bytes
+            client, state.url, state.validators, timeout=timeout, max_bytes=max_bytes, into=into
         )
     except FeedError as error:
         new, event, delay = after_failure(state, error, now or _utcnow(), policy)
-        return Poll(new, None, event, delay)
-    new, event, delay = after_success(state, response, now or _utcnow(), policy)
-    return Poll(new, response, event, delay)
+        poll = Poll(new, None, event, delay)
+    else:
+        new, event, delay = after_success(state, response, now or _utcnow(), policy)
+        poll = Poll(new, response, event, delay)
+    if spool is not None and into is not None:
+        await asyncio.to_thread(spool.record, poll.state, poll.response, into)
+    return poll
 
 
 async def poll_all(
@@ -486,6 +433,7 @@ async def poll_all(
     policy: RefreshPolicy = RefreshPolicy(),
     *,
     now: datetime | None = None,
+    spool: Spool | None = None,
 ) -> list[Poll]:
     """Poll every feed, at most `limit` at a time, and return the polls in the feeds' order.
 
@@ -495,12 +443,13 @@ async def poll_all(
         limit: Most requests in flight at once.
         policy: The refresh policy.
         now: The time to record (aware); the current UTC time at each poll's end when None.
+        spool: Where new bodies and states are kept (see `poll_feed`).
     """
     gate = asyncio.Semaphore(limit)
 
     async def one(state: FeedState) -> Poll:
         async with gate:
-            return await poll_feed(client, state, policy, now=now)
+            return await poll_feed(client, state, policy, now=now, spool=spool)
 
     return list(await asyncio.gather(*(one(state) for state in feeds)))
 

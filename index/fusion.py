@@ -15,10 +15,11 @@ Three fusion rules were chosen before measuring and compared on the development 
 
 RRF was chosen first (ungated dev Hit@3 0.796 against 0.760-0.791); once the bot showed a
 passage cut around its best sentence, dense-first ranked best (ungated dev Hit@3 0.867 against
-RRF's 0.821) and replaced it (docs/quality.md). The decision (`is_answered`)
-refuses a question naming something no candidate's article mentions (`index.names`: "What did
-Xi say about Japan?"), then lets BM25's own coverage floor answer, else the best cosine against
-the off-topic floor (docs/quality.md).
+RRF's 0.821) and replaced it (docs/quality.md). The decision (`is_answered`) lets BM25's own
+coverage floor answer, else the best cosine against the off-topic floor; a question naming
+something no candidate's article mentions (`index.names`: "What did Xi say about Japan?") needs
+stronger evidence (`Fusion.missing_similarity`, `Fusion.missing_coverage`): a missing name never
+refuses on its own (issue #19), weighed on dev (docs/quality.md).
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ class Fusion:
         weak_similarity: Best cosine from which, when unanswered (and BM25 coverage reaches
             its own weak floor), the closest passages are still offered as weak matches.
         depth: Candidates taken from each of BM25 and the vectors.
+        missing_similarity: Best cosine from which a question is answered though a name it asks
+            about is missing from every candidate's article (the name finder may be wrong).
+        missing_coverage: Best BM25 coverage from which the same holds.
     """
 
     rule: Rule = "convex"
@@ -68,6 +72,8 @@ class Fusion:
     min_similarity: float = 0.4
     weak_similarity: float = 0.25
     depth: int = 30
+    missing_similarity: float = math.inf
+    missing_coverage: float = math.inf
 
 
 # Two answers tie when their BM25 scores differ by at most this share of the larger and their
@@ -154,19 +160,25 @@ def is_answered(
         best_similarity: The highest cosine of any candidate with the question.
         best_coverage: The highest BM25 coverage of any candidate (`coverage`).
         names_mentioned: Whether a candidate's article mentions every name the question asks
-            about (`NewsIndex._naming` kept some).
+            about (`NewsIndex._naming` kept some; True when it names nothing).
         min_coverage: BM25's own floor (docs/relevance.md): a sentence matching that share of
             the question answers it, whatever the cosines say.
-        fusion: The cosine floor.
+        fusion: The cosine floors.
 
     Returns:
-        False when a name is missing (the asked fact is absent: "What did Xi say about Japan?"
-        of an article that never mentions Japan); else True when BM25 alone would answer, or
-        when the best cosine reaches `min_similarity` (below it the question is off-topic).
+        True when BM25 alone would answer, or when the best cosine reaches `min_similarity`
+        (below it the question is off-topic); with a name missing, only when the evidence is
+        strong too: the best cosine reaches `missing_similarity` or the coverage
+        `missing_coverage` ("What did Xi say about Japan?" of an article that never mentions
+        Japan is not answered, but a name taken wrongly does not refuse a right answer).
     """
-    if not names_mentioned:
-        return False
-    return best_coverage >= min_coverage or best_similarity >= fusion.min_similarity
+    answered = best_coverage >= min_coverage or best_similarity >= fusion.min_similarity
+    if names_mentioned:
+        return answered
+    strong = (
+        best_similarity >= fusion.missing_similarity or best_coverage >= fusion.missing_coverage
+    )
+    return answered and strong
 
 
 def apart(rows: Sequence[int], article_of: Callable[[int], int], gap: int) -> list[int]:

@@ -14,17 +14,32 @@ import logging
 import os
 import re
 import stat
-import time
-import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
-import httpx
-
 from index.config import is_url
+from index.feedpoll import (
+    FeedState,
+    RefreshPolicy,
+    after_failure,
+    after_success,
+    feed_response,
+    refresh_from_env,
+)
+from index.fetch import (
+    FETCH_TIMEOUT,
+    MAX_BYTES,
+    MAX_REDIRECTS,
+    USER_AGENT,
+    FetchError,
+    FetchLimits,
+    Validators,
+    fetch_blocking,
+    limits_from_env,
+)
 from index.formats import (
     Draft,
     Parsed,
@@ -38,6 +53,7 @@ from index.formats import (
 )
 from index.formats.dates import clamp_date
 from index.model import Article, Ingested, Skipped, SourceFile
+from index.spool import Spool
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +69,7 @@ PARSERS: dict[str, Callable[[str], Parsed]] = {
 FEED_SUFFIXES = frozenset({".xml", ".rss", ".atom"})
 SUPPORTED_SUFFIXES = frozenset(PARSERS) | FEED_SUFFIXES
 MAX_FILE_BYTES = 1 << 30  # a sanity limit for local files; they are read whole
-MAX_REDIRECTS = 5
-USER_AGENT = "newsbot/0.1 (feed reader)"
+__all__ = ["MAX_REDIRECTS", "USER_AGENT", "read_sources"]  # the feed limits live in index.fetch
 
 _HTML_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.IGNORECASE)
 _OPEN_FLAGS = (
@@ -77,7 +92,12 @@ class _Document:
 
 
 def read_sources(
-    sources: Sequence[str | Path], *, timeout: float = 10.0, max_bytes: int = 20_000_000
+    sources: Sequence[str | Path],
+    *,
+    timeout: float = FETCH_TIMEOUT,
+    max_bytes: int = MAX_BYTES,
+    spool: Spool | None = None,
+    fresh: bool = False,
 ) -> Ingested:
     """Read every article from `sources`, each article once.
 
@@ -87,10 +107,19 @@ def read_sources(
             is taken as one source.
         timeout: Seconds allowed for fetching each feed, redirects and body included.
         max_bytes: Largest feed fetched; a larger one is skipped.
+        spool: The index's feed spool: a feed is read from it, and fetched (conditionally,
+            into it) only when it has no body there or its next check is due. None: every
+            feed is fetched, and nothing is kept.
+        fresh: With a spool, fetch every feed now (conditionally: an unchanged feed costs a
+            304), as a person running `newsbot index` expects. False: a body the poller
+            spooled is read as it is until its next check is due (the bot's build child,
+            so that a feed is fetched once, by the poller).
 
     Returns:
-        The articles (repeats by id or by normalized text dropped and counted), the skipped
-        items with reasons, and a manifest of every file and feed read.
+        The articles (repeats by id or by normalized text dropped and counted; each with the
+        source it came from as `origin`, the source as given), the skipped items with reasons,
+        a manifest of every file and feed read, and the sources that failed to read
+        (`Ingested.failed_sources`: a feed URL or a path that gave no article and an error).
     """
     if isinstance(sources, str | Path):
         sources = [sources]
@@ -99,8 +128,10 @@ def read_sources(
     seen_texts: set[bytes] = set()
     seen_files: set[tuple[int, int]] = set()
     read_at = datetime.now(UTC)  # no article is dated more than a day after it was read
-    with _FeedFetcher(timeout, max_bytes) as fetcher:
+    limits = replace(limits_from_env(), timeout=timeout, max_bytes=max_bytes)
+    with _FeedFetcher(limits, spool, fresh=fresh) as fetcher:
         for source in sources:
+            origin, drafts = str(source), 0
             if isinstance(source, str) and is_url(source):
                 documents = fetcher.fetch(source, result)
             else:
@@ -110,7 +141,8 @@ def read_sources(
                     if isinstance(item, Problem):
                         result.skipped.append(Skipped(document.where, item.line, item.reason))
                         continue
-                    article = _article(item, document.where, read_at)
+                    drafts += 1
+                    article = _article(item, document, origin, read_at)
                     fingerprint = hashlib.sha256(_normalized(article.text)).digest()
                     if article.id in seen_ids or fingerprint in seen_texts:
                         result.duplicates += 1
@@ -118,17 +150,38 @@ def read_sources(
                     seen_ids.add(article.id)
                     seen_texts.add(fingerprint)
                     result.articles.append(article)
+            if not drafts and _failed(source, result) and origin not in result.failed_sources:
+                result.failed_sources.append(origin)
     return result
 
 
-def _article(draft: Draft, where: str, read_at: datetime) -> Article:
-    """Give a draft its stable id (its own, else a hash of title and text) and its path.
+def _failed(source: str | Path, result: Ingested) -> bool:
+    """Return whether a source that gave no article failed to read (rather than held none).
 
-    A date more than a day after `read_at` (a feed's 2099) becomes `read_at` (`clamp_date`).
+    A feed URL that gave nothing failed (network, HTTP status, a body that is not a feed); a
+    path failed when it could not be read itself (missing, unreadable). A folder read whole but
+    empty is judged by the archive, which knows whether it held articles (`index.archiving`).
     """
-    article_id = draft.id
-    if not article_id:
-        article_id = hashlib.sha256(_normalized(f"{draft.title}\n{draft.text}")).hexdigest()[:16]
+    if isinstance(source, str) and is_url(source):
+        return True
+    where = str(Path(source))
+    return any(s.where == where and s.line is None for s in result.skipped)
+
+
+def _article(draft: Draft, document: _Document, origin: str, read_at: datetime) -> Article:
+    """Give a draft its stable id and its path and origin.
+
+    The id is the draft's own, else a hash of title and text; a feed item's is its feed's
+    address with its GUID (else its link), so that two feeds numbering their items alike keep
+    them all, and no feed can replace another's items by copying their GUIDs. A date more than
+    a day after `read_at` (a feed's 2099) becomes `read_at` (`clamp_date`).
+    """
+    own = draft.id
+    if document.suffix in FEED_SUFFIXES:
+        own = own or draft.url
+    if not own:
+        own = hashlib.sha256(_normalized(f"{draft.title}\n{draft.text}")).hexdigest()[:16]
+    article_id = f"{document.where} {own}" if document.suffix in FEED_SUFFIXES else own
     return Article(
         id=article_id,
         title=draft.title,
@@ -136,7 +189,8 @@ def _article(draft: Draft, where: str, read_at: datetime) -> Article:
         source=draft.source,
         date=clamp_date(draft.date, read_at),
         url=draft.url,
-        path=where,
+        path=document.where,
+        origin=origin,
     )
 
 
@@ -287,12 +341,12 @@ def _why(error: BaseException) -> str:
 
 
 class _FeedFetcher:
-    """Fetches feeds over http(s) with one connection pool, opened on first use."""
+    """Reads feeds: from the spool when it has them fresh, else fetched within `limits`."""
 
-    def __init__(self, timeout: float, max_bytes: int) -> None:
-        self.timeout = timeout
-        self.max_bytes = max_bytes
-        self._client: httpx.Client | None = None
+    def __init__(self, limits: FetchLimits, spool: Spool | None, *, fresh: bool) -> None:
+        self.limits = limits
+        self.spool = spool
+        self.fresh = fresh
 
     def __enter__(self) -> _FeedFetcher:
         return self
@@ -303,19 +357,14 @@ class _FeedFetcher:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._client is not None:
-            self._client.close()
+        return None
 
     def fetch(self, url: str, result: Ingested) -> Iterator[_Document]:
-        """Yield the feed at `url`, or record why it was skipped."""
-        try:
-            fetched = self._get(url)
-        except httpx.TimeoutException:
-            fetched = f"timed out after {self.timeout:g} s"
-        except (httpx.HTTPError, httpx.InvalidURL, ValueError, OSError) as exc:
-            fetched = f"fetch failed ({type(exc).__name__}: {str(exc)[:200]})"
+        """Yield the feed at `url`, or record why it could not be read."""
+        fetched = self._read_spool(url, self.spool) if self.spool else self._get(url)
         if isinstance(fetched, str):
             result.skipped.append(Skipped(url, None, fetched))
+            result.failed_sources.append(url)
             return
         data, content_type = fetched
         result.files.append(SourceFile(url, len(data), hashlib.sha256(data).hexdigest()))
@@ -323,34 +372,49 @@ class _FeedFetcher:
 
     def _get(self, url: str) -> tuple[bytes, str | None] | str:
         """Return the body and content type at `url`, or why there is none."""
-        if self._client is None:
-            self._client = httpx.Client(
-                timeout=self.timeout, follow_redirects=False, headers={"User-Agent": USER_AGENT}
+        try:
+            response = feed_response(fetch_blocking(url, Validators(), self.limits))
+        except FetchError as error:
+            return error.reason
+        return response.body or b"", response.content_type
+
+    def _read_spool(self, url: str, spool: Spool) -> tuple[bytes, str | None] | str:
+        """Return the spooled body of `url`, fetched into the spool first when due or absent."""
+        spooled = spool.feed(url)
+        body = spool.body(url) if spooled is not None and spooled.sha256 else None
+        now = datetime.now(UTC)
+        if (
+            not self.fresh
+            and spooled is not None
+            and body is not None
+            and not spooled.state.due(now)
+        ):
+            return body, spooled.content_type  # the poller has it, and it is not due yet
+        state = spooled.state if spooled is not None else FeedState(url)
+        if body is None:  # nothing to be "not modified" against
+            state = replace(state, validators=Validators())
+        temporary = spool.temporary(url)
+        try:
+            response = feed_response(
+                fetch_blocking(url, state.validators, self.limits, into=temporary)
             )
-        deadline = time.monotonic() + self.timeout
-        for hop in range(MAX_REDIRECTS + 1):
-            if urllib.parse.urlsplit(url).scheme.lower() not in ("http", "https"):
-                return (
-                    "redirected to a non-http(s) URL" if hop else "only http(s) feed URLs are read"
-                )
-            if time.monotonic() > deadline:
-                raise httpx.TimeoutException("feed took too long")
-            with self._client.stream("GET", url) as response:
-                if response.has_redirect_location:  # not is_redirect: a 3xx may lack Location
-                    url = urllib.parse.urljoin(str(response.url), response.headers["location"])
-                    continue
-                if response.status_code != 200:
-                    return f"HTTP status {response.status_code}"
-                length = response.headers.get("content-length", "")
-                if length.isdigit() and int(length) > self.max_bytes:
-                    return f"larger than {self.max_bytes:,} bytes"
-                chunks, size = [], 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > self.max_bytes:
-                        return f"larger than {self.max_bytes:,} bytes"
-                    if time.monotonic() > deadline:  # a slow trickle defeats per-read timeouts
-                        raise httpx.ReadTimeout("feed took too long", request=response.request)
-                    chunks.append(chunk)
-                return b"".join(chunks), response.headers.get("content-type")
-        return f"more than {MAX_REDIRECTS} redirects"
+        except FetchError as error:
+            new, _, _ = after_failure(state, error, now, _policy())
+            # The bot tells the admins; a build must not mark them told.
+            spool.record(replace(new, alerted=state.alerted), None, temporary)
+            return error.reason
+        new, _, _ = after_success(state, response, now, _policy())
+        spool.record(replace(new, alerted=state.alerted), response, temporary)
+        body = spool.body(url)
+        if body is None:
+            return "the spooled body cannot be read"
+        content_type = response.content_type if response.status == 200 else None
+        return body, content_type or (spooled.content_type if spooled else None)
+
+
+def _policy() -> RefreshPolicy:
+    """Return the refresh policy of `$NEWSBOT_REFRESH` (the default one when it does not parse)."""
+    try:
+        return refresh_from_env()
+    except ValueError:
+        return RefreshPolicy()

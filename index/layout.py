@@ -14,6 +14,9 @@ The writer (`index.build`, `index.bm25.BM25Index.save`) and the readers (`index.
     articles.jsonl         article metadata, one JSON object a line
     article_offsets.npy    byte offset of each line of articles.jsonl, and the end
     article_dates.json     each article's date (or null), by article row: read whole at load
+    bodies.bin             each article's body, UTF-8, one after the other: what a full build,
+                           `/reindex` and a format upgrade index again (`index.archiving`)
+    body_offsets.npy       byte offset of each article's body in bodies.bin, and the end
     vector_codes.npy ... vector_keys.npy
                            sentence vectors, when the encoder was available (`index.vectors`)
 
@@ -42,13 +45,17 @@ from index.postings import BLOCK, SHARD_BITS, Postings
 
 FORMAT_NAME = "newsbot-index"
 # 4: the header carries every file's size and xxHash64. 5: segments (`index.segments`).
-FORMAT_VERSION = 5
+# 6: the index is an archive: article bodies (`bodies.bin`), each article's origin and first
+# sighting, the sources it remembers (header "sources"); accents folded by the analyzer
+# (`index.analysis.fold`: the terms of an older index differ).
+FORMAT_VERSION = 6
 
 HEADER = "index.json"
 BM25_META = "bm25.json"
 SENTENCE_TEXTS = "sentences.bin"
 ARTICLE_LINES = "articles.jsonl"
 ARTICLE_DATES = "article_dates.json"
+ARTICLE_BODIES = "bodies.bin"
 
 _UNSIGNED = (np.uint8, np.uint16, np.uint32, np.uint64)
 # Every array of a generation (file `<name>.npy`) and the dtypes the writer may give it.
@@ -71,6 +78,7 @@ DTYPES: dict[str, tuple[type[np.generic], ...]] = {
     "sentence_offsets": (np.int64,),
     "article_first": (np.int32,),
     "article_offsets": (np.int64,),
+    "body_offsets": (np.int64,),
     # Segments (`index.segments`): each segment's analyzed sentences, the rows masked as removed,
     # each article's content key, and the statistics of the whole index when it has several.
     "tokens": (np.int32,),

@@ -21,6 +21,10 @@ class Article:
         date: Publication date, ISO 8601 when it could be parsed, else as given.
         url: Link to the article, when known.
         path: File (or feed URL) the article was read from.
+        origin: The configured source it came from (a folder, file or feed URL, as the index
+            remembers it: `index.config.canonical_source`); what decides whether a later read
+            may remove it (`index.archiving`).
+        first_seen: When the index first read it (ISO 8601, UTC), kept through updates.
     """
 
     id: str
@@ -30,6 +34,8 @@ class Article:
     date: str | None = None
     url: str | None = None
     path: str | None = None
+    origin: str | None = None
+    first_seen: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +74,18 @@ class SourceFile:
 
 @dataclass(slots=True)
 class Ingested:
-    """Everything read from a list of sources."""
+    """Everything read from a list of sources.
+
+    Attributes:
+        failed_sources: Each source that could not be read this time (a fetch error, an HTTP
+            status, a body that is not a feed, a missing folder): its articles stay as they were.
+    """
 
     articles: list[Article] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     files: list[SourceFile] = field(default_factory=list)
     duplicates: int = 0
+    failed_sources: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +143,7 @@ class Answer:
                 "date": a.date,
                 "url": a.url,
                 "path": a.path,
+                "first_seen": a.first_seen,
             },
         }
 
@@ -155,7 +168,11 @@ class Findings:
         best_coverage: The highest BM25 coverage of the question's ideal score among the
             candidates (None: BM25 alone, whose `floor` says the same).
         missing_names: The names the question asks about that the best answer's article
-            never mentions (`index.names`); the question is then not answered.
+            never mentions (`index.names`); the question is then not answered (`answers` is
+            empty) and `closest` may hold the passages shown with that caveat.
+        closest: With `missing_names`, the passages that would have answered but for the
+            missing names, best first (empty when the rest of the evidence is weak too): shown
+            as "No article mentions Japan; the closest:".
         period: The stretch of time the answers were restricted to (`index.timeframe`), or
             None when the whole index answered.
         headlines: The question asked only for a period ("what happened yesterday?"): the
@@ -172,6 +189,7 @@ class Findings:
     best_similarity: float | None = None
     best_coverage: float | None = None
     missing_names: tuple[str, ...] = ()
+    closest: tuple[Answer, ...] = ()
     period: Period | None = None
     headlines: bool = False
     elsewhere: bool = False

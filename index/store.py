@@ -7,7 +7,8 @@ moment therefore leaves `CURRENT` naming a complete generation: the previous one
 
 One build writes into an index directory at a time: a writer holds an exclusive lock on the
 directory (`LOCK`, with `filelock`) from before it reads its sources until its generation is
-current and the stale ones are gone; a second build fails at once with `BuildRunningError`.
+current and the stale ones are gone (all but the new generation and the one it replaced, which
+a running bot may still serve); a second build fails at once with `BuildRunningError`.
 Readers take no lock. What a generation holds is `index.layout`'s business.
 """
 
@@ -108,6 +109,9 @@ def current_generation(index_dir: Path) -> Path:
 
 # Format versions whose sentence vectors (the same files) a build may still reuse.
 VECTORS_SINCE = 4
+# Format versions whose articles (metadata and sentences, bodies from version 6) a build reads
+# into the archive it writes (`index.archiving`).
+ARCHIVE_SINCE = 5
 
 
 def read_header(folder: Path, *, oldest: int = FORMAT_VERSION) -> dict[str, Any]:
@@ -184,6 +188,7 @@ class GenerationWriter:
         for path in sorted(self.folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
             _fsync(path)  # files and segment folders, the deepest first
         _fsync(self.folder)
+        previous = _pointed(self.index_dir)
         final = self.index_dir / self.name
         os.rename(self.folder, final)
         pointer_tmp = self.index_dir / f"{_TMP_PREFIX}{POINTER}-{uuid.uuid4().hex[:8]}"
@@ -193,24 +198,36 @@ class GenerationWriter:
         _fsync(self.index_dir)
         self._committed = True
         self.folder = final
-        remove_stale(self.index_dir, keep=self.name)
+        remove_stale(self.index_dir, keep={self.name, *([previous] if previous else [])})
         return final
 
 
-def remove_stale(index_dir: Path, keep: str) -> None:
+def remove_stale(index_dir: Path, keep: str | set[str]) -> None:
     """Delete generations and leftovers other than `keep` (call with the writer lock held).
 
-    Processes that still memory-map an old generation keep reading it: on POSIX a deleted file
-    stays readable until its last mapping is closed.
+    A commit keeps the new generation and the one it replaced: a running bot may still serve
+    that one (until it swaps), and nothing is deleted under it. Processes that still
+    memory-map an older generation keep reading it: on POSIX a deleted file stays readable
+    until its last mapping is closed.
     """
+    kept = {keep} if isinstance(keep, str) else keep
     for entry in index_dir.iterdir():
-        if entry.name in {keep, POINTER}:
+        if entry.name in kept or entry.name == POINTER:
             continue
         if entry.name.startswith((_GEN_PREFIX, _TMP_PREFIX)):
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
             else:
                 entry.unlink(missing_ok=True)
+
+
+def _pointed(index_dir: Path) -> str | None:
+    """Return the generation name `CURRENT` holds, if it holds a readable one."""
+    try:
+        name = (index_dir / POINTER).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return name if name.startswith(_GEN_PREFIX) and "/" not in name else None
 
 
 def _fsync(path: Path) -> None:

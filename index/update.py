@@ -1,12 +1,13 @@
-"""Bring an index up to date with its sources without indexing the rest again.
+"""Bring an index up to date with its archive without indexing the rest again.
 
-What the sources hold now is compared with the current generation, article by article (the
+The articles to index (the archive merged with what the sources hold now: `index.archiving`)
+are compared with the current generation, article by article (the
 xxHash64 of each article's id, and of all it holds): new and changed articles are split, analyzed
 and embedded alone, into a new segment appended after the others; removed and changed articles'
 rows become dead (`dead_rows.npy`). The new generation hard-links the segments it keeps, copies
 the sentence archive and vectors with the new rows appended, and stores the statistics of the
 whole index (`index.segments`). Its live articles are exactly those a full build of the same
-sources would index, and its scores exactly rank_bm25's over them.
+articles would index, and its scores exactly rank_bm25's over them.
 
 Segments stay few, as in a log-structured merge: after an append, the newest segment is merged
 into the one before it while that one is less than `MERGE_FACTOR` times its size, and never more
@@ -23,6 +24,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ import numpy.typing as npt
 
 from index import layout, segments, store
 from index.archive import Archive, live_articles
+from index.archiving import article_keys
 from index.bm25 import BM25Index, BM25Params
 from index.build import (
     Analyzed,
@@ -41,7 +44,6 @@ from index.build import (
     EmbeddingProgress,
     Progress,
     analyze,
-    article_keys,
     article_line,
     embed_sentences,
     generation_header,
@@ -79,6 +81,7 @@ def update_index(
     progress: Progress | None,
     embedding_progress: EmbeddingProgress | None,
     started: float,
+    sources: Sequence[str] = (),
 ) -> BuildReport | None:
     """Append what changed in `ingested` to the current generation (the writer lock held).
 
@@ -152,6 +155,7 @@ def update_index(
             articles=n_articles,
             sentences=n_sentences,
             vectors=vectors,
+            sources=sources,
         )
         committed = writer.commit(header)
     return BuildReport(
@@ -219,11 +223,12 @@ def _append_archive(
 ) -> None:
     """Write the current archive with the new articles' sentences and metadata appended."""
     source = current.folder
-    for name in (layout.SENTENCE_TEXTS, layout.ARTICLE_LINES):
+    for name in (layout.SENTENCE_TEXTS, layout.ARTICLE_LINES, layout.ARTICLE_BODIES):
         shutil.copyfile(source / name, folder / name)
     sentence_offsets = np.asarray(layout.load_array(source, "sentence_offsets"))
     article_first = np.asarray(layout.load_array(source, "article_first"))
     article_offsets = np.asarray(layout.load_array(source, "article_offsets"))
+    body_offsets = np.asarray(layout.load_array(source, "body_offsets"))
     ids, keys = current.ids, current.keys
     if analyzed is not None:
         with (folder / layout.SENTENCE_TEXTS).open("ab") as out:
@@ -243,12 +248,18 @@ def _append_archive(
             out.write(b"".join(lines))
         line_ends = article_offsets[-1] + np.cumsum([len(line) for line in lines])
         article_offsets = np.concatenate([article_offsets, line_ends.astype(np.int64)])
+        bodies = [a.text.encode("utf-8") for a in added]
+        with (folder / layout.ARTICLE_BODIES).open("ab") as out:
+            out.write(b"".join(bodies))
+        body_ends = body_offsets[-1] + np.cumsum([len(body) for body in bodies])
+        body_offsets = np.concatenate([body_offsets, body_ends.astype(np.int64)])
         new_ids, new_keys = article_keys(added)
         ids, keys = np.concatenate([ids, new_ids]), np.concatenate([keys, new_keys])
     write_dates(folder, current.archive.dates + [a.date for a in added])
     layout.save_array(folder, "sentence_offsets", sentence_offsets.astype(np.int64))
     layout.save_array(folder, "article_first", article_first.astype(np.int32))
     layout.save_array(folder, "article_offsets", article_offsets.astype(np.int64))
+    layout.save_array(folder, "body_offsets", body_offsets.astype(np.int64))
     layout.save_array(folder, "article_ids", ids.astype(np.uint64))
     layout.save_array(folder, "article_keys", keys.astype(np.uint64))
 
@@ -351,23 +362,35 @@ def _filter_archive(folder: Path, dead: npt.NDArray[np.bool_]) -> None:
     byte_live = np.repeat(live, lengths)
     lines = np.fromfile(folder / layout.ARTICLE_LINES, dtype=np.uint8)
     line_live = np.repeat(kept, np.diff(article_offsets))
+    body_offsets = np.asarray(layout.load_array(folder, "body_offsets"))
+    bodies = np.fromfile(folder / layout.ARTICLE_BODIES, dtype=np.uint8)
+    body_live = np.repeat(kept, np.diff(body_offsets))
     counts = np.diff(article_first)[kept]
     dates = json.loads((folder / layout.ARTICLE_DATES).read_text(encoding="utf-8"))
-    for name in (layout.SENTENCE_TEXTS, layout.ARTICLE_LINES, layout.ARTICLE_DATES):
+    for name in (
+        layout.SENTENCE_TEXTS,
+        layout.ARTICLE_LINES,
+        layout.ARTICLE_DATES,
+        layout.ARTICLE_BODIES,
+    ):
         (folder / name).unlink()
     write_dates(folder, [d for d, is_kept in zip(dates, kept.tolist(), strict=True) if is_kept])
     texts[byte_live].tofile(folder / layout.SENTENCE_TEXTS)
     lines[line_live].tofile(folder / layout.ARTICLE_LINES)
+    bodies[body_live].tofile(folder / layout.ARTICLE_BODIES)
     new_offsets = np.zeros(int(live.sum()) + 1, dtype=np.int64)
     np.cumsum(lengths[live], out=new_offsets[1:])
     new_first = np.zeros(len(counts) + 1, dtype=np.int32)
     np.cumsum(counts, out=new_first[1:])
     new_lines = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(np.diff(article_offsets)[kept], out=new_lines[1:])
+    new_bodies = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(np.diff(body_offsets)[kept], out=new_bodies[1:])
     for name, values in (
         ("sentence_offsets", new_offsets),
         ("article_first", new_first),
         ("article_offsets", new_lines),
+        ("body_offsets", new_bodies),
         ("article_ids", ids[kept]),
         ("article_keys", keys[kept]),
     ):

@@ -207,14 +207,19 @@ def articles_per_source(paths: Iterable[str | None], sources: Sequence[str]) -> 
     source as given, joined with the names below it). An article counts for the first source
     that holds it.
     """
+    # Paths compared absolute: an index reads its sources by their absolute paths
+    # (`index.config.canonical_source`), while settings may name them relative.
     prefixes = [
-        (source, None) if is_url(source) else (str(Path(source)), str(Path(source)) + os.sep)
+        (source, None)
+        if is_url(source)
+        else (os.path.abspath(source), os.path.join(os.path.abspath(source), ""))
         for source in sources
     ]
     counts = [0] * len(sources)
-    for path in paths:
-        if path is None:
+    for given in paths:
+        if given is None:
             continue
+        path = given if is_url(given) else os.path.abspath(given)
         for n, (exact, below) in enumerate(prefixes):
             if path == exact or (below is not None and path.startswith(below)):
                 counts[n] += 1

@@ -49,11 +49,13 @@ def start_newsbot_index(
     output: int = subprocess.PIPE,
     *,
     full: bool = False,
+    remove: Sequence[Path] = (),
 ) -> subprocess.Popen[str]:
-    """Start `newsbot index --json` (with `--full`) on `sources` as a separate process."""
+    """Start `newsbot index --json` (with `--full`, `--remove`) on `sources` as a process."""
     return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "index", "--json", "--index-dir", str(index_dir)]
         + ["--full"] * full
+        + [f"--remove={s}" for s in remove]
         + [str(s) for s in sources],
         cwd=ROOT,
         stdout=output,
@@ -107,3 +109,17 @@ async def bot(telegram: FakeTelegram, seed_index: Path) -> AsyncIterator[Running
     """newsbot on the seed index, polling the fake server; ADMIN is its admin."""
     async with running_bot(telegram, bot_settings(telegram, seed_index, [SEEDS])) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def wikinews_index_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed and the 43 Wikinews articles, with sentence vectors: built (embedded) once per
+    test session, for the quality floors of the product's path (tests/test_quality_floors.py)."""
+    if not (CORPUS / "wikinews-gum" / "articles.jsonl").is_file():
+        pytest.skip(f"shared corpora not found at {CORPUS}")
+    from bench.quality import read_articles
+    from index.build import BuildSettings, build_from_articles
+
+    folder = tmp_path_factory.mktemp("wikinews") / "index"
+    build_from_articles(read_articles(), folder, BuildSettings(workers=1))
+    return folder

@@ -107,7 +107,9 @@ def test_two_builds_at_once_leave_a_loadable_current_generation(
         assert "another build is running" in second_err
         news = NewsIndex.load(index_dir)
         assert news.n_articles == 1501
-        assert sorted(p.name for p in index_dir.iterdir()) == ["CURRENT", "LOCK", news.folder.name]
+        # The generation a commit replaced stays (a bot may still serve it); nothing else.
+        left = sorted(p.name for p in index_dir.iterdir() if p.name not in ("CURRENT", "LOCK"))
+        assert news.folder.name in left and len(left) <= 2
     assert outcomes == [(0, 2)] * 3
 
 

@@ -15,7 +15,7 @@ from bot.cli import main
 from tests.conftest import ROOT, SEED_QUESTION, SEED_SENTENCE, SEEDS
 
 ANSWER_KEYS = {"sentence", "passage", "score", "bm25", "similarity", "article"}
-ARTICLE_KEYS = {"id", "title", "source", "date", "url", "path"}
+ARTICLE_KEYS = {"id", "title", "source", "date", "url", "path", "first_seen"}
 
 
 def test_ask_builds_the_index_first_and_answers_from_the_seed(
@@ -84,19 +84,33 @@ def test_no_hint_when_not_even_a_weak_match_exists(
 
 
 def test_index_summary_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    index_dir = tmp_path / "idx"
+    index_dir, sources = tmp_path / "idx", tmp_path / "news"
+    shutil.copytree(SEEDS, sources)
     assert main(["index", str(SEEDS), "--index-dir", str(index_dir), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["articles"] == 1
     assert report["sentences"] > 10
     assert report["skipped"] == []
-    assert main(["index", str(SEEDS), "--index-dir", str(index_dir)]) == 0
-    assert capsys.readouterr().out.startswith("Indexed 1 article, ")
+    assert report["committed"] is True and report["refused"] is None
+    (sources / "other.txt").write_text("Ports\nThe port of Ostend closed on Monday.\n")
+    assert main(["index", str(sources / "other.txt"), "--index-dir", str(index_dir)]) == 0
+    assert capsys.readouterr().out.startswith("Indexed 2 articles, ")
+    # Nothing changed (the sources the index remembers read again): no new generation, so a
+    # bot does not swap, and exit 0.
+    generation = (index_dir / "CURRENT").read_text()
+    assert main(["index", "--index-dir", str(index_dir)]) == 0
+    assert capsys.readouterr().out.startswith("Nothing changed (2 articles)")
+    assert main(["index", "--index-dir", str(index_dir), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["committed"], report["refused"], report["articles"]) == (False, None, 2)
+    assert (index_dir / "CURRENT").read_text() == generation
 
 
 def test_index_appends_what_changed_and_full_rebuilds(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A file deleted removes its article: half of this index, allowed here.
+    monkeypatch.setenv("NEWSBOT_MAX_REMOVAL", "50%")
     sources, index_dir = tmp_path / "news", tmp_path / "idx"
     shutil.copytree(SEEDS, sources)
     command = ["index", str(sources), "--index-dir", str(index_dir), "--json"]

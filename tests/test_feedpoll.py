@@ -295,6 +295,24 @@ def test_backoff_doubles_and_caps_at_a_day() -> None:
     assert failure_delay(RefreshPolicy(refresh=10.0), 1, jitter=0.0) == 60.0  # the floor
 
 
+@pytest.mark.parametrize("jitter", [0.0, 0.5, 0.999])
+def test_the_first_failing_alert_comes_within_a_day_and_one_interval(jitter: float) -> None:
+    # Issue #18: doubling waits checked at 21.2 h, then at 42.5 h: the alert came 42.5 h late.
+    policy, state, now = RefreshPolicy(), FeedState("https://example.org/feed"), START
+    while True:
+        state, event, delay = after_failure(
+            state, FeedError("HTTP status 503"), now, policy, jitter
+        )
+        if event is not None:
+            break
+        now += timedelta(seconds=delay)
+        assert now < START + timedelta(days=3)
+    assert event == FeedEvent("failing", state.url, START, "HTTP status 503")
+    assert START + timedelta(hours=24) <= now <= START + timedelta(hours=24, seconds=policy.refresh)
+    _, _, after = after_failure(state, FeedError("HTTP status 503"), now, policy, jitter)
+    assert after == 86_400.0  # told: back to the plain backoff, capped at a day
+
+
 def test_after_failure_and_success_keep_the_record() -> None:
     state = FeedState("https://example.org/feed", articles=12)
     state, event, delay = after_failure(

@@ -69,8 +69,18 @@ def test_is_answered() -> None:
     # Off-topic: best cosine below the floor.
     assert not is_answered(0.34, 0.2, True, 0.5, fusion)
     assert is_answered(0.35, 0.2, True, 0.5, fusion)
-    # A name the best article never mentions refuses, whatever the other evidence.
+    # Without floors for it, a name no article mentions refuses, whatever the other evidence.
     assert not is_answered(0.9, 0.9, False, 0.5, fusion)
+
+
+def test_a_missing_name_needs_strong_evidence_and_never_refuses_alone() -> None:
+    # Issue #19: the names finder can be wrong ("Hi", "Mr", a typo); strong evidence answers.
+    fusion = Fusion(min_similarity=0.35, missing_similarity=0.7, missing_coverage=0.9)
+    assert is_answered(0.7, 0.2, False, 0.5, fusion)
+    assert is_answered(0.4, 0.9, False, 0.5, fusion)
+    assert not is_answered(0.69, 0.89, False, 0.5, fusion)
+    # Strong by one floor, but off-topic by the usual ones: refused.
+    assert not is_answered(0.3, 0.4, False, 0.5, Fusion(min_similarity=0.35, missing_coverage=0.3))
 
 
 def test_apart_drops_hits_whose_windows_would_merge_within_an_article() -> None:

@@ -32,6 +32,8 @@ GENERATION_FILES = (
     "article_keys.npy",
     "article_offsets.npy",
     "articles.jsonl",
+    "bodies.bin",
+    "body_offsets.npy",
     "segment/blocks.npy",
     "segment/bm25.json",
     "segment/bounds.npy",

@@ -258,7 +258,7 @@ def test_feed_files_rss_and_atom(tmp_path: Path) -> None:
     fields = [(a.id, a.title, a.text, a.source, a.date, a.url) for a in result.articles]
     assert fields == [
         (
-            "budget-1",
+            f"{tmp_path / 'news.rss'} budget-1",  # ids per feed: its address and the GUID
             "Council backs budget",
             "The council approved the budget.\nResidents cheered.",
             "Loopback News",
@@ -274,7 +274,7 @@ def test_feed_files_rss_and_atom(tmp_path: Path) -> None:
             None,
         ),
         (
-            "urn:rates",
+            f"{tmp_path / 'wire.atom'} urn:rates",
             "Rates unchanged",
             "The bank kept rates at 4.5%.",
             "Atom Wire",

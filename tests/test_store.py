@@ -28,8 +28,14 @@ def test_commit_makes_the_new_generation_current_and_drops_the_old(tmp_path: Pat
     second = write_generation(tmp_path, "two")
     assert current_generation(tmp_path) == second
     assert (second / "marker.txt").read_text() == "two"
-    assert not first.exists()
     assert read_header(second)["format_version"] == FORMAT_VERSION
+    # The generation a running bot may still serve is kept; only those older than two go.
+    assert first.exists()
+    third = write_generation(tmp_path, "three")
+    assert not first.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["CURRENT", "LOCK", second.name, third.name]
+    )
 
 
 def test_failed_build_leaves_the_previous_generation_current(tmp_path: Path) -> None:
