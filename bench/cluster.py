@@ -71,8 +71,11 @@ def ray_processes() -> dict[str, dict[str, int]]:
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
             if "site-packages/ray/" in command and not command.startswith("ray::"):
                 words = command.split()
-                scripts = [w for w in words if w.endswith(".py")]
-                name = Path(scripts[0] if scripts else words[0]).name
+                program = Path(words[0]).name
+                scripts = [w for w in words[1:2] if w.endswith(".py")]  # python SCRIPT ...
+                name = (
+                    Path(scripts[0]).name if program.startswith("python") and scripts else program
+                )
                 found[f"{name} ({entry.name})"] = memory(int(entry.name))
         except (OSError, IndexError):
             continue
