@@ -160,7 +160,7 @@ class ShardReplica:
         """Return where this replica runs and what it holds."""
         return {
             "shard": self.shard,
-            "node": socket.gethostname(),
+            "node": f"{socket.gethostname()} ({_ray().get_runtime_context().get_node_id()[:12]})",
             "pid": os.getpid(),
             "generations": list(self._loaded),
             "loaded_bytes": sum(s.loaded_bytes for s in self._loaded.values()),

@@ -217,3 +217,17 @@ def test_a_node_without_the_index_folder_is_a_clear_error(
     cluster, _ = served(local_cluster, news_dir)
     with pytest.raises(ShardsUnavailable, match="same path"):
         cluster.switch(news_dir / "gen-on-no-node", SHARDS)
+
+
+def test_a_node_removed_loses_no_question(local_cluster: Any, news_dir: Path) -> None:
+    """Last of the module: the cluster keeps one node afterwards."""
+    single = NewsIndex.load(news_dir)
+    cluster, sharded = served(local_cluster, news_dir)
+    head = ray.get_runtime_context().get_node_id()[:12]
+    placed = cluster.status(SHARDS)
+    # SPREAD placed one replica of each shard on each node: the head keeps one of each.
+    assert {r.shard for r in placed if r.node is not None and head in r.node} == set(range(SHARDS))
+    (worker,) = local_cluster.worker_nodes
+    local_cluster.remove_node(worker)
+    for question in QUESTIONS[:30]:
+        assert sharded.search(question, 10) == single.search(question, 10), question
