@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index import archiving, layout, segments, store
+from index import archiving, boilerplate, layout, segments, store
 from index.analysis import Analyzer, AnalyzerSettings
 from index.archiving import article_keys
 from index.bm25 import BM25Index, BM25Params
@@ -369,6 +369,9 @@ def _build(
         write_articles(writer.folder, articles)
         if embedding.vectors is not None:
             embedding.vectors.save(writer.folder)
+        boilerplate.save_flags(
+            writer.folder, settings.analyzer, boilerplate.previous_generation(index_dir)
+        )
         folder = writer.commit(
             generation_header(
                 writer.folder,

@@ -27,6 +27,7 @@ import os
 import secrets
 import socket
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -44,6 +45,8 @@ NAMESPACE = "newsbot"
 LOCAL = "local"
 # A replica that has not answered after this long is given up for another of its shard.
 REPLY_TIMEOUT = 10.0
+# Between rounds over a shard's replicas while Ray restarts one.
+RESTART_PAUSE = 0.2
 # Generations a replica keeps loaded: the serving one and the one before (questions in flight).
 KEPT_GENERATIONS = 2
 
@@ -194,7 +197,7 @@ class ShardReplica:
 def _actor_class() -> Any:
     """Return `ShardReplica` as a Ray actor class (made once, Ray imported then)."""
     # Replicas reserve no CPU: a question is a millisecond of work, and a node's CPUs stay free
-    # for the build's tasks; `Cluster.handles` spreads a shard's replicas over the nodes.
+    # for the build's tasks; `Cluster.handles` puts a shard's replicas on different nodes.
     return _ray().remote(num_cpus=0, max_restarts=-1, max_task_retries=0)(ShardReplica)
 
 
@@ -274,16 +277,23 @@ class RayShards:
         ray = _ray()
         replicas = self.replicas[shard]
         reason = "no replica"
-        for attempt in range(len(replicas)):
-            if attempt:
-                ref = replicas[(first + attempt) % len(replicas)].search.remote(request)
+        deadline = time.monotonic() + REPLY_TIMEOUT
+        attempt = 0
+        while True:
             try:
                 reply: ShardReply = ray.get(ref, timeout=REPLY_TIMEOUT)
+                return reply
             except (ray.exceptions.RayError, ClusterError) as exc:
                 reason = _first(exc)  # dead, restarting, timed out, or the folder is missing
-                continue
-            return reply
-        return reason
+                # Ray restarts a replica whose process or node died: worth waiting for while
+                # it does, until the deadline (a replica killed for good fails at once).
+                restarting = isinstance(exc, ray.exceptions.ActorUnavailableError)
+            attempt += 1
+            if attempt % len(replicas) == 0:  # every replica tried once more
+                if not restarting or time.monotonic() > deadline:
+                    return reason
+                time.sleep(RESTART_PAUSE)
+            ref = replicas[(first + attempt) % len(replicas)].search.remote(request)
 
     def warm(self) -> None:
         """Nothing: replicas warm when they load a generation (`ShardReplica.prepare`)."""
@@ -308,7 +318,16 @@ class Cluster:
         connect(address)
 
     def handles(self, n_shards: int) -> list[list[Any]]:
-        """Return each shard's replica actors, started where they are not running."""
+        """Return each shard's replica actors, started where they are not running.
+
+        Replica r of shard s is started on the live node (s + r) modulo their number, so a
+        shard's replicas are on different nodes while there are enough of them; the affinity
+        is soft, so Ray restarts a replica elsewhere when its node is gone.
+        """
+        ray = _ray()
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        nodes = sorted(str(n["NodeID"]) for n in ray.nodes() if n.get("Alive"))
         actor = _actor_class()
         return [
             [
@@ -317,7 +336,11 @@ class Cluster:
                     namespace=NAMESPACE,
                     lifetime="detached",
                     get_if_exists=True,
-                    scheduling_strategy="SPREAD",
+                    scheduling_strategy=NodeAffinitySchedulingStrategy(
+                        nodes[(shard + replica) % len(nodes)], soft=True
+                    )
+                    if nodes
+                    else "SPREAD",
                 ).remote(str(self.index_dir), shard)
                 for replica in range(self.replicas)
             ]

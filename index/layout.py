@@ -17,6 +17,9 @@ The writer (`index.build`, `index.bm25.BM25Index.save`) and the readers (`index.
     bodies.bin             each article's body, UTF-8, one after the other: what a full build,
                            `/reindex` and a format upgrade index again (`index.archiving`)
     body_offsets.npy       byte offset of each article's body in bodies.bin, and the end
+    sentence_flags.npy     per sentence row, what it is when it says nothing of its own
+                           (sign-off, table row, fragment...: `index.boilerplate`)
+    sentence_lines.npy     per sentence row, the hash of its line as repeated lines are counted
     vector_codes.npy ... vector_keys.npy
                            sentence vectors, when the encoder was available (`index.vectors`)
 
@@ -47,7 +50,8 @@ FORMAT_NAME = "newsbot-index"
 # 4: the header carries every file's size and xxHash64. 5: segments (`index.segments`).
 # 6: the index is an archive: article bodies (`bodies.bin`), each article's origin and first
 # sighting, the sources it remembers (header "sources"); accents folded by the analyzer
-# (`index.analysis.fold`: the terms of an older index differ).
+# (`index.analysis.fold`: the terms of an older index differ); each sentence row's boilerplate
+# flags (`index.boilerplate`).
 FORMAT_VERSION = 6
 
 HEADER = "index.json"
@@ -86,6 +90,9 @@ DTYPES: dict[str, tuple[type[np.generic], ...]] = {
     "article_keys": (np.uint64,),
     "article_ids": (np.uint64,),
     "doc_freq": (np.int64,),
+    # What each sentence row is when it says nothing of its own (`index.boilerplate`): bits.
+    "sentence_flags": (np.uint8,),
+    "sentence_lines": (np.uint64,),
     # Sentence vectors (`index.vectors`), optional: a generation has all four or none.
     "vector_codes": (np.int8,),
     "vector_scales": (np.float32,),

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index import layout, passages
+from index import boilerplate, layout, passages
 from index.analysis import Analyzer, AnalyzerSettings
 from index.archive import Archive
 from index.bm25 import term_weights
@@ -27,6 +27,8 @@ from index.fusion import (
     fuse,
     is_answered,
     newer_first_on_ties,
+    own_similarity,
+    with_content,
 )
 from index.model import Answer, Article, Findings, Hit
 from index.names import TOLERANT, ArticleWords, countries, missing_names, question_names
@@ -119,6 +121,7 @@ class NewsIndex:
         archive: Archive,
         vectors: SentenceVectors | None = None,
         encoder: SentenceEncoder | None = None,
+        says_nothing: FlagArray | None = None,
     ) -> None:
         self.folder = folder
         self.header = header
@@ -147,6 +150,13 @@ class NewsIndex:
         self._article_words: BoundedCache[int, ArticleWords] = BoundedCache(
             ARTICLE_WORDS_CACHE, ARTICLE_WORDS_CACHE_BYTES, _article_words_bytes
         )
+        # Rows that are never an answer's best sentence (`index.boilerplate`), and the live rows
+        # that may be: the vectors rank only those.
+        self.says_nothing = (
+            says_nothing if says_nothing is not None else np.zeros(bm25.n_rows, dtype=bool)
+        )
+        live = archive.live_sentences
+        self._rankable = ~self.says_nothing if live is None else live & ~self.says_nothing
         # By the zone's name: `datetime.UTC` and `ZoneInfo("UTC")` are one zone, not two.
         self._spans_by_zone: BoundedCache[str, tuple[SecondsArray, SecondsArray]] = BoundedCache(
             ZONE_CACHE, ZONE_CACHE_BYTES, _spans_bytes
@@ -179,7 +189,8 @@ class NewsIndex:
             if vectors is not None:
                 layout.check_count("sentences (vector_scales.npy)", vectors.n_rows, bm25.n_rows)
             encoder = shared_encoder() if vectors is not None else None
-            index = cls(folder, header, bm25, archive, vectors, encoder)
+            says_nothing = boilerplate.load_flags(folder, bm25.n_rows)
+            index = cls(folder, header, bm25, archive, vectors, encoder, says_nothing)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexFormatError(
                 f"index at {folder} is damaged ({exc}); run `newsbot index` to rebuild it"
@@ -389,8 +400,27 @@ class NewsIndex:
             return replace(found, closest_exist=closest)
         hits = [h for h in hits if h.score >= min_coverage / 2 * ideal]
         ranked = self._newer_first([Candidate(h.sentence, h.score, 0.0) for h in hits])
-        hits = [Hit(c.row, c.bm25) for c in ranked]
+        hits = self._said([Hit(c.row, c.bm25) for c in ranked], context)
         return replace(found, answers=tuple(self._passages(q, hits, offset, wanted, context)))
+
+    def _said(self, hits: list[Hit], context: int) -> list[Hit]:
+        """`hits` with each one that says nothing of its own replaced by a neighbour that does.
+
+        BM25 alone sees no title: a heading or a label matching the question's words ("Fishing")
+        is lexical evidence for the sentences it introduces, so the first of those within
+        `context` rows (after it, else before it) in its article answers, at its score; a hit
+        with none is dropped (`index.boilerplate`).
+        """
+        said: dict[int, Hit] = {}
+        for hit in hits:
+            row = hit.sentence
+            if self.says_nothing[row]:
+                first, last = self.archive.article_rows(self.archive.article_of(row))
+                near = [*range(row + 1, row + context + 1), *range(row - 1, row - context - 1, -1)]
+                row = next((r for r in near if first <= r <= last and not self.says_nothing[r]), -1)
+            if row >= 0 and row not in said:
+                said[row] = Hit(row, hit.score)
+        return list(said.values())
 
     def _ask_semantic(
         self,
@@ -416,19 +446,27 @@ class NewsIndex:
         named, missing = self._naming(question, ranked)
         judged = named or ranked  # the evidence of what would be shown
         best_similarity = max(c.similarity for c in judged)
-        best_coverage = coverage(max(c.bm25 for c in judged), ideal)
+        # BM25 coverage is evidence only from a sentence the vectors do not call unrelated: "Who
+        # won the Super Bowl?" covered half its ideal score with "super computers" (cosine 0.08).
+        best_coverage = coverage(
+            max((c.bm25 for c in judged if c.similarity >= fusion.weak_similarity), default=0.0),
+            ideal,
+        )
         found = replace(
             found,
             best_similarity=best_similarity,
             best_coverage=best_coverage,
             missing_names=missing,
         )
+        # A sentence sharing no scored term with the question counts by its cosine only from
+        # `alone_similarity` (its cosine may be its headline's: `index.fusion.own_similarity`).
+        evidence = own_similarity(judged, fusion.alone_similarity)
         if weak:
             if best_similarity < fusion.weak_similarity and not judged[0].bm25:
                 return found
             shown = judged
-        elif not is_answered(best_similarity, best_coverage, not missing, min_coverage, fusion):
-            if missing and is_answered(best_similarity, best_coverage, True, min_coverage, fusion):
+        elif not is_answered(evidence, best_coverage, not missing, min_coverage, fusion):
+            if missing and is_answered(evidence, best_coverage, True, min_coverage, fusion):
                 # Refused for the missing names alone: the closest passages are shown with the
                 # caveat that names them (issue #19), as the weak matches asked below the floor
                 # are (the bot pages them so).
@@ -481,20 +519,25 @@ class NewsIndex:
         depth: int,
         within: FlagArray | None = None,
     ) -> list[Candidate]:
-        """The union of BM25's and the vectors' best `depth` sentences, with both scores each."""
+        """The union of BM25's and the vectors' best `depth` sentences, with both scores each.
+
+        Sentences that say nothing of their own (`index.fusion.with_content`) are left out: the
+        vectors do not rank them, and BM25's are dropped.
+        """
         assert self.vectors is not None
         bm25_rows, bm25_scores = self.bm25.top_k(q.known, depth, within)
-        dense_rows, _ = self.vectors.top_k(query, depth, within=self._live(within))
+        dense_rows, _ = self.vectors.top_k(query, depth, within=self._rankable_within(within))
         scores = dict(zip(bm25_rows.tolist(), bm25_scores.tolist(), strict=True))
         rows = list(dict.fromkeys([*bm25_rows.tolist(), *dense_rows.tolist()]))
         if not rows:
             return []
         cosines = self.vectors.similarities(query, np.asarray(rows, dtype=np.int64))
         term_ids = self.bm25.rarest(self.bm25.query_terms(q.known))
-        return [
+        candidates = [
             Candidate(row, scores[row] if row in scores else self._bm25_of(row, term_ids), float(c))
             for row, c in zip(rows, cosines.tolist(), strict=True)
         ]
+        return with_content(candidates, self.says_nothing)
 
     def _bm25_of(self, row: int, term_ids: list[int]) -> float:
         """Return rank_bm25's score of sentence `row` for the scored query terms `term_ids`.
@@ -522,9 +565,12 @@ class NewsIndex:
                 total += float(weight[0])
         return total
 
-    def _live(self, within: FlagArray | None) -> FlagArray | None:
-        """Return `within` (flags of live rows only: `sentences_in`), else the live rows."""
-        return self.archive.live_sentences if within is None else within
+    def _rankable_within(self, within: FlagArray | None) -> FlagArray:
+        """Return the rows the vectors rank: live, saying something, and flagged in `within`.
+
+        `within` flags live rows only (`sentences_in`).
+        """
+        return self._rankable if within is None else within & ~self.says_nothing
 
     def _naming(
         self, question: str, ranked: list[Candidate]
@@ -610,7 +656,11 @@ class NewsIndex:
         answers = []
         for article in newest:
             first, last = self.article_rows(article)
-            rows = [r for r in range(first, last + 1) if not passages.is_heading(self.sentence(r))]
+            rows = [
+                r
+                for r in range(first, last + 1)
+                if not passages.is_heading(self.sentence(r)) and not self.says_nothing[r]
+            ]
             lead = rows[: max(LEAD_SENTENCES, context)] or [first]
             answers.append(
                 Answer(

@@ -24,10 +24,10 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from index import layout, segments
+from index import boilerplate, layout, segments
 from index.archive import Archive
 from index.bm25 import BM25Params
-from index.fusion import Candidate
+from index.fusion import Candidate, with_content
 from index.search import FlagArray, NewsIndex, Question
 from index.segments import SegmentedBM25
 from index.shards import Shard, ShardReply, ShardRequest, merged, shard_count
@@ -178,7 +178,7 @@ class ShardedVectors(SentenceVectors):
         within: FlagArray | None = None,
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """Return the shards' vector top-k merged (`SentenceVectors.top_k` on each shard)."""
-        request = ShardRequest(self.generation, (), 0, query, k, packed(within))
+        request = ShardRequest(self.generation, (), 0, query, k, dense_within=packed(within))
         replies = same_generation(self._ask(request), self.generation)
         rows, cosines = merged([(r.dense_rows, r.dense_cosines) for r in replies], k)
         return rows, cosines.astype(np.float32)
@@ -221,6 +221,8 @@ class ShardedNewsIndex(NewsIndex):
     ) -> ShardedNewsIndex:
         """Load the current generation of `index_dir`, its shards served by `connect(folder, n)`.
 
+        As `NewsIndex.load`, but for the postings and vectors, which stay on the shards.
+
         Raises:
             index.store.IndexMissingError: Nothing was built there yet.
             index.store.IndexFormatError: The index is damaged, or has no shards.
@@ -239,6 +241,8 @@ class ShardedNewsIndex(NewsIndex):
             stats = segments.load_statistics(root)
             doc_len = np.asarray(layout.load_array(root, "doc_len"))
             layout.check_count("sentences (shards/doc_len.npy)", len(doc_len), archive.n_sentences)
+            layout.check_count("sentences (live)", stats.n_docs, header["counts"]["sentences"])
+            says_nothing = boilerplate.load_flags(folder, len(doc_len))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexFormatError(
                 f"index at {folder} is damaged ({exc}); run `newsbot index` to rebuild it"
@@ -257,7 +261,7 @@ class ShardedNewsIndex(NewsIndex):
                 generation=folder.name,
             )
         encoder = shared_encoder() if vectors is not None else None
-        index = cls(folder, header, bm25, archive, vectors, encoder)
+        index = cls(folder, header, bm25, archive, vectors, encoder, says_nothing)
         index.backend = backend
         return index
 
@@ -268,11 +272,20 @@ class ShardedNewsIndex(NewsIndex):
         depth: int,
         within: FlagArray | None = None,
     ) -> list[Candidate]:
-        """`NewsIndex._candidates` with one request to each shard: both top-k and cosines."""
+        """`NewsIndex._candidates` with one request to each shard: both top-k and cosines.
+
+        Mirrors `NewsIndex._candidates` step for step (the rows each ranking may take, the
+        union, sentences that say nothing left out); `tests/test_shards.py` compares the two.
+        """
         term_ids = self.bm25.rarest(self.bm25.query_terms(q.known))
-        bm25_k = depth if term_ids else 0
         request = ShardRequest(
-            self.folder.name, tuple(term_ids), bm25_k, query, depth, packed(within)
+            self.folder.name,
+            tuple(term_ids),
+            depth if term_ids else 0,
+            query,
+            depth,
+            packed(within),
+            packed(self._rankable_within(within)),
         )
         replies = same_generation(self.backend.search(request), self.folder.name)
         bm25_rows, bm25_scores = merged([(r.bm25_rows, r.bm25_scores) for r in replies], depth)
@@ -282,9 +295,10 @@ class ShardedNewsIndex(NewsIndex):
             cosine.update(zip(reply.cosine_rows.tolist(), reply.cosines.tolist(), strict=True))
         scores = dict(zip(bm25_rows.tolist(), bm25_scores.tolist(), strict=True))
         rows = list(dict.fromkeys([*bm25_rows.tolist(), *dense_rows.tolist()]))
-        return [
+        candidates = [
             Candidate(
                 row, scores[row] if row in scores else self._bm25_of(row, term_ids), cosine[row]
             )
             for row in rows
         ]
+        return with_content(candidates, self.says_nothing)

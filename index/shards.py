@@ -266,8 +266,9 @@ class ShardRequest:
         bm25_k: BM25 rows wanted (0: none).
         query: The question's unit vector (None: no vector search).
         dense_k: Vector rows wanted.
-        within: `np.packbits` of a flag per whole-index row: only flagged rows are ranked
-            (None: every live row).
+        within: `np.packbits` of a flag per whole-index row: only flagged rows are ranked by
+            BM25 (None: every live row).
+        dense_within: The same for the vectors (None: every live row).
     """
 
     generation: str
@@ -276,6 +277,7 @@ class ShardRequest:
     query: npt.NDArray[np.float32] | None = None
     dense_k: int = 0
     within: npt.NDArray[np.uint8] | None = None
+    dense_within: npt.NDArray[np.uint8] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,7 +414,10 @@ class Shard:
         dense_cosines = np.zeros(0, dtype=np.float32)
         cosine_rows, cosines = dense_rows, dense_cosines
         if request.query is not None:
-            dense_rows, dense_cosines = self.dense_top_k(request.query, request.dense_k, flags)
+            dense_flags = self.flags(request.dense_within)
+            dense_rows, dense_cosines = self.dense_top_k(
+                request.query, request.dense_k, dense_flags
+            )
             cosine_rows = np.union1d(bm25_rows, dense_rows).astype(np.int64)
             cosines = self.cosines(request.query, cosine_rows)
         return ShardReply(

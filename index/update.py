@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index import layout, segments, store
+from index import boilerplate, layout, segments, store
 from index.archive import Archive, live_articles
 from index.archiving import article_keys
 from index.bm25 import BM25Index, BM25Params
@@ -145,6 +145,7 @@ def update_index(
         if len(dead):
             layout.save_array(folder, "dead_rows", dead)
         _save_weights(folder, entries, dead, settings.params)
+        boilerplate.save_flags(folder, settings.analyzer, current.folder)
         n_articles = len(articles)
         n_sentences = sum(int(e["rows"]) for e in entries) - len(dead)
         header = generation_header(

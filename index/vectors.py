@@ -365,20 +365,20 @@ class SentenceVectors:
         the `candidates` with the largest dot product of the question with their sign bits, and
         of those the `k` best by exact cosine. A row may be missed (recall in docs/semantic.md),
         but every cosine returned is exact. Ties go to the lower row. With `within` (a flag per
-        row), only flagged rows are ranked: all of them exactly up to `candidates` flagged rows
-        or `EXHAUSTIVE_ROWS` rows in all (so that below it a sharded index, `index.shards`,
-        whose shards each rank all of theirs, finds the same rows), else by the same three
-        steps over the flagged rows.
+        row), only flagged rows are ranked: all of them exactly up to `EXHAUSTIVE_ROWS` rows or
+        `candidates` flagged ones, else by the same three steps over the flagged rows.
         """
         size = self.n_rows if within is None else int(np.count_nonzero(within))
         k = min(k, size)
         if k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        if within is None and self.n_rows <= max(EXHAUSTIVE_ROWS, candidates):
-            rows = np.arange(self.n_rows, dtype=np.int64)
-            return _best(rows, similarities(query, self.quantized), k)
-        exhaustive = self.n_rows <= EXHAUSTIVE_ROWS
-        if within is not None and (size <= candidates or exhaustive):  # a few MB at most
+        if self.n_rows <= max(EXHAUSTIVE_ROWS, candidates):
+            scores = similarities(query, self.quantized)
+            if within is None:
+                return _best(np.arange(self.n_rows, dtype=np.int64), scores, k)
+            pool = np.flatnonzero(within)
+            return _best(pool, scores[pool], k)
+        if within is not None and size <= candidates:  # read them all: a few MB at most
             pool = np.flatnonzero(within)
             return _best(pool, self.similarities(query, pool), k)
         bits = sign_bits(query.reshape(1, -1))[0]

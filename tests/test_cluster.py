@@ -223,10 +223,9 @@ def test_a_node_removed_loses_no_question(local_cluster: Any, news_dir: Path) ->
     """Last of the module: the cluster keeps one node afterwards."""
     single = NewsIndex.load(news_dir)
     cluster, sharded = served(local_cluster, news_dir)
-    head = ray.get_runtime_context().get_node_id()[:12]
-    placed = cluster.status(SHARDS)
-    # SPREAD placed one replica of each shard on each node: the head keeps one of each.
-    assert {r.shard for r in placed if r.node is not None and head in r.node} == set(range(SHARDS))
+    worker_id = local_cluster.worker_nodes and next(iter(local_cluster.worker_nodes)).node_id
+    on_worker = [r for r in cluster.status(SHARDS) if r.node and worker_id[:12] in r.node]
+    assert on_worker  # the node removed held replicas (both of a shard, maybe: Ray restarts them)
     (worker,) = local_cluster.worker_nodes
     local_cluster.remove_node(worker)
     for question in QUESTIONS[:30]:

@@ -216,16 +216,27 @@ def test_pages_that_are_not_feeds_and_statuses_are_failed_sources(hostile: Hosti
 
 
 @pytest.mark.process
-async def test_the_poller_reports_a_page_that_is_not_a_feed_as_failing(
-    hostile: HostileServer, guarded: tuple[httpx.AsyncClient, LoopbackOnly]
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/checking-browser", "not an RSS/Atom feed (an HTML page)"),
+        ("/entity-bomb", "refused: its DOCTYPE declares XML entities that expand"),
+    ],
+)
+async def test_the_poller_reports_a_page_or_a_bomb_as_failing(
+    hostile: HostileServer, guarded: tuple[httpx.AsyncClient, LoopbackOnly], path: str, reason: str
 ) -> None:
     client, _ = guarded
-    poll = await poll_feed(client, FeedState(hostile.url("/checking-browser")))
+    poll = await poll_feed(client, FeedState(hostile.url(path)))
     assert poll.response is None
-    assert (poll.state.failures, poll.state.last_error) == (
-        1,
-        "not an RSS/Atom feed (an HTML page)",
-    )
+    assert (poll.state.failures, poll.state.last_error) == (1, reason)
+
+
+@pytest.mark.process
+def test_an_entity_bomb_is_a_failed_source_of_the_build(hostile: HostileServer) -> None:
+    result = read_sources([hostile.url("/entity-bomb")])
+    assert reasons(result.skipped) == ["refused: its DOCTYPE declares XML entities that expand"]
+    assert result.failed_sources == [hostile.url("/entity-bomb")]
 
 
 def test_a_feed_declaring_many_entities_is_refused() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from index.fusion import (
@@ -13,8 +14,10 @@ from index.fusion import (
     dense_first_key,
     fuse,
     is_answered,
+    own_similarity,
     ranks,
     rrf_scores,
+    with_content,
 )
 
 LEXICAL = Candidate(row=1, bm25=8.0, similarity=0.30)
@@ -88,3 +91,17 @@ def test_apart_drops_hits_whose_windows_would_merge_within_an_article() -> None:
         return row // 100
 
     assert apart([10, 12, 13, 14, 110, 111, 20], article_of, gap=3) == [10, 14, 110, 20]
+
+
+def test_with_content_drops_sentences_that_say_nothing_of_their_own() -> None:
+    says_nothing = np.array([False, False, True, False])  # row 2: "Reuter"
+    assert with_content([BOTH, LEXICAL, DENSE], says_nothing) == [BOTH, LEXICAL]
+
+
+def test_own_similarity_trusts_an_unmatched_sentence_only_from_the_alone_floor() -> None:
+    # The banana bread question of docs/quality.md ("Wire text"): no shared term, cosine 0.354.
+    title_borne = Candidate(row=4, bm25=0.0, similarity=0.354)
+    assert own_similarity([title_borne], 0.45) == 0.0
+    assert own_similarity([title_borne, LEXICAL], 0.45) == 0.30
+    assert own_similarity([DENSE, title_borne], 0.45) == 0.70
+    assert own_similarity([], 0.45) == 0.0

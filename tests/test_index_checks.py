@@ -51,6 +51,8 @@ GENERATION_FILES = (
     "segment/tf2.npy",
     "segment/tf_norms.npy",
     "segment/tokens.npy",
+    "sentence_flags.npy",
+    "sentence_lines.npy",
     "sentence_offsets.npy",
     "sentences.bin",
     "vector_codes.npy",

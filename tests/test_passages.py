@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from index import passages
 from index.build import build_index
 from index.passages import PassageSpan, assemble
 from index.search import NewsIndex
@@ -94,7 +95,22 @@ def test_a_heading_beside_the_hit_is_left_out_of_its_context(sectioned: NewsInde
     )
 
 
-def test_a_heading_that_is_the_hit_is_set_off_by_a_dash(sectioned: NewsIndex) -> None:
-    (answer,) = sectioned.ask("fishing", 1).answers
-    assert answer.sentence == "Fishing"
-    assert answer.passage == "Fishing — The herring quota was cut for the third year running."
+def test_a_heading_is_never_the_hit(sectioned: NewsIndex) -> None:
+    # A heading says nothing of its own (index.boilerplate): it used to be the answer to
+    # "fishing", shown as "Fishing — The herring quota ...".
+    for lexical_only in (False, True):
+        answers = sectioned.ask("fishing", 3, lexical_only=lexical_only).answers
+        assert all(a.sentence != "Fishing" for a in answers)
+
+
+def test_bm25_alone_answers_a_heading_with_the_sentence_it_introduces(
+    sectioned: NewsIndex,
+) -> None:
+    (answer,) = sectioned.ask("fishing", 1, lexical_only=True).answers
+    assert answer.sentence == "The herring quota was cut for the third year running."
+
+
+def test_a_heading_before_a_sentence_is_set_off_by_a_dash() -> None:
+    assert passages.join(["Fishing", "The herring quota was cut."]) == (
+        "Fishing — The herring quota was cut."
+    )

@@ -23,23 +23,24 @@ from index.search import MIN_COVERAGE, NewsIndex
 pytestmark = pytest.mark.slow
 
 # Measured on main on 2026-12-07 (docs/quality.md, issue #19), 169 answerable questions:
-# as written Hit@3 0.840, 3.0% wrongly refused, off-topic 100% and absent 40.9% refused.
-WRITTEN_HIT3, WRITTEN_REFUSED, OFFTOPIC_REFUSED, ABSENT_REFUSED = 0.82, 0.05, 0.96, 0.36
+# as written Hit@3 0.840, 3.0% wrongly refused, off-topic 100% and absent 40.9% refused. Raised
+# after issue #19's names changes (branch names, same day): as written 0.852, 1.8% refused,
+# off-topic 100%, absent 40.9%.
+WRITTEN_HIT3, WRITTEN_REFUSED, OFFTOPIC_REFUSED, ABSENT_REFUSED = 0.83, 0.035, 0.96, 0.36
 # Per variant kind: (Hit@3 floor, answerable wrongly-refused ceiling), a little below (above)
-# the figures measured then: lower 0.852 / 1.2%, "hello," 0.846 / 3.0%, no question mark
-# 0.826 / 2.5%, one typo 0.592 / 28.9%.
-# ALL CAPS (0.000 / 100%), "Hi!" (0.355 / 58.6%) and "Thanks!" (0.077 / 87.6%) are kept at
-# today's level until the names check stops taking them for names (issue #19); their targets,
-# within 0.03 of the written questions and at most 3% refused: about (0.81, 0.03) each, and
-# the typo's the same once a spelling-tolerant match lands.
+# the figures measured after issue #19's names changes: lower and ALL CAPS 0.852 / 1.2%, "Hi!"
+# 0.846 / 1.2%, "hello," 0.858 / 1.8%, "Thanks!" 0.846 / 1.2%, no question mark 0.832 / 1.9%,
+# one typo 0.750 / 11.8% (before them: ALL CAPS 0.000 / 100%, "Hi!" 0.355 / 58.6%, "Thanks!"
+# 0.077 / 87.6%, typo 0.592 / 28.9%). The typo's target, within 0.03 of the written questions
+# and at most 3% refused, waits for a spelling-tolerant ranking (docs/quality.md, Typos).
 FLOORS: dict[str, tuple[float, float]] = {
-    "lower": (0.83, 0.035),
-    "upper": (0.0, 1.0),  # target (0.81, 0.03)
-    "hi": (0.35, 0.59),  # target (0.81, 0.03)
-    "hello": (0.82, 0.05),
-    "thanks": (0.07, 0.88),  # target (0.81, 0.03)
-    "no_qmark": (0.80, 0.045),
-    "typo": (0.57, 0.31),  # target (0.81, 0.03)
+    "lower": (0.83, 0.03),
+    "upper": (0.83, 0.03),
+    "hi": (0.82, 0.03),
+    "hello": (0.83, 0.035),
+    "thanks": (0.82, 0.03),
+    "no_qmark": (0.81, 0.035),
+    "typo": (0.73, 0.14),  # target (0.82, 0.03)
 }
 
 

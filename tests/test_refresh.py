@@ -200,6 +200,8 @@ async def test_a_new_feed_item_is_answered_without_reindex_and_a_304_rebuilds_no
         assert reply.text is not None
         assert "Zanzibar ferry operators went on strike" in reply.text
         assert refresher.rebuilds == 1
+        # Issue #18: the update child read the poll's body from the spool, not the feed again.
+        assert wire.answers.count(200) == 2
         assert seconds < 30
         print(f"published -> answered: {seconds:.1f} s")
 

@@ -111,9 +111,9 @@ _WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 def not_a_feed(head: bytes) -> str | None:
     """Return why a document starting with `head` is no RSS/Atom feed, or None if it may be one.
 
-    A look at the root element's name only (RSS, Atom or RDF), so that the poller can tell a
-    "checking your browser" page from a feed without parsing it. UTF-16/32 documents are left
-    to the parser.
+    A look at the root element's name (RSS, Atom or RDF) and the DOCTYPE's entities only, so
+    that the poller can tell a "checking your browser" page or an entity bomb from a feed
+    without parsing it. UTF-16/32 documents are left to the parser.
     """
     if head.startswith(_WIDE_BOMS) or b"\x00" in head[:4]:
         return None
@@ -122,7 +122,7 @@ def not_a_feed(head: bytes) -> str | None:
         return "not an RSS/Atom feed (no XML element)"
     name = root[1].decode("ascii").rsplit(":", 1)[-1].lower()
     if name in _FEED_ROOTS:
-        return None
+        return EXPANDING if expands(head) else None
     return (
         "not an RSS/Atom feed (an HTML page)"
         if name == "html"
@@ -139,6 +139,9 @@ _WIDE_ENTITY = tuple(
 )
 
 
+EXPANDING = "refused: its DOCTYPE declares XML entities that expand"
+
+
 def without_internal_subset(data: bytes) -> tuple[bytes, str | None]:
     """Return `data` without its DOCTYPE's internal subset, and why it is refused, if it is.
 
@@ -148,29 +151,55 @@ def without_internal_subset(data: bytes) -> tuple[bytes, str | None]:
     A subset that does not end, more than `_MOST_ENTITIES` declarations, or entity declarations
     in a UTF-16/32 document (not scanned here) refuse the document.
     """
+    found = _internal_subset(data)
+    if found is None or isinstance(found, str):
+        return data, found
+    opening, closing, declared = found
+    body = data[closing + 1 :]
+    for name, value in declared.items():  # bytes.replace: no object per reference
+        body = body.replace(b"&" + name + b";", value if _kept(name, value) else b"")
+    return data[:opening] + body, None
+
+
+def expands(head: bytes) -> bool:
+    """Return whether the document starting with `head` declares an entity that would expand.
+
+    The poller's look before it keeps a body: an entity bomb is reported as a failing feed
+    (`EXPANDING`), not spooled. A DOCTYPE that does not end within `head` is left to
+    `without_internal_subset`, which sees the whole document.
+    """
+    found = _internal_subset(head)
+    return isinstance(found, tuple) and not all(_kept(n, v) for n, v in found[2].items())
+
+
+def _kept(name: bytes, value: bytes) -> bool:
+    """Whether a reference `&name;` may be replaced by `value`: never longer than itself."""
+    return len(value) <= len(name) + 2
+
+
+def _internal_subset(data: bytes) -> tuple[int, int, dict[bytes, bytes]] | str | None:
+    """Return the DOCTYPE's internal subset (where `[` and `]` are, its entities), or why not.
+
+    None: no DOCTYPE, or one without an internal subset. A string: why the document is refused.
+    """
     if any(wide in data for wide in _WIDE_ENTITY):
-        return data, "entity declarations in a UTF-16/32 feed"
+        return "entity declarations in a UTF-16/32 feed"
     start = data.find(_DOCTYPE)
     root = _FIRST_ELEMENT.search(data)
     if start < 0 or (root is not None and root.start() < start):
-        return data, None
+        return None
     opening = _subset_start(data, start + len(_DOCTYPE))
     if opening is None:
-        return data, None
+        return None
     closing = _subset_end(data, opening + 1)
     if closing is None:
-        return data, "a DOCTYPE that does not end"
+        return "a DOCTYPE that does not end"
     declared = {
-        name: value if len(value) <= len(name) + 2 else b""
-        for name, double, single in _DECLARED.findall(data, opening, closing)
-        for value in [double or single]
+        name: double or single for name, double, single in _DECLARED.findall(data, opening, closing)
     }
     if len(declared) > _MOST_ENTITIES:
-        return data, f"more than {_MOST_ENTITIES} entity declarations"
-    body = data[closing + 1 :]
-    for name, value in declared.items():  # bytes.replace: no object per reference
-        body = body.replace(b"&" + name + b";", value)
-    return data[:opening] + body, None
+        return f"more than {_MOST_ENTITIES} entity declarations"
+    return opening, closing, declared
 
 
 def _subset_start(data: bytes, at: int) -> int | None:
