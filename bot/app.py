@@ -31,7 +31,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import browsing, errors, feeds, latest, logs, questions, reindex, welcome
+from bot import browsing, errors, feedadmin, feeds, latest, logs, questions, reindex, welcome
 from bot.context import CONTEXT_TYPES
 from bot.delivery import PatientRateLimiter
 from bot.heartbeat import BeatingUpdatesRequest, Heartbeat, beat_while_webhook_set
@@ -60,6 +60,8 @@ ADMIN_COMMANDS = [
     *PUBLIC_COMMANDS,
     BotCommand("reindex", "Rebuild the index from the sources"),
     BotCommand("feeds", "Each source's health and next check"),
+    BotCommand("addfeed", "Add a feed: /addfeed URL (or send an OPML file)"),
+    BotCommand("removefeed", "Remove a source and its articles"),
 ]
 
 
@@ -73,6 +75,7 @@ def build_application(settings: Settings, newsroom: Newsroom | None = None) -> A
     application = (
         builder.token(settings.token)
         .base_url(settings.api_url)
+        .base_file_url(settings.file_url)
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -93,7 +96,12 @@ def build_application(settings: Settings, newsroom: Newsroom | None = None) -> A
     application.bot_data["state"] = BotState(
         settings=settings,
         newsroom=newsroom
-        or Newsroom(settings.sources, settings.index_dir, timezone=settings.timezone),
+        or Newsroom(
+            settings.sources,
+            settings.index_dir,
+            timezone=settings.timezone,
+            build_timeout=settings.build_timeout,
+        ),
     )
     _register(application)
     return application
@@ -115,6 +123,8 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
     # Edits too: a non-admin's edit into /reindex is refused like a new one.
     application.add_handler(CommandHandler("reindex", reindex.reindex_command))
     application.add_handler(CommandHandler("feeds", feeds.feeds_command))
+    application.add_handler(CommandHandler("addfeed", feedadmin.addfeed_command))
+    application.add_handler(CommandHandler("removefeed", feedadmin.removefeed_command))
     application.add_handler(CommandHandler("latest", latest.latest_command, filters=new_message))
     application.add_handler(CommandHandler("ask", questions.ask_command, filters=new_message))
     application.add_handler(
@@ -124,6 +134,10 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(MessageHandler(text & groups & new_message, questions.group_message))
     application.add_handler(
         MessageHandler(filters.COMMAND & private & new_message, errors.unknown_command)
+    )
+    # An admin's OPML file imports its feeds; anyone else's file is "text only", as below.
+    application.add_handler(
+        MessageHandler(filters.Document.ALL & private & new_message, feedadmin.opml_document)
     )
     application.add_handler(MessageHandler(~filters.TEXT & private & new_message, errors.non_text))
     # Every button, whatever its data: `bot.callbacks` decides what it is, or that it expired.
@@ -142,7 +156,9 @@ def _quiet() -> None:
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
     """Load (or build) the index, set the command menus and start the scheduled refresh."""
     state: BotState = application.bot_data["state"]
+    loaded = feedadmin.open_ledger(state)
     await state.newsroom.open()
+    feedadmin.settle_ledger(state, loaded)
     policy = state.settings.refresh
     if policy is not None:
         # After open(): the first check compares the sources with the index just loaded.

@@ -12,8 +12,8 @@ import logging
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
-from bot import callbacks, render, texts
-from bot.callbacks import AnswersPage, SourcesPage
+from bot import callbacks, feedadmin, render, texts
+from bot.callbacks import AnswersPage, SourceChoice, SourcesPage
 from bot.context import NewsContext
 from bot.state import AskedQuestion, BotState
 from index.model import Findings
@@ -103,6 +103,8 @@ async def button(update: Update, context: NewsContext) -> None:
         await _turn_answers(query, state, target)
     elif isinstance(target, SourcesPage):
         await _turn_sources(query, state, target)
+    elif isinstance(target, SourceChoice):
+        await feedadmin.source_button(query, context, target)
     else:
         await _expire(query, texts.SEARCH_EXPIRED)
 

@@ -8,8 +8,10 @@ which the bot answers as an expired button.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 # A page of answers starts at most this many answers in: `NewsIndex.ask` reads about 4 x
 # (offset + k) hits, so an unbounded offset would be unbounded work for one button.
@@ -20,6 +22,7 @@ MAX_PAGE = 125_000
 _NUMBER = "(0|[1-9][0-9]{0,8})"  # ASCII digits only, no leading zeros, below 10**9
 _ANSWERS = re.compile(f"more:{_NUMBER}:{_NUMBER}")
 _SOURCES = re.compile(f"src:{_NUMBER}:(gen-[0-9A-Za-z-]{{1,40}})")
+_SOURCE_CHOICE = re.compile("feed:(ask|yes|no):([0-9a-f]{16})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,15 +51,38 @@ class SourcesPage:
     generation: str
 
 
-Button = AnswersPage | SourcesPage
+@dataclass(frozen=True, slots=True)
+class SourceChoice:
+    """An admin's button about removing a source: ask to confirm, confirm, or keep it.
+
+    A source (a URL of up to 2,000 characters) does not fit in 64 bytes: the button carries a
+    digest of it (`source_key`), which the handler looks up among the current sources.
+
+    Attributes:
+        action: "ask" (show the confirmation), "yes" (remove it), "no" (keep it).
+        key: The source's `source_key`.
+    """
+
+    action: Literal["ask", "yes", "no"]
+    key: str
+
+
+def source_key(source: str) -> str:
+    """Return the 16 hex digits that stand for `source` in a button."""
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+
+
+Button = AnswersPage | SourcesPage | SourceChoice
 
 
 def encode(button: Button) -> str:
     """Return the callback data for `button` (at most 64 bytes, as Telegram requires)."""
     if isinstance(button, AnswersPage):
         data = f"more:{button.question_id}:{button.offset}"
-    else:
+    elif isinstance(button, SourcesPage):
         data = f"src:{button.page}:{button.generation}"
+    else:
+        data = f"feed:{button.action}:{button.key}"
     if decode(data) != button:
         raise ValueError(f"cannot encode {button!r}")
     return data
@@ -72,4 +98,9 @@ def decode(data: str | None) -> Button | None:
     if sources := _SOURCES.fullmatch(data):
         page = int(sources[1])
         return SourcesPage(page, sources[2]) if page <= MAX_PAGE else None
+    if choice := _SOURCE_CHOICE.fullmatch(data):
+        action: Literal["ask", "yes", "no"] = (
+            "ask" if choice[1] == "ask" else "yes" if choice[1] == "yes" else "no"
+        )
+        return SourceChoice(action, choice[2])
     return None

@@ -10,13 +10,14 @@ from telegram.error import BadRequest, Forbidden
 
 from bot import render, texts
 from bot.context import NewsContext
-from bot.refresh import Notify
+from bot.feedadmin import count_articles, removal_keyboard
+from bot.refresh import AdminEvent, Notify
 from bot.reindex import admin_request
-from bot.state import BotState
 from index.feedpoll import FeedEvent
-from index.watch import articles_per_source
 
 log = logging.getLogger(__name__)
+
+RETIRED_SHOWN = 20  # no-longer-configured sources listed (each with its button)
 
 
 async def feeds_command(update: Update, context: NewsContext) -> None:
@@ -28,32 +29,33 @@ async def feeds_command(update: Update, context: NewsContext) -> None:
     refresher = state.refresher
     if refresher is None:
         await message.reply_text(texts.FEEDS_OFF)
-        return
-    counts = await asyncio.to_thread(_articles_per_source, state)
-    pages = render.feeds_pages(refresher.statuses(), counts, refresher.policy.refresh)
-    for page in pages:
-        await message.reply_text(page)
-
-
-def _articles_per_source(state: BotState) -> list[int]:
-    """Count the serving index's articles by the source they came from."""
-    index = state.newsroom.index
-    sources = state.newsroom.sources
-    if index is None:
-        return [0] * len(sources)
-    paths = (article.path for article in index.articles_newest_first(0, index.n_articles))
-    return articles_per_source(paths, sources)
+    else:
+        counts = await asyncio.to_thread(count_articles, state, state.newsroom.sources)
+        pages = render.feeds_pages(refresher.statuses(), counts, refresher.policy.refresh)
+        for page in pages:
+            await message.reply_text(page)
+    retired = state.ledger.retired[:RETIRED_SHOWN]
+    if retired:
+        counts = await asyncio.to_thread(count_articles, state, retired)
+        text = render.retired_html(retired, counts)
+        await message.reply_text(text, reply_markup=removal_keyboard(retired))
 
 
 def admin_notifier(bot: Bot, admins: frozenset[int]) -> Notify:
-    """Return what the refresher calls with a feed's event: a message to every admin."""
+    """Return what the refresher calls with a feed's event or a failed update.
 
-    async def notify(event: FeedEvent) -> None:
-        text = render.feed_event_html(event)
+    A message to every admin, in their private chat: it names the source as configured.
+    """
+
+    async def notify(event: AdminEvent) -> None:
+        if isinstance(event, FeedEvent):
+            text = render.feed_event_html(event)
+        else:
+            text = render.update_failed_html(event.result)
         for admin in sorted(admins):
             try:
                 await bot.send_message(admin, text)
             except (BadRequest, Forbidden) as exc:  # the admin never opened a chat, or left it
-                log.warning("could not tell admin %s about feed %s: %s", admin, event.url, exc)
+                log.warning("could not tell admin %s about %s: %s", admin, event, exc)
 
     return notify

@@ -14,10 +14,16 @@ schedule per feed needs). Each check:
   nothing;
 - rescans the files and folders, when their interval is up (`index.watch`: size and mtime
   first, a hash only for files whose size or mtime moved, compared by content);
-- starts `Newsroom.rebuild` (the full rebuild in a child process) when anything changed, or,
-  when a rebuild is already running, starts one more after it;
+- asks `Newsroom.request` for an update (in a child process) when anything changed; when a
+  build is already running, one more is queued after it;
 - tells the admins, through `notify`, when a feed has failed for `alert_after` and when it
-  recovers (once each; `index.feedpoll` decides).
+  recovers (once each; `index.feedpoll` decides), and when an update failed.
+
+A file or folder source that has vanished (or come up empty where it held files) is failing,
+like a feed that does not answer: its files are left out of the comparison, so it starts no
+build (the index keeps its articles), and `/feeds` shows it. A failed update is not started
+again until its inputs change (a file, a feed's body, the sources) or an admin asks: the same
+inputs would fail the same way, every interval.
 
 Whenever the serving generation changes, the baseline becomes what it was built from (its
 manifest), so a change that arrived during a rebuild is seen at the next check.
@@ -28,17 +34,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import os
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import httpx
 
-from bot.newsroom import Newsroom, RebuildResult
-from index.config import is_url
+from bot.newsroom import BuildJob, Newsroom, RebuildResult
+from index.config import canonical_source, is_url
 from index.feedpoll import (
     FeedEvent,
+    FeedState,
     RefreshPolicy,
     Validators,
     feed_client,
@@ -52,7 +60,24 @@ log = logging.getLogger(__name__)
 FEED_LIMIT = 8  # feed requests in flight at once
 _SHORTEST_SLEEP = 0.05  # seconds: a due time already past is not a busy loop
 
-Notify = Callable[[FeedEvent], Awaitable[None]]
+# Why a file or folder source counts as failing (shown by /feeds).
+SOURCE_MISSING = "not found (moved, deleted or unmounted?)"
+SOURCE_EMPTY = "no readable files left in it (unmounted?)"
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateFailed:
+    """A scheduled update that failed: told to the admins, and not retried on the same inputs.
+
+    Attributes:
+        result: How it ended.
+    """
+
+    result: RebuildResult
+
+
+AdminEvent = FeedEvent | UpdateFailed
+Notify = Callable[[AdminEvent], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +101,23 @@ class SourceStatus:
     last_error_at: datetime | None
     failing_since: datetime | None
     next_check: datetime | None
+
+
+@dataclass(slots=True)
+class LocalHealth:
+    """A file or folder source between rescans: when it was last read, and since when it fails.
+
+    Attributes:
+        last_success: The last rescan that found it.
+        last_error: Why it fails now (`SOURCE_MISSING`, `SOURCE_EMPTY`); None when it does not.
+        last_error_at: The last rescan that found it failing.
+        failing_since: The first rescan of the current run of failures.
+    """
+
+    last_success: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    failing_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +148,7 @@ class Refresher:
         urls = [s for s in newsroom.sources if is_url(s)]
         self.feeds, spooled = self.spool.resume(urls, policy, clock())
         self.local_sources = tuple(s for s in newsroom.sources if not is_url(s))
+        self.local = {s: LocalHealth() for s in self.local_sources}  # what /feeds shows of them
         self.files_checked: datetime | None = None
         self.files_next: datetime | None = None
         self.rebuilds = 0  # rebuilds this refresher started
@@ -116,8 +159,20 @@ class Refresher:
         self._indexed: _Indexed | None = None
         self._scanned = Snapshot()  # the last scan: what the next one compares against
         self._polled = spooled  # feed -> SHA-256 of the version its validators name
-        self._again = False  # a change arrived during a rebuild: rebuild once more after it
+        self._waiting: asyncio.Future[RebuildResult] | None = None  # the update asked for last
+        self._failed_on: tuple[object, ...] | None = None  # the inputs of the last failed update
+        self._telling: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
+
+    def follow_sources(self) -> None:
+        """Check the newsroom's sources as they are now (an admin added or removed one)."""
+        sources = self.newsroom.sources
+        self.feeds = {s: self.feeds.get(s) or FeedState(s) for s in sources if is_url(s)}
+        self.local_sources = tuple(s for s in sources if not is_url(s))
+        self.local = {s: self.local.get(s) or LocalHealth() for s in self.local_sources}
+        # A removed folder's files are no change to index: its articles went with it.
+        kept = {p: st for p, st in self._scanned.files.items() if _source_of(p, self.local_sources)}
+        self._scanned = Snapshot(kept)
 
     # -- running ----------------------------------------------------------------------------------
 
@@ -166,10 +221,10 @@ class Refresher:
         changed = await self._check_feeds(client, now)
         if self.local_sources and (self.files_next is None or self.files_next <= now):
             changed += await self._check_files(now)
-        if changed:
+        if changed and self._failed_on == self._inputs():
+            log.debug("sources as when the last update failed; not starting it again")
+        elif changed:
             log.info("sources changed (%s); rebuilding the index", "; ".join(changed))
-            self.request_rebuild()
-        elif self._again and not self.newsroom.rebuilding:
             self.request_rebuild()
         elif not self.newsroom.rebuilding and self.newsroom.index is not None:
             self.newsroom.refreshed_at = now
@@ -198,19 +253,58 @@ class Refresher:
 
     async def _check_files(self, now: datetime) -> list[str]:
         baseline = self._scanned
-        scanned = await asyncio.to_thread(rescan, self.local_sources, baseline)
+        # Scanned by their absolute paths, as the index reads them and its manifest spells them
+        # (`index.config.canonical_source`): a source named relative is the same files.
+        absolute = [canonical_source(s) for s in self.local_sources]
+        scanned = await asyncio.to_thread(rescan, absolute, baseline)
+        failing = self._judge_local(baseline, scanned, now)
+        # A failing source's files are compared as they were: its vanishing is no change to
+        # index (the index keeps its articles), and its coming back unchanged is none either.
+        kept = {p: st for p, st in baseline.files.items() if _source_of(p, failing)}
+        scanned = Snapshot({**scanned.files, **kept})
         self._scanned = scanned
         self.files_checked = now
         self.files_next = now + timedelta(seconds=max(self.policy.floor, self.policy.refresh))
         diff = changes(baseline, scanned)
         return [f"files: {diff.summary()}"] if diff else []
 
-    async def _tell(self, event: FeedEvent) -> None:
-        log.warning("feed %s: %s since %s", event.url, event.kind, event.since.isoformat())
+    def _judge_local(self, baseline: Snapshot, scanned: Snapshot, now: datetime) -> list[str]:
+        """Mark each file or folder source healthy or failing; return the failing ones."""
+        failing = []
+        for source in self.local_sources:
+            health = self.local.setdefault(source, LocalHealth())
+            had = any(_source_of(p, [source]) for p in baseline.files)
+            has = any(_source_of(p, [source]) for p in scanned.files)
+            error = (
+                SOURCE_MISSING
+                if not os.path.exists(source)
+                else SOURCE_EMPTY
+                if had and not has
+                else None
+            )
+            if error is None:
+                self.local[source] = LocalHealth(last_success=now)
+                continue
+            if health.last_error is None:
+                log.warning("source %s: %s", source, error)
+            self.local[source] = LocalHealth(
+                health.last_success, error, now, health.failing_since or now
+            )
+            failing.append(source)
+        return failing
+
+    def _inputs(self) -> tuple[object, ...]:
+        """What an update reads: the sources, their files' content and the feeds' bodies."""
+        files = tuple(sorted((p, st.sha256) for p, st in self._scanned.files.items()))
+        return self.newsroom.sources, files, tuple(sorted(self._polled.items()))
+
+    async def _tell(self, event: AdminEvent) -> None:
+        if isinstance(event, FeedEvent):
+            log.warning("feed %s: %s since %s", event.url, event.kind, event.since.isoformat())
         try:
             await self._notify(event)
         except Exception:  # an admin who blocked the bot must not stop the refresh
-            log.exception("could not tell the admins about feed %s", event.url)
+            log.exception("could not tell the admins about %s", event)
 
     # -- the baseline: what the serving index was built from ------------------------------------
 
@@ -220,6 +314,8 @@ class Refresher:
         generation = self.newsroom.generation
         if self._indexed is not None and self._indexed.generation == generation:
             return
+        if self._indexed is not None:
+            self._failed_on = None  # a new index serves (an admin's /reindex): try again
         manifest = index.header.get("manifest", []) if index is not None else []
         files = Snapshot.from_manifest(manifest)
         feeds = {str(e["path"]): str(e["sha256"]) for e in manifest if is_url(str(e["path"]))}
@@ -235,23 +331,30 @@ class Refresher:
     # -- rebuilding -----------------------------------------------------------------------------
 
     def request_rebuild(self) -> None:
-        """Start a rebuild, or, when one is running, one more after it."""
-        running = self.newsroom.running_rebuild
-        if running is not None:
-            if not self._again:
-                self._again = True
-                running.add_done_callback(self._after_rebuild)
-            return
-        self._again = False
+        """Ask for an update: now, or after the build running now (it started before the change)."""
+        waiting, _ = self.newsroom.request(BuildJob(), join=False)
+        if waiting is self._waiting:
+            return  # already queued: it will read this change too
+        self._waiting = waiting
         self.rebuilds += 1
-        self.newsroom.start_rebuild(full=False).add_done_callback(self._after_rebuild)
+        inputs = self._inputs()
+        waiting.add_done_callback(lambda done: self._after_rebuild(done, inputs))
 
-    def _after_rebuild(self, task: asyncio.Task[RebuildResult]) -> None:
-        failed = task.cancelled() or task.exception() is not None or not task.result().ok
-        if failed:
-            self._indexed = None  # compare with the serving index again: the change stands
-        if self._again and self._task is not None:
-            self.request_rebuild()
+    def _after_rebuild(
+        self, done: asyncio.Future[RebuildResult], inputs: tuple[object, ...]
+    ) -> None:
+        if done.cancelled():
+            return
+        result = done.result() if done.exception() is None else None
+        if result is not None and result.ok:
+            self._failed_on = None
+            return
+        self._indexed = None  # compare with the serving index again: the change stands
+        self._failed_on = inputs
+        if result is not None and self._task is not None:
+            told = asyncio.get_running_loop().create_task(self._tell(UpdateFailed(result)))
+            self._telling.add(told)
+            told.add_done_callback(self._telling.discard)
 
     # -- what /feeds shows ----------------------------------------------------------------------
 
@@ -273,9 +376,26 @@ class Refresher:
                     )
                 )
             else:
+                health = self.local.get(source) or LocalHealth()
                 out.append(
                     SourceStatus(
-                        source, "files", self.files_checked, None, None, None, self.files_next
+                        source,
+                        "files",
+                        health.last_success,
+                        health.last_error,
+                        health.last_error_at,
+                        health.failing_since,
+                        self.files_next,
                     )
                 )
         return out
+
+
+def _source_of(path: str, sources: Sequence[str]) -> bool:
+    """Return whether a file's path lies in one of `sources` (both compared absolute)."""
+    path = os.path.abspath(path)
+    for source in sources:
+        root = canonical_source(source)
+        if path == root or path.startswith(os.path.join(root, "")):
+            return True
+    return False

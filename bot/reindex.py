@@ -1,4 +1,8 @@
-"""/reindex: admins (by numeric user id) rebuild the index while the bot keeps answering."""
+"""/reindex: admins (by numeric user id) rebuild the index while the bot keeps answering.
+
+Admin commands are answered in the admin's private chat only: what they show (feed URLs with
+their query strings, server paths, build errors) is not for a group's members.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,11 @@ import asyncio
 import logging
 
 from telegram import Message, Update
+from telegram.constants import ChatType
 
 from bot import render, texts
 from bot.context import NewsContext
-from bot.newsroom import RebuildResult, RebuildRunningError
+from bot.newsroom import BuildJob, RebuildResult
 from bot.state import BotState
 from index.model import counted
 
@@ -25,8 +30,9 @@ def is_admin(state: BotState, update: Update) -> bool:
 async def admin_request(
     update: Update, context: NewsContext, command: str, refused: str
 ) -> Message | None:
-    """Return the message of an admin's new command, or None (a non-admin is refused).
+    """Return the message of an admin's new command in a private chat, or None.
 
+    A non-admin is refused; an admin in a group is asked to write privately, and shown nothing.
     An edit of an earlier command is not a new request: None, silently.
     """
     message = update.effective_message
@@ -40,6 +46,9 @@ async def admin_request(
         return None
     if update.edited_message is not None:
         return None
+    if chat is None or chat.type != ChatType.PRIVATE:
+        await message.reply_text(texts.ADMIN_PRIVATE_ONLY)
+        return None
     return message
 
 
@@ -51,15 +60,16 @@ async def reindex_command(update: Update, context: NewsContext) -> None:
     state = context.state
     user = update.effective_user
     newsroom = state.newsroom
-    try:
-        rebuild = newsroom.start_rebuild()
-    except RebuildRunningError:
-        await message.reply_text(texts.REINDEX_RUNNING)
-        return
-    log.info("user %s started a rebuild", user.id if user else "unknown")
+    rebuild, taken = newsroom.request(BuildJob(full=True))
+    log.info("user %s asked for a rebuild (%s)", user.id if user else "unknown", taken)
     sources = counted(len(newsroom.sources), "source")
-    ack = await message.reply_text(render.fill(texts.REINDEX_STARTED, sources=sources))
-    context.application.create_task(_report_rebuild(state, rebuild, ack), update=update)
+    text = {
+        "now": render.fill(texts.REINDEX_STARTED, sources=sources),
+        "joined": render.plain(texts.REINDEX_RUNNING),
+        "queued": render.plain(texts.REINDEX_QUEUED),
+    }[taken]
+    ack = await message.reply_text(text)
+    context.application.create_task(report_rebuild(state, rebuild, ack), update=update)
 
 
 async def refuse(
@@ -85,11 +95,14 @@ async def refuse(
     await message.reply_text(text)
 
 
-async def _report_rebuild(
+async def report_rebuild(
     state: BotState, rebuild: asyncio.Future[RebuildResult], ack: Message
 ) -> None:
-    """Wait for the rebuild and edit the acknowledgement into its summary."""
-    result = await rebuild
+    """Wait for the rebuild and edit the acknowledgement (in an admin's chat) into its summary."""
+    try:
+        result = await rebuild
+    except asyncio.CancelledError:  # the bot is stopping: the build was not run
+        return
     index = state.newsroom.index
     still = counted(index.n_articles, "article") if index else texts.STILL_SERVING_NOTHING
     await ack.edit_text(render.rebuild_html(result, still))

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 
 from bot import texts
-from bot.newsroom import RebuildResult
+from bot.newsroom import RebuildResult, duration_text
 from bot.refresh import SourceStatus
 from index.excerpts import shorten, shown_passage, visible_length
 from index.feedpoll import FeedEvent
@@ -270,7 +270,7 @@ def feeds_pages(
     header = fill(
         texts.FEEDS_HEADER,
         count=counted(len(statuses), "source"),
-        interval=_duration(interval),
+        interval=duration_text(interval),
     )
     out = []
     for number, page in enumerate(pages, 1):
@@ -299,13 +299,14 @@ def _source_block(status: SourceStatus, articles: int) -> str:
     return "\n".join(lines)
 
 
-def _duration(seconds: float) -> str:
-    """Return '10 min', '1 h', '45 s'."""
-    if seconds >= 3600 and seconds % 3600 == 0:
-        return f"{seconds / 3600:g} h"
-    if seconds >= 60 and seconds % 60 == 0:
-        return f"{seconds / 60:g} min"
-    return f"{seconds:g} s"
+def retired_html(sources: Sequence[str], articles: Sequence[int]) -> str:
+    """Return /feeds' list of the sources no longer configured, with their indexed articles."""
+    lines = [plain(texts.FEEDS_RETIRED)]
+    lines += [
+        fill(texts.FEED_RETIRED, source=shorten(source, 200), articles=counted(n, "article"))
+        for source, n in zip(sources, articles, strict=True)
+    ]
+    return fit("\n".join(lines))
 
 
 def feed_event_html(event: FeedEvent) -> str:
@@ -317,10 +318,23 @@ def feed_event_html(event: FeedEvent) -> str:
     return fill(texts.FEED_RECOVERED, url=event.url, since=since)
 
 
+def update_failed_html(result: RebuildResult) -> str:
+    """Return the admins' message for a scheduled update that failed (not retried as it is)."""
+    return fill(texts.UPDATE_FAILED, reason=shorten(result.summary, 500))
+
+
 def rebuild_html(result: RebuildResult, still_serving: str) -> str:
-    """Return how a rebuild ended: counts and skipped items, or why it failed."""
+    """Return how a rebuild ended: counts, unreadable sources and skipped items, or why it failed.
+
+    For an admin's private chat only: it names sources and files as configured.
+    """
     if result.ok:
-        lines = [fill(texts.REBUILT, summary=result.summary)]
+        done = texts.REBUILT if result.committed else texts.REBUILT_UNCHANGED
+        lines = [fill(done, summary=result.summary)]
+        lines += [
+            fill(texts.REBUILT_FAILED_SOURCE, source=shorten(s, 200))
+            for s in result.failed_sources[:10]
+        ]
         lines += [fill(texts.REBUILT_SKIPPED, item=shorten(i, 200)) for i in result.skipped[:10]]
         if len(result.skipped) > 10:
             lines.append(plain(texts.REBUILT_MORE_SKIPPED.format(count=len(result.skipped) - 10)))

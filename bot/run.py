@@ -17,7 +17,8 @@ def add_command(commands: argparse._SubParsersAction[Any]) -> None:
         help="start the Telegram bot",
         description="Start the Telegram bot. Settings come from the environment (and a .env file): "
         "TELEGRAM_BOT_TOKEN (required), NEWSBOT_API_URL, NEWSBOT_ADMIN_IDS, NEWSBOT_SOURCES, "
-        "NEWSBOT_INDEX_DIR, and for --webhook NEWSBOT_WEBHOOK_URL, NEWSBOT_WEBHOOK_SECRET, "
+        "NEWSBOT_INDEX_DIR, NEWSBOT_REFRESH, NEWSBOT_BUILD_TIMEOUT, and for --webhook "
+        "NEWSBOT_WEBHOOK_URL, NEWSBOT_WEBHOOK_SECRET, "
         "NEWSBOT_WEBHOOK_LISTEN, NEWSBOT_WEBHOOK_PORT. A bot that cannot start says why in one "
         "line: exit status 2 for a setting (missing or malformed, a token Telegram rejects, a "
         "webhook port that cannot be bound), 1 when the Bot API cannot be reached.",

@@ -11,7 +11,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.heartbeat import heartbeat_path
-from index.config import DEFAULT_SOURCES, default_index_dir, default_sources
+from bot.newsroom import DEFAULT_BUILD_TIMEOUT
+from index.config import DEFAULT_SOURCES, SOURCES_ENV, default_index_dir, default_sources
 from index.feedpoll import REFRESH_ENV, RefreshPolicy, refresh_from_env
 from index.timeframe import timezone_from_env
 
@@ -22,10 +23,15 @@ WEBHOOK_URL_ENV = "NEWSBOT_WEBHOOK_URL"
 WEBHOOK_SECRET_ENV = "NEWSBOT_WEBHOOK_SECRET"
 WEBHOOK_LISTEN_ENV = "NEWSBOT_WEBHOOK_LISTEN"
 WEBHOOK_PORT_ENV = "NEWSBOT_WEBHOOK_PORT"
+BUILD_TIMEOUT_ENV = "NEWSBOT_BUILD_TIMEOUT"
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
+TELEGRAM_FILE_URL = "https://api.telegram.org/file/bot"
 # What BotFather issues: the bot's numeric id, a colon, and a 35-character secret.
 _TOKEN_SHAPE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,60}$")
+# A duration: seconds ("7200", "90s"), minutes ("30m", "30min") or hours ("2h").
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(s|m|min|h)?\s*", re.IGNORECASE)
+_UNIT_SECONDS = {None: 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 # Telegram's rule for webhook secret tokens.
 _SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 # Senders Telegram puts on messages no one person wrote; an admin id among them would give
@@ -68,14 +74,26 @@ class Settings:
     api_url: str = TELEGRAM_API_URL
     admin_ids: frozenset[int] = frozenset()
     sources: tuple[str, ...] = DEFAULT_SOURCES
+    # Whether `sources` were configured (NEWSBOT_SOURCES); if not, the bot reads the sources
+    # the index remembers, as `newsbot index` does, and `sources` only build a new index.
+    sources_set: bool = True
     index_dir: Path = field(default_factory=default_index_dir)
     webhook: WebhookSettings | None = None
     # None: sources are read only by /reindex. `from_env` gives the 10-minute default.
     refresh: RefreshPolicy | None = None
     # Questions about time ("yesterday") are read in this zone (`index.timeframe`).
     timezone: tzinfo = UTC
+    # Seconds a build child may run before it is killed and the admins told.
+    build_timeout: float = DEFAULT_BUILD_TIMEOUT
     # Touched after each poll of Telegram and each refresh (`bot.heartbeat`); None: no file.
     heartbeat: Path | None = None
+
+    @property
+    def file_url(self) -> str:
+        """The Bot API's file URL (where files sent to the bot are downloaded), by `api_url`."""
+        if self.api_url.endswith("/bot"):
+            return self.api_url.removesuffix("/bot") + "/file/bot"
+        return TELEGRAM_FILE_URL
 
     @classmethod
     def from_env(
@@ -106,12 +124,29 @@ class Settings:
             api_url=env.get(API_URL_ENV, "").strip() or TELEGRAM_API_URL,
             admin_ids=_parse_admin_ids(env.get(ADMIN_IDS_ENV, "")),
             sources=tuple(default_sources(env)),
+            sources_set=bool(env.get(SOURCES_ENV, "").strip()),
             index_dir=folder,
             webhook=_webhook(env, webhook_overrides or {}) if webhook else None,
             refresh=_refresh(env),
             timezone=_timezone(env),
+            build_timeout=_build_timeout(env),
             heartbeat=heartbeat_path(env, folder),
         )
+
+
+def _build_timeout(env: Mapping[str, str]) -> float:
+    """Read `NEWSBOT_BUILD_TIMEOUT`: a duration of at least a minute (default 2 hours)."""
+    raw = env.get(BUILD_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_BUILD_TIMEOUT
+    match = _DURATION.fullmatch(raw)
+    seconds = float(match[1]) * _UNIT_SECONDS[match[2] and match[2].lower()] if match else 0.0
+    if seconds < 60:
+        raise SettingsError(
+            f"{BUILD_TIMEOUT_ENV} must be a duration of at least 60 s (7200, 90m or 2h), "
+            f"got {raw[:40]!r}"
+        )
+    return seconds
 
 
 def _timezone(env: Mapping[str, str]) -> tzinfo:

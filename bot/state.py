@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.ledger import SourceLedger
 from bot.newsroom import Newsroom
 from bot.refresh import Refresher
 from bot.settings import Settings
@@ -204,6 +205,7 @@ class BotState:
         flood: The per-user pace of questions, inline queries and buttons.
         refusals: When a non-admin may next be told (and logged) that /reindex is refused.
         refresher: The scheduled refresh of the sources; None when it is off.
+        ledger: Which sources are configured, added from the chat, or retired.
     """
 
     settings: Settings
@@ -213,3 +215,4 @@ class BotState:
     flood: FloodGuard = field(default_factory=FloodGuard)
     refusals: Cooldown = field(default_factory=Cooldown)
     refresher: Refresher | None = None
+    ledger: SourceLedger = field(default_factory=SourceLedger)

@@ -83,12 +83,23 @@ SOURCES_EXPIRED = "This list has expired. Send /sources again."
 # -- admin -------------------------------------------------------------------------------------
 
 REINDEX_REFUSED = "Sorry, only the bot's admins can rebuild the index."
+ADMIN_PRIVATE_ONLY = "Please ask me in a private chat: admin commands are answered there only."
 REINDEX_RUNNING = "A rebuild is already running; I'll report here when it ends."
+REINDEX_QUEUED = (
+    "⏳ An update of the index is running; your rebuild is queued and starts right after it. "
+    "I'll report here when it ends."
+)
 REINDEX_STARTED = "⏳ Rebuilding the index from {sources}. I keep answering questions meanwhile."
 REBUILT = "✅ Index rebuilt: {summary}"
 REBUILT_SKIPPED = "• skipped {item}"
 REBUILT_MORE_SKIPPED = "…and {count:,} more skipped."
+REBUILT_UNCHANGED = "✅ Up to date: {summary}"
+REBUILT_FAILED_SOURCE = "⚠️ could not read {source} this time"
 REBUILD_FAILED = "❌ Rebuild failed: {reason}"
+UPDATE_FAILED = (
+    "❌ The scheduled update failed: {reason}. I'll try again when a source changes, or at "
+    "/reindex."
+)
 STILL_SERVING = "Still serving the previous index ({still})."
 STILL_SERVING_NOTHING = "nothing"
 FEEDS_REFUSED = "Sorry, only the bot's admins can see the sources' health."
@@ -104,6 +115,37 @@ FEED_FAILING = (
     "⚠️ The feed {url} has been failing since {since}: {error}. I keep trying, less often."
 )
 FEED_RECOVERED = "✅ The feed {url} works again (it had been failing since {since})."
+FEEDS_RETIRED = (
+    "🗄 No longer configured: not read any more, their articles kept until you remove them."
+)
+FEED_RETIRED = "🗄 {source}: {articles} indexed"
+
+# -- sources managed from the chat (admins, private chats) -------------------------------------
+
+SOURCES_REFUSED = "Sorry, only the bot's admins can change the sources."
+ADDFEED_USAGE = "Usage: /addfeed <feed URL>, e.g. /addfeed https://example.org/feed.xml"
+ADDFEED_KNOWN = "I already read {url}."
+ADDFEED_STARTED = "⏳ Adding {url}: reading it now. I'll report here when it is indexed."
+REMOVEFEED_HEADER = "Which source should I remove? Its articles leave the index too."
+REMOVEFEED_CONFIGURED = (
+    "Set in NEWSBOT_SOURCES, so removed there: {sources}. After a restart without one, it is "
+    "offered here."
+)
+REMOVEFEED_NONE = "No source to remove from here."
+REMOVE_BUTTON = "🗑 {source}"
+REMOVE_CONFIRM = "Remove {source} and its {articles} from the index? This cannot be undone."
+REMOVE_YES = "Remove it"
+REMOVE_NO = "Keep it"
+REMOVE_STARTED = "⏳ Removing {source} and its articles. I'll report here when it is done."
+REMOVE_KEPT = "Kept {source}."
+SOURCE_GONE = "That source is not in my list any more. Send /removefeed again."
+ADMIN_BUTTON_REFUSED = "Only the bot's admins can do that, in a private chat."
+OPML_UNREADABLE = "I couldn't import that file: {reason}. Send an OPML file of feeds."
+OPML_NOTHING_NEW = "All {feeds} in that file are sources already."
+OPML_STARTED = (
+    "⏳ Importing {feeds} ({known} already sources): reading them now. I'll report here when "
+    "they are indexed."
+)
 
 # -- errors and other input --------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -62,6 +62,25 @@ def start_newsbot_index(
         stderr=output,
         text=True,
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_data_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Give this test process (each pytest-xdist worker) per-user folders of its own.
+
+    The default index folder, the bot's state database and numba's fallback cache live under
+    them (platformdirs): two workers, or a test and the developer's own bot, never share one.
+    """
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, sub in (
+            ("XDG_DATA_HOME", "data"),
+            ("XDG_STATE_HOME", "state"),
+            ("XDG_CACHE_HOME", "cache"),
+            ("XDG_CONFIG_HOME", "config"),
+        ):
+            patch.setenv(name, str(home / sub))
+        yield
 
 
 @pytest.fixture

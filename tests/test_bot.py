@@ -253,6 +253,8 @@ async def test_second_reindex_while_one_runs_is_told(
     first, second = await telegram.wait_for_messages(ADMIN, 2, timeout=10)
     assert "already running" in (second.text or "")
     await telegram.wait_until(lambda: "Index rebuilt" in (first.text or ""), timeout=60)
+    # The second is told of the same rebuild when it ends (it used to be told, and not).
+    await telegram.wait_until(lambda: second.text == first.text, timeout=10)
 
 
 async def test_failed_rebuild_keeps_serving_the_old_index(

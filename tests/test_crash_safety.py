@@ -20,7 +20,8 @@ import pytest
 from index.search import NewsIndex
 from tests.conftest import SEED_QUESTION, SEED_SENTENCE, SEEDS, start_newsbot_index
 
-pytestmark = [pytest.mark.process, pytest.mark.slow]
+# Each test runs ~2 minutes on a quiet machine; a loaded one (another xdist worker) needs more.
+pytestmark = [pytest.mark.process, pytest.mark.slow, pytest.mark.timeout(900)]
 
 KILLS = 24
 
@@ -106,7 +107,11 @@ def test_sigkill_during_builds_never_breaks_the_index(
 
     rng = random.Random(2026)
     outcomes = {"killed": 0, "finished": 0}
-    for attempt in range(KILLS):
+    # Under load a build may end before its kill: attempts go on until KILLS kills (at most
+    # twice as many; 18 of 24 attempts were kills in a loaded run).
+    for attempt in range(2 * KILLS):
+        if outcomes["killed"] == KILLS:
+            break
         process = start_build([SEEDS, corpus], index_dir)
         outcomes[kill_at_random(process, index_dir, full, rng, attempt % 2 == 1)] += 1
 
@@ -115,7 +120,7 @@ def test_sigkill_during_builds_never_breaks_the_index(
         assert news.ask(SEED_QUESTION, k=5).answers
         assert news.sentence(news.n_sentences - 1)  # the last sentence is readable
 
-    assert outcomes["killed"] >= 20, outcomes
+    assert outcomes["killed"] == KILLS, outcomes
     # The index is an archive: the corpus's articles leave when it is removed as a source.
     assert start_build([SEEDS], index_dir, remove=[corpus]).wait(timeout=120) == 0
     news = NewsIndex.load(index_dir)

@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes
 
 from bot.settings import Settings, SettingsError
 from bot.state import Cooldown
-from bot.texts import SLOW_DOWN
+from bot.texts import ADMIN_PRIVATE_ONLY, SLOW_DOWN
 from tests.conftest import SEED_QUESTION, SEEDS
 from tests.fake_telegram import FakeTelegram
 from tests.harness import ADMIN, USER, RunningBot, bot_settings, running_bot
@@ -188,13 +188,20 @@ async def test_reindex_is_refused_to_everyone_but_numeric_admin_ids(
     assert any("from user 6006 " in line for line in refusals)
     assert len(refusals) == len(attempts) + 1
 
-    # The admin, by id, in the group: accepted.
+    # The admin, by id, in the group: asked to write privately, nothing shown or started
+    # (issue #18); in the private chat: accepted.
     await telegram.send_text(GROUP, "/reindex", user_id=ADMIN, chat_type=SUPER)
     await telegram.wait_until(
-        lambda: any("Rebuilding" in (m.text or "") for m in telegram.chats[GROUP].bot_messages),
+        lambda: telegram.chats[GROUP].bot_messages[-1].text == ADMIN_PRIVATE_ONLY,
+        what="the admin to be asked for a private chat",
+    )
+    assert not bot.state.newsroom.rebuilding
+    await telegram.send_text(ADMIN, "/reindex")
+    await telegram.wait_until(
+        lambda: any("Rebuilding" in (m.text or "") for m in telegram.chats[ADMIN].bot_messages),
         what="the admin's rebuild to start",
     )
-    ack = next(m for m in telegram.chats[GROUP].bot_messages if "Rebuilding" in (m.text or ""))
+    ack = next(m for m in telegram.chats[ADMIN].bot_messages if "Rebuilding" in (m.text or ""))
     await telegram.wait_until(lambda: "Index rebuilt" in (ack.text or ""), timeout=60)
 
 

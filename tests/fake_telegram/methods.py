@@ -33,7 +33,7 @@ METHODS = {
         "getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo", "setMyCommands",
         "getMyCommands", "deleteMyCommands", "sendMessage", "editMessageText",
         "editMessageReplyMarkup", "answerCallbackQuery", "answerInlineQuery", "sendChatAction",
-        "deleteMessage", "close", "logOut",
+        "deleteMessage", "close", "logOut", "getFile",
     )
 }  # fmt: skip
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -288,6 +288,16 @@ class BotApiMethods(TelegramState):
             raise bad_request("message to delete not found")
         message.deleted = True
         return True
+
+    async def _get_file(self, params: Params) -> Params:
+        file_id = params.get("file_id")
+        if file_id not in self.files:
+            raise bad_request("invalid file_id")
+        path, content = self.files[file_id]
+        return {
+            "file_id": file_id, "file_unique_id": f"unique-{file_id}",
+            "file_size": len(content), "file_path": path,
+        }  # fmt: skip
 
     async def _send_chat_action(self, params: Params) -> bool:
         chat = self._chat(params)

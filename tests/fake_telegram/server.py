@@ -44,6 +44,7 @@ class FakeTelegram(SimulatedUsers, BotApiMethods, FaultInjection):
         """Listen on 127.0.0.1, on an ephemeral port the first time, on the same port after."""
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
@@ -94,6 +95,16 @@ class FakeTelegram(SimulatedUsers, BotApiMethods, FaultInjection):
         call.status, call.response = status, body
         self._notify()
         return web.json_response(body, status=status)
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """Serve a file a user sent, by the path `getFile` gave, as Telegram's file server."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        path = request.match_info["path"]
+        content = next((c for p, c in self.files.values() if p == path), None)
+        if content is None:
+            return web.Response(status=404)
+        return web.Response(body=content)
 
 
 async def _read_params(request: web.Request) -> Params:

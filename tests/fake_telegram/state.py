@@ -123,6 +123,7 @@ class TelegramState:
         self.callback_answers: dict[int, Params] = {}  # by the query's update_id
         self.inline_answers: dict[int, Params] = {}  # by the query's update_id
         self.inline_messages: dict[str, Message] = {}
+        self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, content)
         self._queries: dict[str, int] = {}  # unanswered query id -> update_id
         self._faults: list[Fault] = []
         self._rng = random.Random(seed)

@@ -65,6 +65,26 @@ class SimulatedUsers(TelegramState):
             extra |= {"caption": caption, "caption_entities": auto_entities(caption)}
         return self._user_message(chat_id, user_id, chat_type, None, extra=extra)
 
+    async def send_document(
+        self,
+        chat_id: int,
+        file_name: str,
+        content: bytes,
+        *,
+        user_id: int | None = None,
+        mime_type: str = "application/octet-stream",
+        chat_type: str | None = None,
+    ) -> int:
+        """Queue a user's file; the bot can `getFile` it and download `content`."""
+        number = len(self.files) + 1
+        file_id = f"BQACAgIAAxkBAAEBdocument{number}"
+        self.files[file_id] = (f"documents/file_{number}{_suffix(file_name)}", content)
+        document = {
+            "file_id": file_id, "file_unique_id": f"AgADdocument{number}",
+            "file_name": file_name, "mime_type": mime_type, "file_size": len(content),
+        }  # fmt: skip
+        return self._user_message(chat_id, user_id, chat_type, None, extra={"document": document})
+
     async def send_edited_message(
         self, chat_id: int, message_id: int, text: str, *, user_id: int | None = None
     ) -> int:
@@ -165,3 +185,9 @@ class SimulatedUsers(TelegramState):
         chat.next_message_id += 1
         chat.messages[message.message_id] = message
         return self._enqueue({"message": self.message_api(message)})
+
+
+def _suffix(file_name: str) -> str:
+    """Return a file name's suffix ('.opml'), as Telegram keeps it in file paths."""
+    dot = file_name.rfind(".")
+    return file_name[dot:] if dot > 0 else ""
