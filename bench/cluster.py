@@ -72,7 +72,7 @@ def ray_processes() -> dict[str, dict[str, int]]:
             if "site-packages/ray/" in command and not command.startswith("ray::"):
                 words = command.split()
                 program = Path(words[0]).name
-                scripts = [w for w in words[1:2] if w.endswith(".py")]  # python SCRIPT ...
+                scripts = [w for w in words[1:3] if w.endswith(".py")]  # python [-u] SCRIPT
                 name = (
                     Path(scripts[0]).name if program.startswith("python") and scripts else program
                 )
@@ -109,6 +109,9 @@ def main() -> None:
     parser.add_argument("--shards", type=int, default=3)
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--lexical-only", action="store_true", help="BM25 alone (an index built without vectors)"
+    )
     args = parser.parse_args()
     folder = args.index_dir
     if folder is None:
@@ -116,11 +119,12 @@ def main() -> None:
         build_index([ROOT / "seeds", WIKINEWS], folder, BuildSettings(shards=args.shards))
     n_shards = shard_count(current_generation(folder))
     before = memory(os.getpid())
-    single = NewsIndex.load(folder)
+    semantic = not args.lexical_only
+    single = NewsIndex.load(folder, semantic=semantic)
     single.warm()
     alone = memory(os.getpid())
     cluster = Cluster(LOCAL, folder, replicas=args.replicas)
-    sharded = ShardedNewsIndex.open(folder, cluster.switch)
+    sharded = ShardedNewsIndex.open(folder, cluster.switch, semantic=semantic)
     asked = questions()
     single_times, cluster_times, differ = [], [], 0
     for question in asked:  # the question vectors cached alike for both
