@@ -47,9 +47,11 @@ class Archive:
         dates: list[str | None] | None = None,
     ) -> None:
         self.folder = folder
-        self._sentence_offsets = sentence_offsets
-        self._article_first = article_first
-        self._article_offsets = article_offsets
+        # Plain arrays over the mapped files: a `np.memmap`'s every `[row]` passes through its
+        # Python `__getitem__`, a question's main cost around the kernel once (issue #20).
+        self._sentence_offsets = np.asarray(sentence_offsets)
+        self._article_first = np.asarray(article_first)
+        self._article_offsets = np.asarray(article_offsets)
         self._texts = texts
         self._article_lines = article_lines
         # Not an lru_cache of a bound method: that cycle kept closed generations' files open.
@@ -118,18 +120,25 @@ class Archive:
         Raises:
             ValueError: sentences.bin ends before the sentence (it changed since the load).
         """
-        start, end = int(self._sentence_offsets[row]), int(self._sentence_offsets[row + 1])
+        start, end = self._sentence_offsets[row : row + 2].tolist()
         return self._texts.read(start, end).decode("utf-8")
 
     def article_of(self, row: int) -> int:
         """Return the article row of sentence `row`."""
         # Searched for as the array's own dtype: a Python int would convert the whole array.
         first = self._article_first
-        return int(np.searchsorted(first, first.dtype.type(row), side="right")) - 1
+        return int(first.searchsorted(first.dtype.type(row), side="right")) - 1
+
+    def articles_of(self, rows: npt.NDArray[np.integer]) -> npt.NDArray[np.int64]:
+        """Return the article row of each sentence row of `rows` (`article_of`, at once)."""
+        first = self._article_first
+        found = first.searchsorted(rows.astype(first.dtype), side="right") - 1
+        return np.asarray(found, dtype=np.int64)
 
     def article_rows(self, article: int) -> tuple[int, int]:
         """Return the first and last sentence rows of `article`, inclusive."""
-        return int(self._article_first[article]), int(self._article_first[article + 1]) - 1
+        first, end = self._article_first[article : article + 2].tolist()
+        return first, end - 1
 
     def article(self, row: int) -> Article:
         """Return the metadata of article `row` (its `text` is empty)."""
@@ -137,7 +146,7 @@ class Archive:
 
     def read_article(self, row: int) -> Article:
         """Return the metadata of article `row` (its `text` is empty), uncached."""
-        start, end = int(self._article_offsets[row]), int(self._article_offsets[row + 1])
+        start, end = self._article_offsets[row : row + 2].tolist()
         meta: dict[str, Any] = json.loads(self._article_lines.read(start, end))
         return Article(
             id=meta["id"],

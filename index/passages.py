@@ -124,4 +124,5 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     """Return |a & b| / |a | b| (1.0 for two empty sets)."""
     if not a and not b:
         return 1.0
-    return len(a & b) / len(a | b)
+    shared = len(a & b)  # |a | b| from it: no union set built
+    return shared / (len(a) + len(b) - shared)

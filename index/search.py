@@ -33,6 +33,7 @@ from index.fusion import (
 from index.model import Answer, Article, Findings, Hit
 from index.names import TOLERANT, ArticleWords, countries, missing_names, question_names
 from index.segments import SegmentedBM25, load_segmented
+from index.sentence_terms import SentenceTerms
 from index.store import IndexFormatError, current_generation, read_header
 from index.timeframe import Period, article_spans, find_period, timezone_from_env
 from index.vectors import SentenceVectors, shared_encoder
@@ -122,6 +123,7 @@ class NewsIndex:
         vectors: SentenceVectors | None = None,
         encoder: SentenceEncoder | None = None,
         says_nothing: FlagArray | None = None,
+        sentence_terms: SentenceTerms | None = None,
     ) -> None:
         self.folder = folder
         self.header = header
@@ -134,6 +136,11 @@ class NewsIndex:
         self.archive = archive
         self.vectors = vectors
         self.encoder = encoder
+        # A hit's terms are read from the stored tokens (`index.sentence_terms`).
+        if sentence_terms is None:
+            names = [entry["name"] for entry in header["segments"]]
+            sentence_terms = SentenceTerms(folder, names, bm25)
+        self.sentence_terms = sentence_terms
         n = bm25.n_docs
         # What an absent term would weigh (df = 0): the ideal score's share for unknown words.
         self._unknown_idf = math.log(n + 0.5) - math.log(0.5) if n else 0.0
@@ -190,7 +197,8 @@ class NewsIndex:
                 layout.check_count("sentences (vector_scales.npy)", vectors.n_rows, bm25.n_rows)
             encoder = shared_encoder() if vectors is not None else None
             says_nothing = boilerplate.load_flags(folder, bm25.n_rows)
-            index = cls(folder, header, bm25, archive, vectors, encoder, says_nothing)
+            terms = SentenceTerms(folder, [entry["name"] for entry in header["segments"]], bm25)
+            index = cls(folder, header, bm25, archive, vectors, encoder, says_nothing, terms)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexFormatError(
                 f"index at {folder} is damaged ({exc}); run `newsbot index` to rebuild it"
@@ -206,6 +214,7 @@ class NewsIndex:
         generation, before swapping it in.
         """
         self.bm25.warm()
+        self.sentence_terms.warm()
         self._article_spans(zone)
         self.archive.newest_first  # noqa: B018  (the dates' sort keys, computed once)
         countries()
@@ -548,7 +557,7 @@ class NewsIndex:
         bm25 = self.bm25
         if not term_ids:
             return 0.0
-        counts = Counter(self.analyzer.terms(self.archive.sentence(row)))
+        counts = Counter(self.sentence_terms.terms(row))
         doc_len = np.asarray([bm25.doc_len[row]])
         total = 0.0
         for term in term_ids:
@@ -623,9 +632,10 @@ class NewsIndex:
 
     def _newer_first(self, ranked: list[Candidate]) -> list[Candidate]:
         """`ranked` with tied candidates newest first (`index.fusion.newer_first_on_ties`)."""
-        archive = self.archive
-        keys = archive.date_keys
-        return newer_first_on_ties(ranked, lambda row: float(keys[archive.article_of(row)]))
+        rows = np.fromiter((c.row for c in ranked), dtype=np.int64, count=len(ranked))
+        keys = self.archive.date_keys[self.archive.articles_of(rows)]
+        newness = dict(zip(rows.tolist(), keys.tolist(), strict=True))
+        return newer_first_on_ties(ranked, newness.__getitem__)
 
     def articles_in(self, period: Period) -> FlagArray:
         """Return a flag per article row: may it be from `period` (`Period.holds`)."""
@@ -686,21 +696,30 @@ class NewsIndex:
         `similarity` maps each hit's row to its cosine with the question (None: BM25 alone).
         """
         archive = self.archive
+        # Each sentence is read once a question: the assembly looks at a row up to three times.
+        read: dict[int, str] = {}
+
+        def sentence(row: int) -> str:
+            text = read.get(row)
+            if text is None:
+                text = read[row] = archive.sentence(row)
+            return text
+
+        rows = np.fromiter((h.sentence for h in hits), dtype=np.int64, count=len(hits))
+        article_of = dict(zip(rows.tolist(), archive.articles_of(rows).tolist(), strict=True))
         spans = passages.assemble(
             [(h.sentence, h.score) for h in hits],
-            article_of=archive.article_of,
+            article_of=article_of.__getitem__,
             article_rows=archive.article_rows,
-            terms_of=lambda row: frozenset(self.analyzer.terms(archive.sentence(row))),
-            is_heading=lambda row: passages.is_heading(archive.sentence(row)),
+            terms_of=lambda row: frozenset(self.sentence_terms.terms(row)),
+            is_heading=lambda row: passages.is_heading(sentence(row)),
             limit=wanted,
             context=context,
         )
         return [
             Answer(
-                sentence=archive.sentence(span.best),
-                passage=passages.join(
-                    [archive.sentence(r) for r in range(span.first, span.last + 1)]
-                ),
+                sentence=sentence(span.best),
+                passage=passages.join([sentence(r) for r in range(span.first, span.last + 1)]),
                 score=span.score,
                 article=archive.article(span.article),
                 terms=q.known,
