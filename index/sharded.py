@@ -26,10 +26,11 @@ import numpy.typing as npt
 
 from index import boilerplate, layout, segments
 from index.archive import Archive
-from index.bm25 import BM25Params
+from index.bm25 import BM25Index, BM25Params
 from index.fusion import Candidate, with_content
 from index.search import FlagArray, NewsIndex, Question
 from index.segments import SegmentedBM25
+from index.sentence_terms import SentenceTerms
 from index.shards import Shard, ShardReply, ShardRequest, merged, shard_count
 from index.store import IndexFormatError, current_generation, read_header
 from index.vectors import SentenceVectors, shared_encoder
@@ -243,6 +244,13 @@ class ShardedNewsIndex(NewsIndex):
             layout.check_count("sentences (shards/doc_len.npy)", len(doc_len), archive.n_sentences)
             layout.check_count("sentences (live)", stats.n_docs, header["counts"]["sentences"])
             says_nothing = boilerplate.load_flags(folder, len(doc_len))
+            # A hit's terms come from the segments' stored tokens (`index.sentence_terms`): their
+            # vocabularies and lengths are read here (`BM25Index.load` maps and checks the rest).
+            names = [str(entry["name"]) for entry in header["segments"]]
+            stored = SegmentedBM25(
+                [BM25Index.load(folder / name) for name in names], stats, archive.live_sentences
+            )
+            sentence_terms = SentenceTerms(folder, names, stored)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexFormatError(
                 f"index at {folder} is damaged ({exc}); run `newsbot index` to rebuild it"
@@ -261,7 +269,16 @@ class ShardedNewsIndex(NewsIndex):
                 generation=folder.name,
             )
         encoder = shared_encoder() if vectors is not None else None
-        index = cls(folder, header, bm25, archive, vectors, encoder, says_nothing)
+        index = cls(
+            folder,
+            header,
+            bm25,
+            archive,
+            vectors,
+            encoder,
+            says_nothing=says_nothing,
+            sentence_terms=sentence_terms,
+        )
         index.backend = backend
         return index
 
