@@ -260,7 +260,7 @@ def build_index(
             report,
             failed_sources=merged.failed_sources,
             retention_removed=merged.retention_removed,
-            notes=stored.notes,
+            notes=stored.notes + tuple(ingested.notes),
         )
 
 
@@ -288,7 +288,7 @@ def _uncommitted(
         refused=refused,
         failed_sources=merged.failed_sources,
         retention_removed=0,
-        notes=stored.notes,
+        notes=stored.notes + tuple(ingested.notes),
     )
 
 

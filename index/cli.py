@@ -38,15 +38,18 @@ from index.config import (
     sources_to_read,
 )
 from index.excerpts import shown_passage
-from index.model import Answer, Findings
+from index.model import Answer, Findings, Skipped
 from index.names import caveat, listed
+from index.progress import phases_for
 from index.search import MIN_COVERAGE, WEAK_COVERAGE, NewsIndex
 from index.sharded import UNAVAILABLE, ShardsUnavailable
 from index.shards import MAX_SHARDS
 from index.store import IndexMissingError, StoreError
-from index.timeframe import TIMEZONE_ENV, Period, period_between, timezone_from_env
+from index.timeframe import TIMEZONE_ENV, Period, period_between, shown_date, timezone_from_env
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+# Files of many articles, one a record: an answer from one is named by its record's id.
+RECORD_SUFFIXES = frozenset({".jsonl", ".json", ".csv"})
 NOTHING_FOUND = "Nothing relevant found in the indexed news."
 NOTHING_MENTIONS = "Nothing relevant found: the closest articles never mention {names}."
 NOTHING_IN_PERIOD = "Nothing relevant found in the indexed news of that time."
@@ -121,6 +124,11 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
         "as the index has; docs/scale.md)",
     )
     index.add_argument("--json", action="store_true", help="print the summary as JSON")
+    index.add_argument(
+        "--verbose",
+        action="store_true",
+        help="name every skipped file, line and entry (by default: a count per reason)",
+    )
     index.set_defaults(handler=run_index)
 
     ask = commands.add_parser(
@@ -249,8 +257,8 @@ def run_index(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
     else:
-        for skipped in report.skipped:
-            print(f"skipped {skipped}", file=sys.stderr)
+        for line in skip_lines(report.skipped, verbose=args.verbose):
+            print(line, file=sys.stderr)
         for source in report.failed_sources if report.refused is None else ():
             print(f"failed to read {source}: its articles were kept", file=sys.stderr)
         for note in report.notes:
@@ -265,6 +273,22 @@ def run_index(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def skip_lines(skipped: Sequence[Skipped], *, verbose: bool) -> list[str]:
+    """Return one line per kind of skip, '239 skipped: no article text', most common first.
+
+    The kind is the reason without its parenthesis (an error's details differ line by line);
+    `verbose` adds each skipped item under its kind.
+    """
+    kinds: dict[str, list[Skipped]] = {}
+    for item in skipped:
+        kinds.setdefault(item.reason.split(" (", 1)[0], []).append(item)
+    lines = []
+    for kind, items in sorted(kinds.items(), key=lambda pair: -len(pair[1])):
+        lines.append(f"{len(items):,} skipped: {kind}")
+        lines.extend(f"  {item}" for item in items if verbose)
+    return lines
+
+
 def index_sources(
     named: Sequence[str],
     index_dir: Path,
@@ -275,7 +299,7 @@ def index_sources(
     fetch_feeds: bool = True,
     shards: int | None = None,
 ) -> BuildReport:
-    """Choose the sources, check the new ones, and build with a progress bar on a terminal.
+    """Choose the sources, check the new ones, and build, telling its progress on stderr.
 
     The sources read are those named, else those the index remembers, else $NEWSBOT_SOURCES,
     else ./seeds for an index folder that does not exist yet (`index.config.sources_to_read`).
@@ -298,6 +322,8 @@ def index_sources(
             max_removal=max_removal(),
             shards=shards,
         )
+        # Bars on a terminal, else a line every NEWSBOT_PROGRESS_INTERVAL s (a log, the bot).
+        phases = phases_for(sys.stderr)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     for source in sources:
@@ -308,14 +334,13 @@ def index_sources(
     for source in remove:
         if canonical_source(source) not in known:
             raise UsageError(f"not a source of this index: {source}")
-    bars = PhaseBars() if sys.stderr.isatty() else None
     try:
         return build_index(
             sources,
             index_dir,
             settings,
-            progress=bars("articles", None) if bars else None,
-            embedding_progress=(lambda total: bars("sentences embedded", total)) if bars else None,
+            progress=phases("articles analyzed", None),
+            embedding_progress=lambda total: phases("sentences embedded", total),
             full=full,
             remove=remove,
             fetch_feeds=fetch_feeds,
@@ -323,44 +348,7 @@ def index_sources(
     except StoreError as exc:  # another build is running
         raise UsageError(str(exc)) from None
     finally:
-        if bars:
-            bars.close()
-
-
-class ProgressBar:
-    """Counts things done (articles analyzed, by default) on stderr (only used on a terminal)."""
-
-    def __init__(self, unit: str = "articles", total: int | None = None) -> None:
-        from tqdm import tqdm
-
-        self._bar = tqdm(unit=f" {unit}", total=total, file=sys.stderr, leave=False)
-
-    def __call__(self, done: int) -> None:
-        """Advance by `done`."""
-        self._bar.update(done)
-
-    def close(self) -> None:
-        """Take the bar off the terminal."""
-        self._bar.close()
-
-
-class PhaseBars:
-    """One `ProgressBar` per phase of a long command, each replacing the last."""
-
-    def __init__(self) -> None:
-        self._bar: ProgressBar | None = None
-
-    def __call__(self, unit: str, total: int | None) -> ProgressBar:
-        """Close the previous phase's bar and return a new one counting `total` `unit`."""
-        self.close()
-        self._bar = ProgressBar(unit, total)
-        return self._bar
-
-    def close(self) -> None:
-        """Close the current bar, if any."""
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        phases.close()
 
 
 def run_ask(args: argparse.Namespace) -> int:
@@ -409,14 +397,16 @@ def run_check(args: argparse.Namespace) -> int:
         news = load_index(folder, ray=args.ray)
     except StoreError as exc:  # a missing index too: checking is no reason to build one
         raise UsageError(str(exc)) from None
-    bars = PhaseBars() if sys.stderr.isatty() else None
     try:
-        report = check_index(news, args.sample, k=args.k, seed=args.seed, phases=bars)
+        phases = phases_for(sys.stderr)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        report = check_index(news, args.sample, k=args.k, seed=args.seed, phases=phases)
     except EmptyIndexError as exc:
         raise UsageError(str(exc)) from None
     finally:
-        if bars:
-            bars.close()
+        phases.close()
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
     else:
@@ -554,7 +544,14 @@ def nothing_found(found: Findings) -> str:
 
 
 def source_line(answer: Answer) -> str:
-    """Return 'Title · Outlet · date · link' with the parts that are known."""
+    """Return 'Title · Outlet · 6 Mar 1987 · link' with the parts that are known.
+
+    Without a link, a JSON record is named by its id in its file (a file of 20,000 records
+    named alone says little); any other file by its path. `--json` has every field as stored.
+    """
     a = answer.article
-    parts = [a.title, a.source, a.date, a.url or a.path]
+    place = a.url or a.path
+    if not a.url and a.path and Path(a.path).suffix.lower() in RECORD_SUFFIXES:
+        place = f"{a.id} in {a.path}"
+    parts = [a.title, a.source, shown_date(a.date), place]
     return " · ".join(p for p in parts if p)

@@ -44,6 +44,7 @@ from index.formats import (
     Draft,
     Parsed,
     Problem,
+    parse_csv,
     parse_feed,
     parse_html,
     parse_json,
@@ -52,6 +53,7 @@ from index.formats import (
     parse_txt,
 )
 from index.formats.dates import clamp_date
+from index.formats.encodings import decode_detected
 from index.model import Article, Ingested, Skipped, SourceFile
 from index.spool import Spool
 
@@ -65,9 +67,11 @@ PARSERS: dict[str, Callable[[str], Parsed]] = {
     ".htm": parse_html,
     ".json": parse_json,
     ".jsonl": parse_jsonl,
+    ".csv": parse_csv,
 }
 FEED_SUFFIXES = frozenset({".xml", ".rss", ".atom"})
 SUPPORTED_SUFFIXES = frozenset(PARSERS) | FEED_SUFFIXES
+ENCODING_NOTE = "{where} is not UTF-8: read as {encoding} (detected)"
 MAX_FILE_BYTES = 1 << 30  # a sanity limit for local files; they are read whole
 __all__ = ["MAX_REDIRECTS", "USER_AGENT", "read_sources"]  # the feed limits live in index.fetch
 
@@ -214,10 +218,11 @@ def _parse(document: _Document, result: Ingested) -> Parsed:
 
 
 def _decode(document: _Document, result: Ingested) -> str | None:
-    """Decode UTF-8 (with or without BOM), UTF-16 with BOM, or an HTML page's declared charset.
+    """Decode UTF-8 or UTF-16 (by BOM), an HTML page's declared charset, else as detected.
 
+    The encoding charset-normalizer detects (`index.formats.encodings`) is noted in the report.
     JSON Lines with bad bytes decode with the bad bytes escaped, so that the parser reports
-    those lines and reads the others. Anything else that does not decode is skipped.
+    those lines and reads the others. Bytes that are text in no encoding are skipped.
     """
     data = document.data
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -237,8 +242,12 @@ def _decode(document: _Document, result: Ingested) -> str | None:
             return data.decode(codecs.lookup(declared.group(1).decode("ascii")).name)
         except (LookupError, UnicodeDecodeError):
             pass
-    result.skipped.append(Skipped(document.where, bad_line, "not valid UTF-8 text"))
-    return None
+    detected = decode_detected(data)
+    if detected is None:
+        result.skipped.append(Skipped(document.where, bad_line, "not valid UTF-8 text"))
+        return None
+    result.notes.append(ENCODING_NOTE.format(where=document.where, encoding=detected.encoding))
+    return detected.text
 
 
 # -- local files ---------------------------------------------------------------------------------

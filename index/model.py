@@ -79,6 +79,7 @@ class Ingested:
     Attributes:
         failed_sources: Each source that could not be read this time (a fetch error, an HTTP
             status, a body that is not a feed, a missing folder): its articles stay as they were.
+        notes: What the read has to say that is not a skip (a file read in a detected encoding).
     """
 
     articles: list[Article] = field(default_factory=list)
@@ -86,6 +87,7 @@ class Ingested:
     files: list[SourceFile] = field(default_factory=list)
     duplicates: int = 0
     failed_sources: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,6 +130,16 @@ def _day_label(day: date) -> str:
     return f"{day.day} {day.strftime('%b %Y')}"
 
 
+def shown_date(value: str | None) -> str | None:
+    """Return an article's ISO date for a person ('6 Mar 1987'), else the value as given."""
+    if not value:
+        return None
+    try:
+        return _day_label(date.fromisoformat(value[:10]))
+    except ValueError:
+        return value
+
+
 def date_span(article_date: str | None, zone: tzinfo | None) -> Span | None:
     """Return the stretch of time an article's stored date stands for, or None.
 

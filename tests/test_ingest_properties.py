@@ -101,7 +101,7 @@ bad_lines = st.one_of(
     st.builds(
         lambda line, cut: line[: max(1, min(cut, len(line) - 1))], good_lines, st.integers(1, 200)
     ),
-    st.sampled_from(["[1, 2]", '"text"', "null", "42", '{"title": "no body"}', '{"body": null}']),
+    st.sampled_from(["[1, 2]", '"text"', "null", "42", '{"body": null}', '{"id": "no title"}']),
     st.just('{"text": "' + "a" * 200_000),  # a huge truncated line
     st.just("[" * 50_000 + "]" * 50_000),  # nesting deeper than the recursion limit
     st.just(b'{"title": "\xff\xfe", "text": "latin-1 bytes"}'),
@@ -117,6 +117,7 @@ bad_lines = st.one_of(
             bad_lines.map(lambda line: ("bad", line)),
             st.sampled_from(["", "  ", "\r"]).map(lambda line: ("blank", line)),
             st.just(("good", json.dumps({"title": "Big", "text": "word " * 50_000}))),
+            st.just(("good", '{"title": "A brief, its title alone"}')),
         ),
         min_size=1,
         max_size=12,
@@ -156,7 +157,7 @@ ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "latin-1", "cp1252", "utf-16-le", "
 )
 @example(title="0\u010d0", body="", encoding="utf-16-le")  # read as UTF-8: "0\0\r\x010\0\n\0"
 @example(title="a\u2028b", body="story", encoding="utf-8")
-def test_text_in_a_wrong_encoding_is_skipped_with_its_line(
+def test_text_in_another_encoding_is_read_as_detected_or_skipped_with_its_line(
     title: str, body: str, encoding: str
 ) -> None:
     text = f"{title.strip() or 'T'}\n{body}"
@@ -171,6 +172,14 @@ def test_text_in_a_wrong_encoding_is_skipped_with_its_line(
     try:
         decoded = data.decode("utf-16" if encoding == "utf-16" else "utf-8-sig")
     except UnicodeDecodeError as error:
+        # Read in the encoding charset-normalizer detects, said in a note; else skipped.
+        if result.notes:
+            (note,) = result.notes
+            assert note.startswith(f"{path} is not UTF-8: read as ")
+            encoding = note.removesuffix(" (detected)").rsplit(" ", 1)[1]
+            assert result.articles or result.skipped or result.duplicates
+            assert all(a.text in paragraphs(data.decode(encoding)) for a in result.articles)
+            return
         first_bad_line = data.count(b"\n", 0, error.start) + 1
         assert [(s.line, s.reason) for s in result.skipped] == [
             (first_bad_line, "not valid UTF-8 text")

@@ -54,7 +54,7 @@ def test_rescan_sees_edits_additions_and_removals_but_not_a_touch(tmp_path: Path
     (news / "a.txt").write_text("Alpha\nFirst story.\n")
     (news / "world" / "b.md").write_text("# Beta\n")
     (news / ".hidden.txt").write_text("not read\n")
-    (news / "notes.csv").write_text("not a supported type\n")
+    (news / "notes.docx").write_text("not a supported type\n")
     first = rescan([str(news)])
     assert first.files == {
         f"{news}/a.txt": FileStamp(

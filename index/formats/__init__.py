@@ -12,6 +12,8 @@ One module per format family:
 - `markdown`: `.md` files with YAML front matter;
 - `html`: HTML pages and fragments;
 - `jsonl`: `.json` and `.jsonl` records;
+- `tables`: `.csv` files with a header row;
+- `encodings`: text in a legacy encoding, detected;
 - `feeds`: RSS and Atom;
 - `fields`: the common field names of records and front matter;
 - `dates`: publication dates as ISO 8601.
@@ -23,6 +25,7 @@ from index.formats.html import html_to_text, parse_html
 from index.formats.jsonl import parse_json, parse_jsonl
 from index.formats.markdown import parse_markdown
 from index.formats.records import Draft, Parsed, Problem
+from index.formats.tables import parse_csv
 from index.formats.text import headline, one_line, paragraphs, parse_txt, scrub
 
 __all__ = [
@@ -34,6 +37,7 @@ __all__ = [
     "normalize_date",
     "one_line",
     "paragraphs",
+    "parse_csv",
     "parse_feed",
     "parse_html",
     "parse_json",

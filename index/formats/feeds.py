@@ -53,11 +53,11 @@ def parse_feed(data: bytes, content_type: str | None = None) -> Parsed:
     channel = feed.get("feed") or {}
     outlet = one_line_or_none(dict.get(channel, "title"))
     for n, entry in enumerate(entries, 1):
-        body = _entry_text(entry)
+        title = one_line_or_none(dict.get(entry, "title"))
+        body = _entry_text(entry) or title  # a headline-only entry is read as its headline
         if not body:
             yield Problem(n, "feed entry has no text")
             continue
-        title = one_line_or_none(dict.get(entry, "title"))
         yield Draft(
             title=title or headline(body),
             text=body,

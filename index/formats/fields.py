@@ -26,7 +26,7 @@ def draft_of(
     unwrap: bool | None = None,
 ) -> Draft | Problem:
     """Build a draft from `fields` (JSON record, front matter) plus a chosen title and body."""
-    body = paragraphs(text, unwrap=unwrap)
+    body = paragraphs(text, unwrap=unwrap) or one_line(title or "")  # a title alone is the story
     if not body:
         return Problem(n, "empty article text")
     ids = (fields.get(k) for k in ID_FIELDS)

@@ -61,7 +61,8 @@ def _record(record: object, n: int | None) -> Draft | Problem:
     """Turn one JSON record into a draft, accepting the common field names."""
     if not isinstance(record, dict):
         return Problem(n, "expected a JSON object")
-    text = text_field(record, TEXT_FIELDS)
+    title = text_field(record, TITLE_FIELDS)
+    text = text_field(record, TEXT_FIELDS) or title  # a wire brief: its headline is the story
     if text is None:
         return Problem(n, "no article text (text, body or content)")
-    return draft_of(record, title=text_field(record, TITLE_FIELDS), text=text, n=n)
+    return draft_of(record, title=title, text=text, n=n)
