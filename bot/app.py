@@ -31,7 +31,18 @@ from telegram.ext import (
     filters,
 )
 
-from bot import browsing, errors, feedadmin, feeds, latest, logs, questions, reindex, welcome
+from bot import (
+    browsing,
+    errors,
+    feedadmin,
+    feeds,
+    follow,
+    latest,
+    logs,
+    questions,
+    reindex,
+    welcome,
+)
 from bot.context import CONTEXT_TYPES
 from bot.delivery import PatientRateLimiter
 from bot.heartbeat import BeatingUpdatesRequest, Heartbeat, beat_while_webhook_set
@@ -55,6 +66,10 @@ PUBLIC_COMMANDS = [
     BotCommand("sources", "What news I have indexed"),
     BotCommand("latest", "The newest headlines, on a topic if you name one"),
     BotCommand("ask", "Ask a question (in groups)"),
+    BotCommand("follow", "Be told when the news answers a question"),
+    BotCommand("following", "The questions you follow"),
+    BotCommand("digest", "A daily digest at HH:MM, or off"),
+    BotCommand("forget", "Delete everything kept about you"),
 ]
 ADMIN_COMMANDS = [
     *PUBLIC_COMMANDS,
@@ -127,6 +142,8 @@ def _register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("removefeed", feedadmin.removefeed_command))
     application.add_handler(CommandHandler("latest", latest.latest_command, filters=new_message))
     application.add_handler(CommandHandler("ask", questions.ask_command, filters=new_message))
+    # Standing questions, alerts, digests (bot.follow): commands and their "stop" button.
+    follow.register(application)
     application.add_handler(
         MessageHandler(text & private & new_message, questions.private_question)
     )
@@ -159,6 +176,8 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     loaded = feedadmin.open_ledger(state)
     await state.newsroom.open()
     feedadmin.settle_ledger(state, loaded)
+    # After open(): what the loaded generation holds that no follower has seen is matched now.
+    await follow.start(application)
     policy = state.settings.refresh
     if policy is not None:
         # After open(): the first check compares the sources with the index just loaded.
@@ -199,6 +218,7 @@ async def _post_stop(application: Application) -> None:  # type: ignore[type-arg
         beating.cancel()
     if state.refresher is not None:
         await state.refresher.stop()
+    await follow.stop(application)
     await state.newsroom.stop_rebuild()
 
 

@@ -12,7 +12,7 @@ import logging
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
-from bot import callbacks, feedadmin, render, texts
+from bot import callbacks, feedadmin, render, stories, texts
 from bot.callbacks import AnswersPage, SourceChoice, SourcesPage
 from bot.context import NewsContext
 from bot.state import AskedQuestion, BotState
@@ -29,13 +29,16 @@ def answers_page(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """Render a page of answers (asked with one extra to know whether there are more)."""
     answers = found.answers
+    page, also = stories.fold_answers(state, list(answers[:ANSWERS_PER_PAGE]))
     body, shown = render.answers_html(
         asked.text,
-        list(answers[:ANSWERS_PER_PAGE]),
+        page,
         state.newsroom.matcher(asked.text),
         first_number=offset + 1,
         note=render.findings_note(found),
+        also=also,
     )
+    shown += ANSWERS_PER_PAGE - len(page) if shown == len(page) else 0
     buttons = []
     if offset > 0:
         back = AnswersPage(qid, max(0, offset - ANSWERS_PER_PAGE))

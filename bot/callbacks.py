@@ -22,6 +22,9 @@ MAX_PAGE = 125_000
 _NUMBER = "(0|[1-9][0-9]{0,8})"  # ASCII digits only, no leading zeros, below 10**9
 _ANSWERS = re.compile(f"more:{_NUMBER}:{_NUMBER}")
 _SOURCES = re.compile(f"src:{_NUMBER}:(gen-[0-9A-Za-z-]{{1,40}})")
+_STOP = re.compile(f"unf:{_NUMBER}")
+# What `bot.follow`'s handler is registered for (ahead of `bot.browsing.button`).
+STOP_FOLLOWING_PATTERN = r"^unf:"
 _SOURCE_CHOICE = re.compile("feed:(ask|yes|no):([0-9a-f]{16})")
 
 
@@ -52,6 +55,17 @@ class SourcesPage:
 
 
 @dataclass(frozen=True, slots=True)
+class StopFollowing:
+    """Stop following a standing question (an alert's button, /following's buttons).
+
+    Attributes:
+        standing_id: The question's id in the state file (only its owner can stop it).
+    """
+
+    standing_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class SourceChoice:
     """An admin's button about removing a source: ask to confirm, confirm, or keep it.
 
@@ -72,7 +86,7 @@ def source_key(source: str) -> str:
     return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
 
 
-Button = AnswersPage | SourcesPage | SourceChoice
+Button = AnswersPage | SourcesPage | StopFollowing | SourceChoice
 
 
 def encode(button: Button) -> str:
@@ -81,6 +95,8 @@ def encode(button: Button) -> str:
         data = f"more:{button.question_id}:{button.offset}"
     elif isinstance(button, SourcesPage):
         data = f"src:{button.page}:{button.generation}"
+    elif isinstance(button, StopFollowing):
+        data = f"unf:{button.standing_id}"
     else:
         data = f"feed:{button.action}:{button.key}"
     if decode(data) != button:
@@ -98,6 +114,8 @@ def decode(data: str | None) -> Button | None:
     if sources := _SOURCES.fullmatch(data):
         page = int(sources[1])
         return SourcesPage(page, sources[2]) if page <= MAX_PAGE else None
+    if stop := _STOP.fullmatch(data):
+        return StopFollowing(int(stop[1]))
     if choice := _SOURCE_CHOICE.fullmatch(data):
         action: Literal["ask", "yes", "no"] = (
             "ask" if choice[1] == "ask" else "yes" if choice[1] == "yes" else "no"

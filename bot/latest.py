@@ -10,7 +10,8 @@ from telegram import Update
 from bot import render
 from bot.context import NewsContext
 from bot.questions import answering_turn
-from index.latest import latest
+from bot.stories import fold_articles
+from index.latest import LATEST_LIMIT, latest
 
 
 async def latest_command(update: Update, context: NewsContext) -> None:
@@ -21,5 +22,7 @@ async def latest_command(update: Update, context: NewsContext) -> None:
             return
         topic = " ".join(context.args or []).strip()
         now = datetime.now(context.state.newsroom.timezone)
-        articles = await asyncio.to_thread(latest, index, topic, now=now)
-        await message.reply_text(render.latest_html(topic, articles))
+        # Stories, not copies: more articles are read, each story's first kept.
+        articles = await asyncio.to_thread(latest, index, topic, 3 * LATEST_LIMIT, now=now)
+        stories = fold_articles(context.state, articles)[:LATEST_LIMIT]
+        await message.reply_text(render.latest_html(topic, stories))

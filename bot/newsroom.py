@@ -132,6 +132,8 @@ class Newsroom:
         self._stopped = False
         # The child process of the rebuild running now, if any.
         self.build_process: asyncio.subprocess.Process | None = None
+        # Called with each generation swapped in by a rebuild (`bot.alerts` matches its news).
+        self.swap_listeners: list[Callable[[NewsIndex], None]] = []
 
     @property
     def generation(self) -> str:
@@ -325,6 +327,8 @@ class Newsroom:
                 )
             except StoreError as exc:
                 return RebuildResult(False, f"the new index does not load: {exc}", seconds=seconds)
+            for listener in list(self.swap_listeners):
+                listener(self.index)
         self.refreshed_at = datetime.now(UTC)
         summary = report.summary()
         # "rebuilt the index: " is what bench/live_at_scale.py finds in the log.

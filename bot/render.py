@@ -100,10 +100,12 @@ def answers_html(
     *,
     first_number: int = 1,
     note: str | None = None,
+    also: Sequence[Sequence[Article]] = (),
 ) -> tuple[str, int]:
     """Return a message with as many of `answers` as fit, and how many fit (at least one).
 
-    `note`, plain text, is shown under the question.
+    `note`, plain text, is shown under the question; `also[i]`, the other outlets' copies of
+    answer i's story, on an "also reported by" line under it.
     """
     header = f"🔎 <i>{html.escape(shorten(question, QUESTION_LIMIT), quote=False)}</i>"
     if note:
@@ -113,6 +115,9 @@ def answers_html(
     shown = 0
     for n, answer in enumerate(answers, first_number):
         block = answer_html(answer, is_match, n)
+        copies = also[n - first_number] if n - first_number < len(also) else ()
+        if copies:
+            block += "\n" + also_html(copies)
         size = visible_length(html_text(block)) + 2
         if used + size > MESSAGE_LIMIT and shown:
             break
@@ -343,4 +348,68 @@ def rebuild_html(result: RebuildResult, still_serving: str) -> str:
             fill(texts.REBUILD_FAILED, reason=shorten(result.summary, 500)),
             fill(texts.STILL_SERVING, still=still_serving),
         ]
+    return fit("\n".join(lines))
+
+
+def alert_html(question: str, answer: Answer, is_match: Matcher, also: Sequence[Article]) -> str:
+    """Return an alert: the standing question, the answering passage and its source, as asked.
+
+    `also`: other outlets' copies of the story, linked on an "also reported by" line.
+    """
+    header = fill(texts.ALERT_HEADER, question=shorten(question, QUESTION_LIMIT))
+    body = f"{header}\n\n{answer_html(answer, is_match)}"
+    if also:
+        body += "\n" + also_html(also)
+    return fit(body)
+
+
+def also_html(articles: Sequence[Article]) -> str:
+    """Return the "also reported by" line: each copy's outlet (or title), linked."""
+    outlets = []
+    for article in articles:
+        name = html.escape(shorten(article.source or article.title or texts.UNTITLED, 60), False)
+        if article.url and article.url.startswith(("http://", "https://")):
+            name = f'<a href="{html.escape(article.url, quote=True)}">{name}</a>'
+        outlets.append(name)
+    return fill(texts.ALSO_REPORTED, outlets=Html(", ".join(outlets)))
+
+
+def following_html(questions: Sequence[str]) -> str:
+    """Return /following: the user's standing questions, numbered."""
+    if not questions:
+        return plain(texts.FOLLOWING_NONE)
+    lines = [plain(texts.FOLLOWING_HEADER)]
+    lines += [f"{n}. {plain(shorten(q, QUESTION_LIMIT))}" for n, q in enumerate(questions, 1)]
+    return fit("\n".join(lines))
+
+
+def held_summary_html(titles: Sequence[tuple[str, str | None]]) -> str:
+    """Return the end-of-hour summary of the alerts over the hourly cap: linked headlines."""
+    lines = [fill(texts.HELD_SUMMARY, count=str(len(titles)))]
+    for title, url in titles:
+        text = html.escape(shorten(title or texts.UNTITLED, TITLE_LIMIT), quote=False)
+        if url and url.startswith(("http://", "https://")):
+            text = f'<a href="{html.escape(url, quote=True)}">{text}</a>'
+        lines.append(f"• {text}")
+    return fit("\n".join(lines))
+
+
+def digest_html(stories: Sequence[tuple[str, str | None]], followed: bool) -> str:
+    """Return a digest: the stories matched for what the user follows, or the newest ones."""
+    if followed and not stories:
+        return plain(texts.DIGEST_NOTHING_NEW)
+    header = (
+        fill(
+            texts.DIGEST_FOLLOWED,
+            count=f"{len(stories)} new stor{'y' if len(stories) == 1 else 'ies'}",
+        )
+        if followed
+        else plain(texts.DIGEST_NEWEST)
+    )
+    lines = [header]
+    for title, url in stories:
+        text = html.escape(shorten(title or texts.UNTITLED, TITLE_LIMIT), quote=False)
+        if url and url.startswith(("http://", "https://")):
+            text = f'<a href="{html.escape(url, quote=True)}">{text}</a>'
+        lines.append(f"• {text}")
     return fit("\n".join(lines))

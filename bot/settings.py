@@ -10,6 +10,8 @@ from datetime import UTC, tzinfo
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import platformdirs
+
 from bot.heartbeat import heartbeat_path
 from bot.newsroom import DEFAULT_BUILD_TIMEOUT
 from index.config import DEFAULT_SOURCES, SOURCES_ENV, default_index_dir, default_sources
@@ -23,6 +25,10 @@ WEBHOOK_URL_ENV = "NEWSBOT_WEBHOOK_URL"
 WEBHOOK_SECRET_ENV = "NEWSBOT_WEBHOOK_SECRET"
 WEBHOOK_LISTEN_ENV = "NEWSBOT_WEBHOOK_LISTEN"
 WEBHOOK_PORT_ENV = "NEWSBOT_WEBHOOK_PORT"
+STATE_DB_ENV = "NEWSBOT_STATE_DB"
+ALERTS_PER_HOUR_ENV = "NEWSBOT_ALERTS_PER_HOUR"
+# Alerts a user gets in one clock hour; the rest come as one summary when the hour ends.
+ALERTS_PER_HOUR = 6
 BUILD_TIMEOUT_ENV = "NEWSBOT_BUILD_TIMEOUT"
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
@@ -83,6 +89,10 @@ class Settings:
     refresh: RefreshPolicy | None = None
     # Questions about time ("yesterday") are read in this zone (`index.timeframe`).
     timezone: tzinfo = UTC
+    # Standing questions, digests and alerts (`bot.subscriptions`); None: nothing is kept and
+    # /follow says so. `from_env` gives `state.sqlite3` in the per-user data folder.
+    state_db: Path | None = None
+    alerts_per_hour: int = ALERTS_PER_HOUR
     # Seconds a build child may run before it is killed and the admins told.
     build_timeout: float = DEFAULT_BUILD_TIMEOUT
     # Touched after each poll of Telegram and each refresh (`bot.heartbeat`); None: no file.
@@ -129,9 +139,34 @@ class Settings:
             webhook=_webhook(env, webhook_overrides or {}) if webhook else None,
             refresh=_refresh(env),
             timezone=_timezone(env),
+            state_db=_state_db(env),
+            alerts_per_hour=_alerts_per_hour(env),
             build_timeout=_build_timeout(env),
             heartbeat=heartbeat_path(env, folder),
         )
+
+
+def default_state_db() -> Path:
+    """Return `state.sqlite3` in the per-user data folder, beside the default index folder."""
+    return Path(platformdirs.user_data_dir("newsbot", appauthor=False)) / "state.sqlite3"
+
+
+def _state_db(env: Mapping[str, str]) -> Path:
+    """Read `NEWSBOT_STATE_DB`: where standing questions and alerts are kept."""
+    raw = env.get(STATE_DB_ENV, "").strip()
+    return Path(raw).expanduser() if raw else default_state_db()
+
+
+def _alerts_per_hour(env: Mapping[str, str]) -> int:
+    """Read `NEWSBOT_ALERTS_PER_HOUR`: alerts a user gets in an hour (default 6)."""
+    raw = env.get(ALERTS_PER_HOUR_ENV, "").strip()
+    if not raw:
+        return ALERTS_PER_HOUR
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raise SettingsError(
+            f"{ALERTS_PER_HOUR_ENV} must be a number from 1 to 1000, got {raw[:20]!r}"
+        )
+    return int(raw)
 
 
 def _build_timeout(env: Mapping[str, str]) -> float:

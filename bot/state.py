@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.alerts import Alerts
 from bot.ledger import SourceLedger
 from bot.newsroom import Newsroom
 from bot.refresh import Refresher
@@ -205,6 +206,7 @@ class BotState:
         flood: The per-user pace of questions, inline queries and buttons.
         refusals: When a non-admin may next be told (and logged) that /reindex is refused.
         refresher: The scheduled refresh of the sources; None when it is off.
+        alerts: Standing questions and their alerts (`bot.follow`); None when no state is kept.
         ledger: Which sources are configured, added from the chat, or retired.
     """
 
@@ -215,4 +217,5 @@ class BotState:
     flood: FloodGuard = field(default_factory=FloodGuard)
     refusals: Cooldown = field(default_factory=Cooldown)
     refresher: Refresher | None = None
+    alerts: Alerts | None = None
     ledger: SourceLedger = field(default_factory=SourceLedger)

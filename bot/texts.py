@@ -152,3 +152,36 @@ OPML_STARTED = (
 NOT_TEXT = "I can only read text. Send me a question in words, like: what happened in Ukraine?"
 UNKNOWN_COMMAND = "I don't know that command. See /help."
 SORRY = "Sorry, something went wrong on my side while answering. Please try again."
+
+# -- following: standing questions, alerts, digests, /forget ------------------------------------
+
+FOLLOW_USAGE = "Usage: /follow <question>, e.g. /follow copper prices in Chile"
+FOLLOWING_NOW = (
+    "🔔 Following: {question}\nI'll tell you when new articles answer it. /following lists "
+    "what you follow."
+)
+FOLLOW_LIMIT = "You follow {limit} questions already, the most I keep. /unfollow one first."
+FOLLOW_OFF = "Following questions is not available here: this bot keeps no state."
+FOLLOWING_HEADER = "🔔 You follow:"
+FOLLOWING_NONE = "You follow nothing yet. Try /follow copper prices in Chile"
+UNFOLLOW_USAGE = "Usage: /unfollow <number>, the number /following shows."
+UNFOLLOWED = "🔕 No longer following: {question}"
+UNFOLLOW_BUTTON = "🔕 Stop {number}"
+STOP_FOLLOWING_BUTTON = "🔕 Stop following this"
+UNFOLLOW_GONE = "You no longer follow that question."
+ALERT_HEADER = "🔔 New on {question}"
+ALSO_REPORTED = "Also reported by: {outlets}"
+HELD_SUMMARY = "🔔 {count} more new articles answered what you follow this hour:"
+FORGOTTEN = "🗑 Done: I deleted everything I kept about you (followed questions, digest, time zone)."
+DIGEST_USAGE = (
+    "Usage: /digest HH:MM for a daily digest at that time (in your /timezone), or /digest off"
+)
+DIGEST_SET = "🗞 A digest every day at {at} ({zone}). /digest off stops it."
+DIGEST_OFF = "🗞 No more digests."
+DIGEST_FOLLOWED = "🗞 Your digest: {count} on what you follow"
+DIGEST_NOTHING_NEW = "🗞 Your digest: nothing new on what you follow since the last one."
+DIGEST_NEWEST = "🗞 Your digest: the newest stories"
+TIMEZONE_USAGE = (
+    "Usage: /timezone <zone>, an IANA name such as Europe/Berlin ({name!r} is not one)."
+)
+TIMEZONE_SET = "🕒 Your time zone is now {zone}."

@@ -38,7 +38,7 @@ from index.config import (
     sources_to_read,
 )
 from index.excerpts import shown_passage
-from index.model import Answer, Findings, Skipped
+from index.model import Answer, Article, Findings, Skipped
 from index.names import caveat, listed
 from index.progress import phases_for
 from index.search import MIN_COVERAGE, WEAK_COVERAGE, NewsIndex
@@ -351,6 +351,16 @@ def index_sources(
         phases.close()
 
 
+def _also(article: Article) -> dict[str, str | None]:
+    """A copy of an answer's story, as `--json` lists it under `also`."""
+    return {
+        "title": article.title,
+        "source": article.source,
+        "url": article.url,
+        "date": article.date,
+    }
+
+
 def run_ask(args: argparse.Namespace) -> int:
     """Answer one question, or one per stdin line for `-`."""
     lexical_only = args.lexical_only or not semantic_enabled()
@@ -375,9 +385,15 @@ def run_ask(args: argparse.Namespace) -> int:
             print_unavailable(question, exc, args.json)
             continue
         if args.json:
+            from index.stories import copies_quoting  # datasketch: only for --json's `also`
+
             payload = {
                 "question": question,
-                "answers": [a.to_json() for a in found.answers],
+                "answers": [
+                    a.to_json()
+                    | {"also": [_also(c) for c in copies_quoting(news, a.article, a.sentence)]}
+                    for a in found.answers
+                ],
                 "period": found.period.to_json() if found.period else None,
                 "missing_names": list(found.missing_names),
                 "closest": [a.to_json() for a in found.closest],

@@ -44,6 +44,7 @@ def bot_settings(
         admin_ids=admins,
         sources=tuple(str(s) for s in sources),
         index_dir=index_dir,
+        state_db=index_dir.parent / "state.sqlite3",
     )
 
 

@@ -85,6 +85,22 @@ async def test_reindex_while_a_shell_build_runs_fails_and_keeps_serving(held: Pa
     assert "228.1" in answer.sentence
 
 
+def wait_for_writer(index_dir: Path, process: subprocess.Popen[str], limit: float = 120) -> None:
+    """Wait until `process` holds the index folder's writer lock (seen in /proc/locks).
+
+    A fixed sleep was not enough on a loaded machine: the second build started first.
+    """
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and process.poll() is None:
+        lock = index_dir / "LOCK"
+        # "1: FLOCK ADVISORY WRITE <pid> <major>:<minor>:<inode> 0 EOF", by inode alone (an
+        # overlay filesystem may show another device).
+        if lock.exists() and f":{os.stat(lock).st_ino} " in Path("/proc/locks").read_text():
+            return
+        time.sleep(0.01)
+    raise AssertionError("the first build never held the writer lock")
+
+
 @pytest.mark.process
 @pytest.mark.slow
 def test_two_builds_at_once_leave_a_loadable_current_generation(
@@ -99,7 +115,7 @@ def test_two_builds_at_once_leave_a_loadable_current_generation(
     for _ in range(3):
         # Full builds: an update with nothing to append would end before the second starts.
         first = start_newsbot_index(index_dir, [SEEDS, corpus], full=True)
-        time.sleep(0.5)  # the first one holds the lock by now: it is reading its sources
+        wait_for_writer(index_dir, first)  # it holds the lock: it is reading its sources
         second = start_newsbot_index(index_dir, [SEEDS], full=True)
         _, second_err = second.communicate(timeout=120)
         first.communicate(timeout=300)

@@ -14,7 +14,7 @@ import pytest
 from bot.cli import main
 from tests.conftest import ROOT, SEED_QUESTION, SEED_SENTENCE, SEEDS
 
-ANSWER_KEYS = {"sentence", "passage", "score", "bm25", "similarity", "article"}
+ANSWER_KEYS = {"sentence", "passage", "score", "bm25", "similarity", "article", "also"}
 ARTICLE_KEYS = {"id", "title", "source", "date", "url", "path", "first_seen"}
 
 

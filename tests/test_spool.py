@@ -71,13 +71,15 @@ def test_newsbot_index_url_fetches_into_the_spool_then_conditionally(
     assert build_index([url], index_dir, full=False, fetch_feeds=False).articles == 3
     assert hostile.asked["/feed"] == 1
 
+    # Nor when its next check has come meanwhile: the poller owns it (a fetch inside the build
+    # waited out a failing feed's timeout in bench/soak_feeds.py).
     due = replace(spooled.state, next_check=datetime.now(UTC) - timedelta(seconds=1))
     spool.save(url, replace(spooled, state=due))
     assert build_index([url], index_dir, full=False, fetch_feeds=False).articles == 3
-    assert (hostile.asked["/feed"], hostile.not_modified) == (2, 1)  # asked with the ETag
+    assert hostile.asked["/feed"] == 1
     # A person's `newsbot index` fetches every feed now, conditionally: a 304 costs nothing.
     assert build_index([url], index_dir, full=False).articles == 3
-    assert (hostile.asked["/feed"], hostile.not_modified) == (3, 2)
+    assert (hostile.asked["/feed"], hostile.not_modified) == (2, 1)  # asked with the ETag
 
 
 @pytest.mark.process
