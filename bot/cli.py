@@ -36,11 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"newsbot {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     index_cli.add_commands(commands)
-    from bot import doctor
+    from bot import cluster, doctor
     from bot.run import add_command
 
     add_command(commands)
     doctor.add_command(commands)
+    cluster.add_command(commands)
     return parser
 
 

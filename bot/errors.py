@@ -8,6 +8,7 @@ from telegram import Update
 
 from bot import texts
 from bot.context import NewsContext
+from index.sharded import UNAVAILABLE, ShardsUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,9 @@ async def on_error(update: object, context: NewsContext) -> None:
     summary = update.to_dict() if isinstance(update, Update) else repr(update)
     log.error("update %s caused an error", str(summary)[:2000], exc_info=context.error)
     if isinstance(update, Update) and update.effective_message is not None:
+        # A shard with no live replica (docs/scale.md): said as such, never a partial ranking.
+        partial = isinstance(context.error, ShardsUnavailable)
         try:
-            await update.effective_message.reply_text(texts.SORRY)
+            await update.effective_message.reply_text(UNAVAILABLE if partial else texts.SORRY)
         except Exception:  # the apology itself failed (network): logged above already
             log.warning("could not send the apology for update %s", update.update_id)

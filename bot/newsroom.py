@@ -28,9 +28,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from index.build import BuildReport
+from index.cluster import ClusterError, load_index
 from index.config import semantic_enabled
 from index.model import Findings
 from index.search import MIN_COVERAGE, NewsIndex
+from index.sharded import ShardsUnavailable
 from index.store import IndexMissingError, StoreError
 
 # Seconds a stopped bot gives a running rebuild to exit on SIGTERM before killing it.
@@ -397,8 +399,15 @@ def _lower_priority(pid: int) -> None:
 
 
 def _load_warm(index_dir: Path, semantic: bool, zone: tzinfo) -> NewsIndex:
-    """Load an index and warm it (`NewsIndex.warm`), so the first user never waits."""
-    index = NewsIndex.load(index_dir, semantic=semantic)
+    """Load an index and warm it (`NewsIndex.warm`), so the first user never waits.
+
+    With `NEWSBOT_RAY_ADDRESS`, its shards on the cluster: every replica loads the generation
+    before it is returned to be swapped in (`index.cluster`'s two-phase switch).
+    """
+    try:
+        index: NewsIndex = load_index(index_dir, semantic=semantic)
+    except (ClusterError, ShardsUnavailable) as exc:
+        raise StoreError(f"the cluster cannot serve the index: {exc}") from None
     index.warm(zone)
     return index
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
+
+from index.cli import add_ray_option
+from index.cluster import RAY_ADDRESS_ENV
 
 
 def add_command(commands: argparse._SubParsersAction[Any]) -> None:
@@ -25,6 +29,7 @@ def add_command(commands: argparse._SubParsersAction[Any]) -> None:
     run.add_argument("--url", default=None, help="public HTTPS URL Telegram posts updates to")
     run.add_argument("--secret-token", default=None, help="webhook secret token")
     run.add_argument("--index-dir", default=None, metavar="DIR", help="index folder")
+    add_ray_option(run)
     run.set_defaults(handler=run_bot)
 
 
@@ -32,4 +37,6 @@ def run_bot(args: argparse.Namespace) -> int:
     """Load settings and run the bot until interrupted."""
     from bot.app import run
 
+    if args.ray:  # the bot's Newsroom reads it where it loads each generation
+        os.environ[RAY_ADDRESS_ENV] = args.ray
     return run(args)

@@ -38,6 +38,7 @@ from index.embedding import MINILM_INT8, QuantizedVectors, SentenceEncoder, load
 from index.ingest import read_sources
 from index.model import Article, Ingested, Skipped, counted
 from index.sentences import split_sentences
+from index.shards import write_for_generation
 from index.spool import Spool
 from index.store import GenerationWriter, exclusive_writer
 from index.vectors import SentenceVectors, content_keys, embedding_text, model_name
@@ -195,6 +196,7 @@ class BuildSettings:
     retention: timedelta | None = None
     # Largest share of the live articles an update may remove (`index.config.max_removal`).
     max_removal: float = DEFAULT_MAX_REMOVAL
+    shards: int | None = None  # `index.shards`; None: as many as the current generation has
 
 
 def build_index(
@@ -407,7 +409,11 @@ def generation_header(
     vectors: SentenceVectors | None,
     sources: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Return the header of a generation whose files are all written into `folder`."""
+    """Return the header of a generation whose files are all written into `folder`.
+
+    Its shards, if it has any (`settings.shards`), are written first (`index.shards`).
+    """
+    shards = write_for_generation(folder, segment_list, settings.params, settings.shards, vectors)
     header: dict[str, Any] = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "sources": list(sources),
@@ -422,6 +428,8 @@ def generation_header(
     }
     if vectors is not None:
         header["vectors"] = vectors.header()
+    if shards is not None:
+        header["shards"] = shards
     return header
 
 

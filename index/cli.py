@@ -42,6 +42,8 @@ from index.model import Answer, Article, Findings, Skipped
 from index.names import caveat, listed
 from index.progress import phases_for
 from index.search import MIN_COVERAGE, WEAK_COVERAGE, NewsIndex
+from index.sharded import UNAVAILABLE, ShardsUnavailable
+from index.shards import MAX_SHARDS
 from index.store import IndexMissingError, StoreError
 from index.timeframe import TIMEZONE_ENV, Period, period_between, shown_date, timezone_from_env
 
@@ -113,6 +115,14 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
         action="store_true",
         help="index every article again instead of appending what changed",
     )
+    index.add_argument(
+        "--shards",
+        type=_shards,
+        default=None,
+        metavar="N",
+        help="also write N shards for serving over a Ray cluster, 0 for none (default: as many "
+        "as the index has; docs/scale.md)",
+    )
     index.add_argument("--json", action="store_true", help="print the summary as JSON")
     index.add_argument(
         "--verbose",
@@ -152,6 +162,7 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
         "--until", metavar="DATE", help="only articles dated on or before DATE (that day included)"
     )
     _add_index_dir(ask)
+    add_ray_option(ask)
     ask.set_defaults(handler=run_ask)
 
     check = commands.add_parser(
@@ -174,8 +185,21 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
         "--seed", type=int, default=DEFAULT_SEED, help=f"question draw (default: {DEFAULT_SEED})"
     )
     check.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_ray_option(check)
     _add_index_dir(check)
     check.set_defaults(handler=run_check)
+
+
+def add_ray_option(parser: argparse.ArgumentParser) -> None:
+    """Add `--ray ADDRESS`: answer through the index's shards on a Ray cluster."""
+    parser.add_argument(
+        "--ray",
+        default=None,
+        metavar="ADDRESS",
+        help="answer through the index's shards on the Ray cluster at ADDRESS: auto, HOST:PORT, "
+        "ray://HOST:PORT, or local for a private one (default: $NEWSBOT_RAY_ADDRESS, else "
+        "none; docs/scale.md)",
+    )
 
 
 def _add_index_dir(parser: argparse.ArgumentParser) -> None:
@@ -196,6 +220,14 @@ def _positive(value: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
     if number < 1:
         raise argparse.ArgumentTypeError(f"expected at least 1, got {number}")
+    return number
+
+
+def _shards(value: str) -> int:
+    """Parse a number of shards, 0 to `index.shards.MAX_SHARDS` (argparse type)."""
+    number = 0 if value == "0" else _positive(value)
+    if number > MAX_SHARDS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_SHARDS} shards, got {number}")
     return number
 
 
@@ -220,6 +252,7 @@ def run_index(args: argparse.Namespace) -> int:
         full=args.full,
         remove=args.remove,
         fetch_feeds=not args.spooled,
+        shards=args.shards,
     )
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
@@ -264,6 +297,7 @@ def index_sources(
     full: bool = True,
     remove: Sequence[str] = (),
     fetch_feeds: bool = True,
+    shards: int | None = None,
 ) -> BuildReport:
     """Choose the sources, check the new ones, and build, telling its progress on stderr.
 
@@ -286,6 +320,7 @@ def index_sources(
             semantic=semantic_enabled(),
             retention=retention(),
             max_removal=max_removal(),
+            shards=shards,
         )
         # Bars on a terminal, else a line every NEWSBOT_PROGRESS_INTERVAL s (a log, the bot).
         phases = phases_for(sys.stderr)
@@ -330,21 +365,25 @@ def run_ask(args: argparse.Namespace) -> int:
     """Answer one question, or one per stdin line for `-`."""
     lexical_only = args.lexical_only or not semantic_enabled()
     zone, period = asked_time(args.since, args.until)
-    news = open_index(args.index_dir, semantic=not lexical_only)
+    news = open_index(args.index_dir, semantic=not lexical_only, ray=args.ray)
     questions: Iterable[str] = (
         (line.strip() for line in sys.stdin if line.strip())
         if args.question == "-"
         else [args.question]
     )
     for question in questions:
-        found = news.ask(
-            question,
-            k=args.k,
-            min_coverage=args.min_coverage,
-            lexical_only=lexical_only,
-            period=period,
-            now=datetime.now(zone),
-        )
+        try:
+            found = news.ask(
+                question,
+                k=args.k,
+                min_coverage=args.min_coverage,
+                lexical_only=lexical_only,
+                period=period,
+                now=datetime.now(zone),
+            )
+        except ShardsUnavailable as exc:  # never a partial ranking passed off as complete
+            print_unavailable(question, exc, args.json)
+            continue
         if args.json:
             from index.stories import copies_quoting  # datasketch: only for --json's `also`
 
@@ -371,7 +410,7 @@ def run_check(args: argparse.Namespace) -> int:
     """Compare the index with rank_bm25 on sampled questions; exit 1 on a disagreement."""
     folder: Path = args.index_dir or default_index_dir()
     try:
-        news = NewsIndex.load(folder)
+        news = load_index(folder, ray=args.ray)
     except StoreError as exc:  # a missing index too: checking is no reason to build one
         raise UsageError(str(exc)) from None
     try:
@@ -404,10 +443,13 @@ def print_check(report: CheckReport, out: TextIO) -> None:
         print(f"... and {len(report.disagreements()) - len(shown):,} more", file=out)
 
 
-def open_index(index_dir: Path | None, *, semantic: bool = True) -> NewsIndex:
+def open_index(
+    index_dir: Path | None, *, semantic: bool = True, ray: str | None = None
+) -> NewsIndex:
     """Load the index; build it from the default sources first when there is none yet.
 
     Without `semantic`, the sentence vectors and the model are not loaded: BM25 alone answers.
+    With a cluster address (`ray`, else `NEWSBOT_RAY_ADDRESS`), its shards answer there.
 
     Raises:
         UsageError: An explicit `--index-dir` does not exist, or the index is unusable.
@@ -416,7 +458,7 @@ def open_index(index_dir: Path | None, *, semantic: bool = True) -> NewsIndex:
         raise UsageError(f"index folder not found: {index_dir}")
     folder = index_dir or default_index_dir()
     try:
-        return NewsIndex.load(folder, semantic=semantic)
+        return load_index(folder, semantic=semantic, ray=ray)
     except IndexMissingError:
         try:
             sources = sources_to_read([], None, index_exists=folder.exists())
@@ -429,9 +471,35 @@ def open_index(index_dir: Path | None, *, semantic: bool = True) -> NewsIndex:
         if report.refused is not None:
             raise UsageError(report.refused) from None
         print(f"Indexed {report.summary()}", file=sys.stderr)
-        return NewsIndex.load(folder, semantic=semantic)
+        return load_index(folder, semantic=semantic, ray=ray)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
+
+
+def load_index(folder: Path, *, semantic: bool = True, ray: str | None = None) -> NewsIndex:
+    """Load the index of `folder`, or its shards on a Ray cluster (`index.cluster.load_index`).
+
+    Raises:
+        index.store.StoreError: The index is missing or unusable.
+        UsageError: The cluster cannot be used.
+    """
+    from index.cluster import ClusterError
+    from index.cluster import load_index as load_served
+
+    try:
+        index: NewsIndex = load_served(folder, semantic=semantic, address=ray)
+    except (ClusterError, ShardsUnavailable) as exc:
+        raise UsageError(str(exc)) from None
+    return index
+
+
+def print_unavailable(question: str, exc: ShardsUnavailable, as_json: bool) -> None:
+    """Say that part of the archive could not answer (`index.sharded.UNAVAILABLE`)."""
+    if as_json:
+        payload = {"question": question, "answers": [], "unavailable_shards": list(exc.shards)}
+        print(json.dumps(payload, ensure_ascii=False), flush=True)
+    else:
+        print(UNAVAILABLE, flush=True)
 
 
 def asked_time(since: str | None, until: str | None) -> tuple[tzinfo, Period | None]:

@@ -98,7 +98,13 @@ DTYPES: dict[str, tuple[type[np.generic], ...]] = {
     "vector_scales": (np.float32,),
     "vector_signs": (np.uint64,),
     "vector_keys": (np.uint64,),
+    # Shards (`index.shards`): each shard row's row in the whole index, and each shard
+    # segment term's id in the whole index's vocabulary (-1: no live sentence holds it).
+    "global_rows": (np.int64,),
+    "global_terms": (np.int64,),
 }
+# The folder of a generation holding its shards, one sub-folder each (`index.shards`).
+SHARDS = "shards"
 assert set(POSTING_ARRAYS) <= set(DTYPES)
 
 

@@ -64,8 +64,12 @@ def imported_names(top: str) -> dict[str, str]:
 
 
 def declared_distributions() -> set[str]:
-    """The names of `[project] dependencies`, normalized (PEP 503)."""
-    requirements = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    """The names of `[project] dependencies` and of the optional `ray` extra, normalized (PEP 503).
+
+    Ray is imported only with a cluster address (`index.cluster`), from the extra.
+    """
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    requirements = project["dependencies"] + project["optional-dependencies"]["ray"]
     return {canonical(re.split(r"[\s\[<>=!~;]", line, maxsplit=1)[0]) for line in requirements}
 
 
