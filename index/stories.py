@@ -131,7 +131,7 @@ class StoryGroups:
         passage of the article shown for it is no copy, and stays (with no copies of its own).
         """
         shown: dict[str, str] = {}  # story -> the id of the article shown for it
-        out = []
+        out: list[tuple[int, list[Article]]] = []
         for position, article in enumerate(articles):
             story = self.story_of(article) or f"id:{article.id}"
             if story in shown:
