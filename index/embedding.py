@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import blingfire
-import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -37,8 +36,6 @@ logger = logging.getLogger(__name__)
 # BERT's special token ids in the uncased vocabulary (tokenizer.json: [PAD] 0, [UNK] 100,
 # [CLS] 101, [SEP] 102).
 _PAD, _UNK, _CLS, _SEP = 0, 100, 101, 102
-# Lanes of `_cosines`' sums: a fixed number, so each row's sum is added in one fixed order.
-_LANES = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,30 +296,15 @@ def similarities(
 ) -> npt.NDArray[np.float32]:
     """Cosine of a unit query vector with every stored vector: (codes @ query) * scales.
 
-    Each row's dot product is summed in one fixed order (`_cosines`), whatever other rows are
+    Each row's dot product is summed in one fixed order (`index.cosines`), whatever other rows are
     in the call: a BLAS product's rounding depends on a row's place in the matrix, so the cosine
     of a sentence would change in its last bits with the rows scored beside it, and a sharded
     index (`index.shards`), scoring other groups of rows, would rank near-ties otherwise.
     """
+    # Imported here: the encoder itself runs without numba's JIT (docs/operating.md: a service
+    # denied write-and-execute memory can still embed).
+    from index.cosines import cosines
+
     out = np.empty(len(stored.codes), dtype=np.float32)
-    _cosines(stored.codes, np.ascontiguousarray(query, dtype=np.float32), stored.scales, out)
+    cosines(stored.codes, np.ascontiguousarray(query, dtype=np.float32), stored.scales, out)
     return out
-
-
-@numba.njit(cache=True, nogil=True)
-def _cosines(codes, query, scales, out):  # type: ignore[no-untyped-def]
-    """`out[r] = (codes[r] @ query) * scales[r]`, summed in `_LANES` lanes, then lane by lane."""
-    n, dimension = codes.shape
-    full = dimension - dimension % _LANES
-    lanes = np.empty(_LANES, dtype=np.float32)
-    for r in range(n):
-        lanes[:] = 0.0
-        for j in range(0, full, _LANES):
-            for lane in range(_LANES):
-                lanes[lane] += np.float32(codes[r, j + lane]) * query[j + lane]
-        total = np.float32(0.0)
-        for lane in range(_LANES):
-            total += lanes[lane]
-        for j in range(full, dimension):
-            total += np.float32(codes[r, j]) * query[j]
-        out[r] = total * scales[r]
