@@ -95,11 +95,9 @@ async def follow_command(update: Update, context: NewsContext) -> None:
         user, chat = update.effective_user, update.effective_chat
         if message is None or user is None or chat is None:
             return
-        alerts = context.state.alerts
         index = context.state.newsroom.index
         text = " ".join(context.args or []).strip()[:MAX_QUESTION]
-        if alerts is None:
-            await message.reply_text(render.plain(texts.FOLLOW_OFF))
+        if (alerts := await _alerts_or_off(message, context)) is None:
             return
         if not text or index is None:
             await message.reply_text(render.plain(texts.FOLLOW_USAGE))
@@ -119,14 +117,20 @@ async def following_command(update: Update, context: NewsContext) -> None:
     """List the user's standing questions, numbered, with a button to stop each."""
     async with answering_turn(update, context) as message:
         user = update.effective_user
-        alerts = context.state.alerts
         if message is None or user is None:
             return
-        if alerts is None:
-            await message.reply_text(render.plain(texts.FOLLOW_OFF))
+        if (alerts := await _alerts_or_off(message, context)) is None:
             return
         body, markup = following_page(alerts, user.id)
         await message.reply_text(body, reply_markup=markup)
+
+
+async def _alerts_or_off(message: Message, context: NewsContext) -> Alerts | None:
+    """Return the alerts, or say following is off (the bot has no state file) and return None."""
+    alerts = context.state.alerts
+    if alerts is None:
+        await message.reply_text(render.plain(texts.FOLLOW_OFF))
+    return alerts
 
 
 def following_page(alerts: Alerts, user_id: int) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -148,11 +152,9 @@ async def unfollow_command(update: Update, context: NewsContext) -> None:
     """Stop following question N of /following."""
     async with answering_turn(update, context) as message:
         user = update.effective_user
-        alerts = context.state.alerts
         if message is None or user is None:
             return
-        if alerts is None:
-            await message.reply_text(render.plain(texts.FOLLOW_OFF))
+        if (alerts := await _alerts_or_off(message, context)) is None:
             return
         questions = alerts.store.following(user.id)
         raw = " ".join(context.args or []).strip()
