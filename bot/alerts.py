@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import callbacks, render, texts
@@ -238,3 +238,13 @@ def _matcher(index: NewsIndex, question: StandingQuestion) -> Callable[[str], bo
     """Whether a word of a passage matches one of the question's terms (for bold)."""
     wanted = set(question.terms)
     return lambda word: any(term in wanted for term in index.analyzer.terms(word))
+
+
+async def alerts_or_off(message: Message, alerts: Alerts | None) -> Alerts | None:
+    """Return `alerts`, or say following is off (the bot has no state file) and return None.
+
+    The one answer of /follow, /following, /unfollow, /digest and /timezone without a state.
+    """
+    if alerts is None:
+        await message.reply_text(render.plain(texts.FOLLOW_OFF))
+    return alerts

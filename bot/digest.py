@@ -22,7 +22,7 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from bot import render, texts
-from bot.alerts import Alerts
+from bot.alerts import Alerts, alerts_or_off
 from bot.context import NewsContext
 from bot.questions import answering_turn
 from bot.subscriptions import Reader
@@ -94,11 +94,9 @@ async def digest_command(update: Update, context: NewsContext) -> None:
     """Set the daily digest's time (HH:MM, in the user's zone), or turn it off."""
     async with answering_turn(update, context) as message:
         user, chat = update.effective_user, update.effective_chat
-        alerts = context.state.alerts
         if message is None or user is None or chat is None:
             return
-        if alerts is None:
-            await message.reply_text(render.plain(texts.FOLLOW_OFF))
+        if (alerts := await alerts_or_off(message, context.state.alerts)) is None:
             return
         raw = " ".join(context.args or []).strip().lower()
         reader = alerts.store.reader(user.id)
@@ -120,11 +118,9 @@ async def timezone_command(update: Update, context: NewsContext) -> None:
     """Set the user's time zone (an IANA name such as Europe/Berlin)."""
     async with answering_turn(update, context) as message:
         user, chat = update.effective_user, update.effective_chat
-        alerts = context.state.alerts
         if message is None or user is None or chat is None:
             return
-        if alerts is None:
-            await message.reply_text(render.plain(texts.FOLLOW_OFF))
+        if (alerts := await alerts_or_off(message, context.state.alerts)) is None:
             return
         name = " ".join(context.args or []).strip()
         try:

@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import browsing, callbacks, digest, render, texts
-from bot.alerts import Alerts, standing
+from bot.alerts import Alerts, alerts_or_off, standing
 from bot.callbacks import StopFollowing
 from bot.context import NewsContext
 from bot.questions import answering_turn
@@ -97,7 +97,7 @@ async def follow_command(update: Update, context: NewsContext) -> None:
             return
         index = context.state.newsroom.index
         text = " ".join(context.args or []).strip()[:MAX_QUESTION]
-        if (alerts := await _alerts_or_off(message, context)) is None:
+        if (alerts := await alerts_or_off(message, context.state.alerts)) is None:
             return
         if not text or index is None:
             await message.reply_text(render.plain(texts.FOLLOW_USAGE))
@@ -119,18 +119,10 @@ async def following_command(update: Update, context: NewsContext) -> None:
         user = update.effective_user
         if message is None or user is None:
             return
-        if (alerts := await _alerts_or_off(message, context)) is None:
+        if (alerts := await alerts_or_off(message, context.state.alerts)) is None:
             return
         body, markup = following_page(alerts, user.id)
         await message.reply_text(body, reply_markup=markup)
-
-
-async def _alerts_or_off(message: Message, context: NewsContext) -> Alerts | None:
-    """Return the alerts, or say following is off (the bot has no state file) and return None."""
-    alerts = context.state.alerts
-    if alerts is None:
-        await message.reply_text(render.plain(texts.FOLLOW_OFF))
-    return alerts
 
 
 def following_page(alerts: Alerts, user_id: int) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -154,7 +146,7 @@ async def unfollow_command(update: Update, context: NewsContext) -> None:
         user = update.effective_user
         if message is None or user is None:
             return
-        if (alerts := await _alerts_or_off(message, context)) is None:
+        if (alerts := await alerts_or_off(message, context.state.alerts)) is None:
             return
         questions = alerts.store.following(user.id)
         raw = " ".join(context.args or []).strip()
