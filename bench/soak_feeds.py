@@ -67,7 +67,12 @@ from bench.bot_load import (  # noqa: E402
 )
 from index.fetch import FETCH_TIMEOUT  # noqa: E402
 from tests.fake_telegram import FakeTelegramThread  # noqa: E402
-from tests.hostile_feeds import CHECKING_PAGE, entity_bomb, gzip_bomb  # noqa: E402
+from tests.hostile_feeds import (  # noqa: E402
+    CHECKING_PAGE,
+    QuietServer,
+    entity_bomb,
+    gzip_bomb,
+)
 
 FAILURES = ("503", "timeout", "html", "slow-headers", "gzip-bomb", "entity-bomb")
 BOMB_BYTES = 2_000_000_000  # zeros in the gzip bomb (about 1.9 MB sent)
@@ -107,7 +112,7 @@ class FailingFeeds:
         for feed in self.feeds:
             for _ in range(2):
                 self._publish(feed)
-        self.httpd = _Server(("127.0.0.1", 0), _handler(self))
+        self.httpd = QuietServer(("127.0.0.1", 0), _handler(self))
         self.urls = [
             f"http://127.0.0.1:{self.httpd.server_address[1]}/feed/{n}" for n in range(feeds)
         ]
@@ -157,13 +162,6 @@ class FailingFeeds:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(5)
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # a client hanging up on a bomb or a trickle is the point
 
 
 def _handler(feeds: FailingFeeds) -> type[http.server.BaseHTTPRequestHandler]:

@@ -106,7 +106,7 @@ class HostileServer:
         self.entity_bytes = entity_bytes
         self.trickle = trickle
         self.hold = hold
-        self.httpd = _Server(("127.0.0.1", 0), _handler(self))
+        self.httpd = QuietServer(("127.0.0.1", 0), _handler(self))
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 
@@ -125,7 +125,9 @@ class HostileServer:
         self._thread.join(5)
 
 
-class _Server(http.server.ThreadingHTTPServer):
+class QuietServer(http.server.ThreadingHTTPServer):
+    """A threading server that says nothing when a client hangs up (the benches' too)."""
+
     daemon_threads = True
 
     def handle_error(self, request: object, client_address: object) -> None:
