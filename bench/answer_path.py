@@ -55,7 +55,7 @@ def questions(n: int) -> list[dict[str, object]]:
 
 def inside(label: str, profile: bool) -> None:
     """Time `ask` k=10 and the `search` inside it, question by question, in this process."""
-    from index.search import NewsIndex
+    from index.answers.search import NewsIndex
 
     os.sched_setaffinity(0, {0})
     news = NewsIndex.load(INDEX, semantic=False)

@@ -2,7 +2,7 @@
 
 Writes a synthetic generation archive of about `--sentences` real Reuters-21578 sentences (the
 stories with a body, repeated under new ids until there are enough: their sign-offs and tables
-repeat as a real wire's do) into `bench/out/boilerplate-cost/`, then times `index.boilerplate`:
+repeat as a real wire's do) into `bench/out/boilerplate-cost/`, then times `index.text.boilerplate`:
 
 - a full build: `save_flags` with no previous generation (every sentence analyzed);
 - an update appending `--added` new stories: `save_flags` with the previous generation, whose
@@ -28,12 +28,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as `python bench/boilerplate_cost.py`
     sys.path.insert(0, str(ROOT))
 
-from index import boilerplate, layout  # noqa: E402
-from index.analysis import AnalyzerSettings  # noqa: E402
-from index.build import write_articles, write_sentences  # noqa: E402
-from index.ingest import read_sources  # noqa: E402
+from index.text import boilerplate  # noqa: E402
+from index.store import layout  # noqa: E402
+from index.text.analysis import AnalyzerSettings  # noqa: E402
+from index.store.build import write_articles, write_sentences  # noqa: E402
+from index.sources.ingest import read_sources  # noqa: E402
 from index.model import Article  # noqa: E402
-from index.sentences import split_sentences  # noqa: E402
+from index.text.sentences import split_sentences  # noqa: E402
 
 REUTERS = ROOT.parent / "shared" / "corpus" / "reuters21578" / "articles.jsonl"
 OUT = ROOT / "bench" / "out" / "boilerplate-cost"

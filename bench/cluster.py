@@ -4,7 +4,7 @@
     python -m bench.cluster --shards 2 --rounds 5
     python -m bench.cluster --index-dir DIR        # an index already built with --shards N
 
-Starts a private local Ray cluster (`index.cluster.connect("local")`: 127.0.0.1 only, token
+Starts a private local Ray cluster (`index.scale.cluster.connect("local")`: 127.0.0.1 only, token
 authentication on, no dashboard), loads the index in this process and through its shards' replicas,
 and asks the question sets' questions of both, side by side (single, then cluster, for each
 question, `--rounds` times). Prints, as one JSON object: the answers that differ (expected 0:
@@ -28,12 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as `python bench/cluster.py`
     sys.path.insert(0, str(ROOT))
 
-from index.build import BuildSettings, build_index  # noqa: E402
-from index.cluster import LOCAL, Cluster  # noqa: E402
-from index.search import NewsIndex  # noqa: E402
-from index.sharded import ShardedNewsIndex  # noqa: E402
-from index.shards import shard_count  # noqa: E402
-from index.store import current_generation  # noqa: E402
+from index.store.build import BuildSettings, build_index  # noqa: E402
+from index.scale.cluster import LOCAL, Cluster  # noqa: E402
+from index.answers.search import NewsIndex  # noqa: E402
+from index.scale.sharded import ShardedNewsIndex  # noqa: E402
+from index.scale.shards import shard_count  # noqa: E402
+from index.store.generations import current_generation  # noqa: E402
 
 QUESTIONS = ROOT / "bench" / "questions"
 WIKINEWS = ROOT.parent / "shared" / "corpus" / "wikinews-gum"
@@ -176,7 +176,7 @@ def _pid(cluster: Cluster, name: str) -> int:
     """The process id of a replica."""
     import ray
 
-    from index.cluster import NAMESPACE
+    from index.scale.cluster import NAMESPACE
 
     state = ray.get(ray.get_actor(name, namespace=NAMESPACE).status.remote())
     return int(state["pid"])

@@ -35,9 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
-from index.analysis import Analyzer
-from index.build import BuildSettings, analyze_articles
-from index.ingest import read_sources
+from index.text.analysis import Analyzer
+from index.store.build import BuildSettings, analyze_articles
+from index.sources.ingest import read_sources
 from index.model import Article
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.semantic_speed import percentiles, rss
-from index.search import NewsIndex
-from index.timeframe import Period
+from index.answers.search import NewsIndex
+from index.text.timeframe import Period
 
 OUT = Path(__file__).resolve().parent / "out"
 QUESTIONS = OUT / "corpus-1m" / "questions.jsonl"

@@ -48,8 +48,8 @@ if __package__ in (None, ""):  # run as `python bench/embedders.py`
 
 from bench.quality import QUESTIONS, REUTERS, SEEDS, WIKINEWS, DevQuestion, load_questions  # noqa: E402
 from bench.quality import normalize as normalize_space  # noqa: E402
-from index.ingest import read_sources  # noqa: E402
-from index.sentences import split_sentences  # noqa: E402
+from index.sources.ingest import read_sources  # noqa: E402
+from index.text.sentences import split_sentences  # noqa: E402
 
 Vectors = npt.NDArray[np.float32]
 
@@ -81,7 +81,7 @@ class Candidate:
 
 
 def open_minilm() -> Embedder:
-    from index.embedding import SentenceEncoder
+    from index.semantic.embedding import SentenceEncoder
 
     encoder = SentenceEncoder.open(threads=1)
     return Embedder(
@@ -302,8 +302,8 @@ def question_timings(embedder: Embedder, questions: list[DevQuestion]) -> tuple[
 
 
 def quantized_copy(vectors: Vectors) -> Vectors:
-    """The vectors as `index.embedding.quantize` stores them (codes * scales)."""
-    from index.embedding import quantize
+    """The vectors as `index.semantic.embedding.quantize` stores them (codes * scales)."""
+    from index.semantic.embedding import quantize
 
     stored = quantize(vectors)
     return (stored.codes.astype(np.float32) * stored.scales[:, None]).astype(np.float32)
@@ -344,7 +344,7 @@ def compare_tokenizer(tokenizer_json: Path) -> int:
     """Count texts on which Bling Fire's ids differ from `tokenizers` with the model's JSON."""
     from tokenizers import Tokenizer
 
-    from index.embedding import SentenceEncoder
+    from index.semantic.embedding import SentenceEncoder
 
     encoder = SentenceEncoder.open(threads=1)
     reference = Tokenizer.from_file(str(tokenizer_json))
@@ -428,7 +428,7 @@ def bert_fp32(
 
 def compare_fp32(model_dir: Path, n: int = 300) -> int:
     """Cosine between the int8 ONNX vectors and an fp32 numpy forward pass of the original."""
-    from index.embedding import SentenceEncoder
+    from index.semantic.embedding import SentenceEncoder
 
     encoder = SentenceEncoder.open(threads=1)
     weights = read_safetensors(model_dir / "model.safetensors")

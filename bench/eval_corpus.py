@@ -21,9 +21,9 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
-from index.ingest import read_sources
+from index.sources.ingest import read_sources
 from index.model import Article, Ingested
-from index.sentences import split_sentences
+from index.text.sentences import split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"

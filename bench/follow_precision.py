@@ -39,7 +39,7 @@ QUESTIONS = [
     "earthquake in Japan",
 ]
 # (question number, article id) -> relevant? Filled by reading each match printed before the
-# cosine rule of `index.percolate` (30 matches, 20 relevant); every later match is among them.
+# cosine rule of `index.follow.percolate` (30 matches, 20 relevant); every later match is among them.
 LABELS: dict[tuple[int, str], bool] = {
     (15, "GUM_interview_ants"): True,
     (9, "GUM_interview_brotherhood"): False,
@@ -75,9 +75,9 @@ LABELS: dict[tuple[int, str], bool] = {
 
 
 def main() -> None:
-    from index.build import build_index
-    from index.percolate import Percolator, Standing
-    from index.search import NewsIndex
+    from index.store.build import build_index
+    from index.follow.percolate import Percolator, Standing
+    from index.answers.search import NewsIndex
 
     index_dir = Path("/tmp/newsbot-follow-precision")
     if not (index_dir / "CURRENT").exists():

@@ -6,11 +6,11 @@ twice under `Content-Encoding: gzip, gzip` (~2 KB), an entity bomb (2 MB of refe
 100-character entity), response headers a byte every 0.2 s for 30 s, an HTML "checking your
 browser" page and a 503; and, to compare, a plain 2 MB feed. Each case is measured twice:
 
-- the poller (`index.feedpoll.poll_feed`, into a spool when the code has one), in this process
+- the poller (`index.sources.feedpoll.poll_feed`, into a spool when the code has one), in this process
   with an asyncio ticker every 10 ms: wall time, peak RSS over the steady state (RSS sampled
   every 2 ms by a thread, the steady state taken after two polls of a good feed), and the
   ticker's largest lag (how long the event loop was stalled);
-- the build's reading (`index.ingest.read_sources([url])`, what `newsbot index URL` does before
+- the build's reading (`index.sources.ingest.read_sources([url])`, what `newsbot index URL` does before
   indexing), in a fresh child process per case: wall time and its peak RSS over the peak after
   reading a good feed (`VmHWM`).
 
@@ -18,7 +18,7 @@ Run from the repository: `python -m bench.hostile_feeds` (the code under test is
 `PYTHONPATH` imports, so the same file measures another checkout). `--json` prints the rows.
 
 `python -m bench.hostile_feeds --xml` measures XML expansion alone, each in a fresh process:
-feedparser itself and `index.formats.feeds.parse_feed` on 2 MB of references to an entity of
+feedparser itself and `index.sources.formats.feeds.parse_feed` on 2 MB of references to an entity of
 10, 100 and 1,000 characters, and on a plain 2 MB feed: seconds, peak RSS (VmHWM) and the
 longest text parsed.
 """
@@ -41,7 +41,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from index.feedpoll import FeedState, feed_client, poll_feed
+from index.sources.feedpoll import FeedState, feed_client, poll_feed
 from tests.hostile_feeds import HostileServer, gzip_bomb, stacked_bomb
 
 CASES = (
@@ -58,7 +58,7 @@ _PAGE = os.sysconf("SC_PAGE_SIZE")
 # went through a bomb would report the parent's peak.
 _BUILD_CHILD = """
 import json, re, sys, time
-from index.ingest import read_sources
+from index.sources.ingest import read_sources
 def hwm():
     with open("/proc/self/status") as status:
         return int(re.search(r"VmHWM:\\s+(\\d+)", status.read())[1])
@@ -126,7 +126,7 @@ async def _poll_cases(base: str) -> dict[str, tuple[float, float, float, str]]:
     spool_dir = tempfile.mkdtemp(prefix="hostile-spool-")
     extra: dict[str, Any] = {}
     if "spool" in inspect.signature(poll_feed).parameters:
-        from index.spool import Spool
+        from index.sources.spool import Spool
 
         extra["spool"] = Spool(Path(spool_dir))
     out = {}
@@ -174,7 +174,7 @@ def _build_case(base: str, case: str) -> tuple[float, float, str]:
 _XML_CHILD = """
 import io, json, re, sys, time
 import feedparser
-from index.formats.feeds import parse_feed
+from index.sources.formats.feeds import parse_feed
 from tests.hostile_feeds import big_feed, entity_bomb
 def hwm():
     with open("/proc/self/status") as status:

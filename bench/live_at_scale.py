@@ -2,7 +2,7 @@
 
 A change in the sources makes the bot's refresher (`bot/refresh.py`) run `newsbot index` (an
 update: new and changed articles appended as a segment, removed ones masked, segments merged as
-the policy asks; `index.update`) in a child process and swap the new generation in.
+the policy asks; `index.store.update`) in a child process and swap the new generation in.
 
     # 1. 1,000 new articles (~30k sentences) on the 1M index: file appears -> answered
     python -m bench.live_at_scale answerable                  # BM25 only (NEWSBOT_SEMANTIC=off)
@@ -80,7 +80,7 @@ from tests.test_refresh import Wire
 CORPUS_1M = (OUT / "corpus-1m" / "articles.jsonl").resolve()
 CORPUS_100K = (OUT / "corpus-100k" / "articles.jsonl").resolve()
 PROBE_CHAT = 50_000_000  # probes ask from chats above this, a fresh one each time
-REFRESH_FLOOR = "60"  # NEWSBOT_REFRESH's smallest value (index.feedpoll.RefreshPolicy.floor)
+REFRESH_FLOOR = "60"  # NEWSBOT_REFRESH's smallest value (index.sources.feedpoll.RefreshPolicy.floor)
 _LETTERS = "bdfgkmprtvz"  # marker words: 'kel' + 4 of these + 'ox', one analyzed term each
 _LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) \w+ ([\w.]+): (.*)$")
 
@@ -112,10 +112,10 @@ def answers_about(n: int, reply: str) -> bool:
 def corpus_sentences(corpus: Path, skip: int) -> Iterator[str]:
     """Sentences of the corpus' articles from line `skip` on, 6+ words, as the build splits them.
 
-    The newswire text is hard-wrapped: it is unwrapped first (`index.formats.text.paragraphs`).
+    The newswire text is hard-wrapped: it is unwrapped first (`index.sources.formats.text.paragraphs`).
     """
-    from index.formats.text import paragraphs
-    from index.sentences import split_sentences
+    from index.sources.formats.text import paragraphs
+    from index.text.sentences import split_sentences
 
     with corpus.open(encoding="utf-8") as lines:
         for line in itertools.islice(lines, skip, None):
@@ -153,7 +153,7 @@ def without_some(corpus: Path, to: Path, keep: float) -> Path:
 
 def drop_file(folder: Path, name: str, articles: Sequence[dict[str, str]]) -> float:
     """Write `articles` as JSONL into `folder/name` atomically; return when it appeared."""
-    hidden = folder / f".{name}.part"  # hidden files are not sources (index.watch)
+    hidden = folder / f".{name}.part"  # hidden files are not sources (index.sources.watch)
     with hidden.open("w", encoding="utf-8") as out:
         for article in articles:
             out.write(json.dumps(article, ensure_ascii=False) + "\n")
@@ -191,7 +191,7 @@ def graft_vectors(source: Path, index_dir: Path) -> str:
     (`bench.semantic_speed` made most of them), so no build can reuse them: they are copied
     into a copy of the current index-1m, whose header is written afresh.
     """
-    from index import layout
+    from index.store import layout
 
     take = source / (source / "CURRENT").read_text().strip()
     into = index_dir / (index_dir / "CURRENT").read_text().strip()
@@ -532,7 +532,7 @@ def time_questions(
     news: Callable[[], object], questions: Sequence[str], rate: float, until: Callable[[], bool]
 ) -> Timings:
     """Time `ask(lexical_only=True)` and `bm25.top_k` at `rate` questions/s until `until()`."""
-    from index.search import NewsIndex
+    from index.answers.search import NewsIndex
 
     timings = Timings()
     started = time.monotonic()

@@ -8,8 +8,8 @@ The index is built once from `bench.corpus`'s articles (a few minutes on two cor
 bench/out. Each load runs with the files in the page cache (the bot loads an index it has just
 built, or one it served before); the first, cold load is reported apart. Prints the median and
 the largest of `--repeat` loads, and the median of each phase: the checksums of every file
-(`index.layout.verify_files`), the BM25 segments with the kernel's invariants and the whole
-index's statistics (`index.segments.load_segmented`), and the sentences and articles
+(`index.store.layout.verify_files`), the BM25 segments with the kernel's invariants and the whole
+index's statistics (`index.lexical.segments.load_segmented`), and the sentences and articles
 (`Archive.load`).
 """
 
@@ -27,11 +27,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as `python bench/load_time.py`
     sys.path.insert(0, str(ROOT))
 
-from index import layout  # noqa: E402
-from index.archive import Archive  # noqa: E402
-from index.search import NewsIndex  # noqa: E402
-from index.segments import load_segmented  # noqa: E402
-from index.store import StoreError, current_generation, read_header  # noqa: E402
+from index.store import layout  # noqa: E402
+from index.store.archive import Archive  # noqa: E402
+from index.answers.search import NewsIndex  # noqa: E402
+from index.lexical.segments import load_segmented  # noqa: E402
+from index.store.generations import StoreError, current_generation, read_header  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 
@@ -45,7 +45,7 @@ def ensure_index(size: str) -> Path:
     except StoreError:
         pass
     from bench import corpus
-    from index.build import build_from_articles
+    from index.store.build import build_from_articles
 
     articles = corpus.load(size).articles()
     report = build_from_articles(articles, index_dir)

@@ -4,7 +4,7 @@ Asks every dev question and its typing variants (`bench.variants`: lower case, c
 greeting before, thanks after, a title, accents, a typo...) with the product's ranking, a
 missing name refusing (`Fusion.missing_similarity` = inf), and records each one's evidence: best
 cosine, BM25 coverage, missing names, and the passages it gets or would get (`Findings.closest`).
-Then applies `index.fusion.is_answered` over a grid of the two floors a question with a missing
+Then applies `index.answers.fusion.is_answered` over a grid of the two floors a question with a missing
 name must reach, and prints per variant kind: Hit@3, answerable refused, off-topic refused, and
 absent facts refused or shown with the caveat (answers empty). An answerable question answered
 only with the caveat counts as refused.
@@ -39,9 +39,9 @@ from bench.quality import (  # noqa: E402
     normalize,
     shown,
 )
-from index.fusion import Fusion, is_answered  # noqa: E402
+from index.answers.fusion import Fusion, is_answered  # noqa: E402
 from index.model import Answer  # noqa: E402
-from index.search import FUSION, MIN_COVERAGE, NewsIndex  # noqa: E402
+from index.answers.search import FUSION, MIN_COVERAGE, NewsIndex  # noqa: E402
 
 SIMILARITIES = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, math.inf)
 COVERAGES = (0.7, 0.9, math.inf)
@@ -170,7 +170,7 @@ def names_cost(index: NewsIndex, questions: Sequence[DevQuestion], variants: Var
     Cold: the article words cache emptied before each question (every article's words read and
     analyzed); warm: as a serving bot meets them again.
     """
-    from index.fusion import fuse
+    from index.answers.fusion import fuse
 
     cold, warm = [], []
     for question in questions:

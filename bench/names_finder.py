@@ -1,7 +1,7 @@
 """Which finder of a question's names errs less on questions as people type them (issue #19).
 
 For every dev question and its typing variants (`bench.variants`), the names each finder
-finds, and whether the question's article mentions them (`index.names.ArticleWords.mentions`,
+finds, and whether the question's article mentions them (`index.text.names.ArticleWords.mentions`,
 the product's matching):
 
 - answerable questions: *false alarms*, a name the answering article never mentions (the names
@@ -9,7 +9,7 @@ the product's matching):
 - absent-fact questions: *caught*, a name the on-topic article never mentions (what lets the
   names check say the news lacks the fact).
 
-Finders: the product's rule-based `index.names.question_names`, and the entities of spaCy's
+Finders: the product's rule-based `index.text.names.question_names`, and the entities of spaCy's
 small English pipeline computed elsewhere (`bench/spacy_entities.py`; `--entities`).
 
     python bench/names_finder.py --dump questions.jsonl      # the variants, for spaCy
@@ -30,8 +30,8 @@ if __package__ in (None, ""):  # run as `python bench/names_finder.py`
     sys.path.insert(0, str(ROOT))
 
 from bench.quality import ANSWERABLE_KINDS, DevQuestion, load_questions, read_articles  # noqa: E402
-from index.analysis import Analyzer  # noqa: E402
-from index.names import ArticleWords, countries, question_names  # noqa: E402
+from index.text.analysis import Analyzer  # noqa: E402
+from index.text.names import ArticleWords, countries, question_names  # noqa: E402
 
 Finder = Callable[[str], Sequence[str]]
 

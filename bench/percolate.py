@@ -1,4 +1,4 @@
-"""Matching standing questions against an update's new articles (`index.percolate`) on one core.
+"""Matching standing questions against an update's new articles (`index.follow.percolate`) on one core.
 
 An index of Reuters-21578 articles is built once into `--work` (the `--articles` longest bodies
 are "the update's new articles", `--base` others were there before); `--questions` standing
@@ -43,7 +43,7 @@ def reuters_records() -> list[dict[str, object]]:
 
 def prepare(work: Path, n_articles: int, n_base: int, semantic: bool) -> tuple[Path, list[str]]:
     """Build the index once; return its folder and the titles left for questions."""
-    from index.build import BuildSettings, build_index
+    from index.store.build import BuildSettings, build_index
 
     records = reuters_records()
     records.sort(key=lambda r: (-len(str(r["body"])), str(r["id"])))
@@ -75,8 +75,8 @@ def main() -> None:
     index_dir, titles = prepare(args.work, args.articles, args.base, not args.lexical)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    from index.layout import load_array
-    from index.percolate import (
+    from index.store.layout import load_array
+    from index.follow.percolate import (
         Percolator,
         Standing,
         _bm25_scores,
@@ -84,7 +84,7 @@ def main() -> None:
         compile_questions,
         new_rows,
     )
-    from index.search import NewsIndex
+    from index.answers.search import NewsIndex
 
     index = NewsIndex.load(index_dir, semantic=not args.lexical)
     index.warm()

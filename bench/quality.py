@@ -5,13 +5,13 @@ Builds an index (in a temporary folder) from the Wikinews articles of
 stories the questions name (for the test split also its fixed Reuters distractors, about 12,000
 sentences in all: `bench/eval_corpus.py`; all of Reuters with `--reuters`), gives it sentence
 vectors (the build's own when it made them, else embedded here with
-`index.vectors.embedding_text`), asks each
+`index.semantic.vectors.embedding_text`), asks each
 question of `bench/questions/<split>.jsonl` with `NewsIndex.ask(question, k=3)`, and reports per
 kind (lexical, paraphrase, headline, absent, offtopic):
 
 - Hit@1 / Hit@3: the first answer / one of the first three answers shows the gold sentence
   (whitespace normalized) in its passage *as the bot shows it*: cut to the bot's
-  `PASSAGE_LIMIT` around its best sentence by the bot's own `index.excerpts.shown_passage`
+  `PASSAGE_LIMIT` around its best sentence by the bot's own `index.answers.excerpts.shown_passage`
   (`bot/render.py`), so a gold sentence the cut hides is a miss;
 - strict Hit@1 / Hit@3: the same, but the answer's best `sentence` must equal the gold sentence;
 - refused: share of questions that get no answer (the "closest passages" button may still be
@@ -52,11 +52,11 @@ from bench.measures import (  # noqa: E402
     variant_questions,
     variant_row,
 )
-from index.build import BuildSettings, build_from_articles  # noqa: E402
-from index.excerpts import shown_passage  # noqa: E402
-from index.fusion import Fusion  # noqa: E402
+from index.store.build import BuildSettings, build_from_articles  # noqa: E402
+from index.answers.excerpts import shown_passage  # noqa: E402
+from index.answers.fusion import Fusion  # noqa: E402
 from index.model import Answer, Findings, Ingested  # noqa: E402
-from index.search import FUSION, MIN_COVERAGE, WEAK_COVERAGE, NewsIndex  # noqa: E402
+from index.answers.search import FUSION, MIN_COVERAGE, WEAK_COVERAGE, NewsIndex  # noqa: E402
 
 QUESTIONS = ROOT / "bench" / "questions" / "dev.jsonl"
 SPLITS = {
@@ -137,7 +137,7 @@ def normalize(text: str) -> str:
 
 
 def shown(answer: Answer) -> str:
-    """Return the answer's passage as shown (`index.excerpts.shown_passage`), normalized."""
+    """Return the answer's passage as shown (`index.answers.excerpts.shown_passage`), normalized."""
     return normalize(shown_passage(answer))
 
 
@@ -183,10 +183,10 @@ def corpus_of(path: Path) -> str:
 def attach_vectors(index: NewsIndex) -> bool:
     """Give `index` sentence vectors and an encoder when its build made none; False: no model.
 
-    Embeds each sentence as the build would (`index.vectors.embedding_text`) and keeps the
+    Embeds each sentence as the build would (`index.semantic.vectors.embedding_text`) and keeps the
     vectors in memory (`SentenceVectors.from_vectors`).
     """
-    from index.vectors import SentenceVectors, embedding_text, shared_encoder
+    from index.semantic.vectors import SentenceVectors, embedding_text, shared_encoder
 
     encoder = shared_encoder()
     if encoder is None:
@@ -391,7 +391,7 @@ def misses(outcomes: Sequence[Outcome]) -> list[str]:
     return lines
 
 
-# The fusion rules compared on dev, fixed before measuring (index/fusion.py).
+# The fusion rules compared on dev, fixed before measuring (index/answers/fusion.py).
 RULES = {
     "rrf k=60": Fusion(rule="rrf", rrf_k=60.0),
     "convex w=0.3": Fusion(rule="convex", weight=0.3),
@@ -418,8 +418,8 @@ def sweep_rules(index: NewsIndex, questions: Sequence[DevQuestion]) -> dict[str,
 
 
 def sweep_floors(outcomes: Sequence[Outcome]) -> None:
-    """Apply `index.fusion.is_answered` over a grid of floors to ungated outcomes' evidence."""
-    from index.fusion import is_answered
+    """Apply `index.answers.fusion.is_answered` over a grid of floors to ungated outcomes' evidence."""
+    from index.answers.fusion import is_answered
 
     print(
         "\n| BM25 rescue | min similarity | missing names refused | Hit@3 | answerable refused "
@@ -482,7 +482,7 @@ def answered_unless_unmatched(
 ) -> bool:
     """The product's decision on an ungated outcome, then refused below cosine `below` when
     its best article misses the rarest word (`missing` None) or that share of the words."""
-    from index.fusion import is_answered
+    from index.answers.fusion import is_answered
 
     f = o.findings
     assert f is not None and f.best_similarity is not None
@@ -639,7 +639,7 @@ def typing_variants(
 
 
 def chosen_rule() -> str:
-    """The name in `RULES` of the product's ranking rule (`index.search.FUSION`)."""
+    """The name in `RULES` of the product's ranking rule (`index.answers.search.FUSION`)."""
     for name, fusion in RULES.items():
         if (fusion.rule, fusion.weight, fusion.rrf_k, fusion.tie) == (
             FUSION.rule,

@@ -7,7 +7,7 @@ A feed server runs in a child process on 127.0.0.1 (so this process's CPU time i
 poller's alone). Each feed is an RSS document of 20 items with an ETag and a Last-Modified, and
 answers 304 to a request carrying its current ETag. The first cycle fetches every feed (all
 200); before each later cycle the server publishes a new version of `--changed` feeds, so that
-cycle gets that many 200s and 304s for the rest. Polling is `index.feedpoll.poll_all` over one
+cycle gets that many 200s and 304s for the rest. Polling is `index.sources.feedpoll.poll_all` over one
 `feed_client`, at most `--limit` requests in flight. Wall time is `time.perf_counter`, CPU time
 `time.process_time` of this process.
 """
@@ -23,7 +23,7 @@ from multiprocessing.connection import Connection
 
 from aiohttp import web
 
-from index.feedpoll import FeedState, Poll, feed_client, poll_all
+from index.sources.feedpoll import FeedState, Poll, feed_client, poll_all
 
 LAST_MODIFIED = "Wed, 11 Feb 2026 10:00:00 GMT"
 

@@ -1,7 +1,7 @@
 """nDCG@10 of newsbot's analyzer and BM25 on BEIR SciFact, next to published BM25 figures.
 
-Each SciFact abstract is one document (title + " " + text), analyzed with `index.analysis.Analyzer`
-and indexed with `index.bm25.BM25Index` (rank_bm25's BM25Okapi). Each test claim is analyzed the
+Each SciFact abstract is one document (title + " " + text), analyzed with `index.text.analysis.Analyzer`
+and indexed with `index.lexical.bm25.BM25Index` (rank_bm25's BM25Okapi). Each test claim is analyzed the
 same way and the ten best documents are ranked by score (ties by corpus order). nDCG@10 is the
 standard one (Järvelin & Kekäläinen 2002, as trec_eval's `ndcg_cut.10`): gain = qrels relevance,
 discount log2(rank + 1), ideal DCG from the query's qrels; queries without test qrels are left
@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as `python bench/scifact.py`
     sys.path.insert(0, str(ROOT))
 
-from index.analysis import Analyzer, AnalyzerSettings  # noqa: E402
-from index.bm25 import BM25Index, BM25Params  # noqa: E402
+from index.text.analysis import Analyzer, AnalyzerSettings  # noqa: E402
+from index.lexical.bm25 import BM25Index, BM25Params  # noqa: E402
 
 SCIFACT = ROOT.parent / "shared" / "corpus" / "beir-scifact"
 
@@ -118,13 +118,13 @@ def run(data: SciFact, analyzer: Analyzer, params: BM25Params, k: int = 10) -> d
 
 def run_hybrid(data: SciFact, analyzer: Analyzer, k: int = 10) -> dict[str, list[str]] | None:
     """Rank as `NewsIndex.ask` does: BM25's and the vectors' top candidates fused by the product's
-    `index.search.FUSION` (each document embedded as `title text`, cut at the model's 256 tokens).
+    `index.answers.search.FUSION` (each document embedded as `title text`, cut at the model's 256 tokens).
 
     Returns None when the sentence model is not installed.
     """
-    from index.fusion import Candidate, fuse
-    from index.search import FUSION
-    from index.vectors import shared_encoder
+    from index.answers.fusion import Candidate, fuse
+    from index.answers.search import FUSION
+    from index.semantic.vectors import shared_encoder
 
     encoder = shared_encoder()
     if encoder is None:

@@ -6,7 +6,7 @@
 Steps, each printing its figures (and all of them in bench/out/semantic_speed.json):
 
 1. **Build with vectors.** The first articles of the 1M corpus (`python -m bench.speed` makes
-   bench/out/corpus-1m) up to `--sample` sentences are indexed by `index.build` (vectors on both
+   bench/out/corpus-1m) up to `--sample` sentences are indexed by `index.store.build` (vectors on both
    cores), then again with articles adding about 1,000 sentences: the report's counts show that
    only those are embedded. Sentences/s is the embedding phase's; the encoder on 1 and 2
    onnxruntime threads is also timed alone on 2,000 of the texts.
@@ -34,14 +34,14 @@ from typing import Any
 
 import numpy as np
 
-from index import layout
-from index.build import BuildSettings, build_from_articles
-from index.embedding import SentenceEncoder, quantize, similarities
-from index.ingest import read_sources
-from index.search import NewsIndex
-from index.sentences import split_sentences
-from index.store import current_generation
-from index.vectors import (
+from index.store import layout
+from index.store.build import BuildSettings, build_from_articles
+from index.semantic.embedding import SentenceEncoder, quantize, similarities
+from index.sources.ingest import read_sources
+from index.answers.search import NewsIndex
+from index.text.sentences import split_sentences
+from index.store.generations import current_generation
+from index.semantic.vectors import (
     CANDIDATES,
     SIGN_CANDIDATES,
     SentenceVectors,
@@ -198,7 +198,7 @@ def write_1m_vectors(sample: SentenceVectors, sample_texts: list[str]) -> dict[s
         block /= np.linalg.norm(block, axis=1, keepdims=True)
         stored = quantize(block)
         codes[start:end], scales[start:end] = stored.codes, stored.scales
-    from index.embedding import QuantizedVectors
+    from index.semantic.embedding import QuantizedVectors
 
     vectors = SentenceVectors.from_quantized(QuantizedVectors(codes, scales))
     shutil.rmtree(SERVE_DIR, ignore_errors=True)

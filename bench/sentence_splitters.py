@@ -138,7 +138,7 @@ def reuters_texts() -> list[str]:
     """Article bodies of Reuters-21578 as `newsbot index` reads them, or none if absent."""
     if not REUTERS.exists():
         return []
-    from index.ingest import read_sources
+    from index.sources.ingest import read_sources
 
     return [a.text for a in read_sources([REUTERS]).articles if a.text]
 
@@ -214,7 +214,7 @@ def newsbot_steps() -> dict[str, Splitter]:
     except ImportError:
         print("skipped blingfire and newsbot: blingfire not installed")
         return {}
-    from index import sentences
+    from index.text import sentences
 
     return {
         f"blingfire {version('blingfire')}": by_paragraph(

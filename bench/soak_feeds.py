@@ -65,7 +65,7 @@ from bench.bot_load import (  # noqa: E402
     run_load,
     start_bot,
 )
-from index.fetch import FETCH_TIMEOUT  # noqa: E402
+from index.sources.fetch import FETCH_TIMEOUT  # noqa: E402
 from tests.fake_telegram import FakeTelegramThread  # noqa: E402
 from tests.hostile_feeds import (  # noqa: E402
     CHECKING_PAGE,

@@ -73,7 +73,7 @@ Ranking = tuple[list[int], list[float]]
 def build_engine(engine: str, token_lists: list[list[str]], folder: Path) -> float:
     """Index `token_lists` into `folder` with `engine`; return the build seconds (save excluded)."""
     if engine == "newsbot":
-        from index.bm25 import BM25Index
+        from index.lexical.bm25 import BM25Index
 
         started = time.perf_counter()
         index = BM25Index.build(token_lists)
@@ -143,7 +143,7 @@ def import_engine(engine: str) -> None:
     """Import what `load_engine` needs, as globals."""
     global BM25Index, bm25s  # noqa: PLW0603
     if engine == "newsbot":
-        from index.bm25 import BM25Index
+        from index.lexical.bm25 import BM25Index
     elif engine.startswith("bm25s"):
         import bm25s
 
@@ -187,8 +187,8 @@ def serve(engine: str, folder: Path, questions: list[list[str]]) -> dict[str, An
 
 def profile(folder: Path, questions: list[list[str]]) -> dict[str, Any]:
     """Split newsbot's query time: Python around the kernel, the kernel, and the kernel's work."""
-    from index import topk
-    from index.bm25 import BM25Index
+    from index.lexical import topk
+    from index.lexical.bm25 import BM25Index
 
     index = BM25Index.load(folder)
     kernel = topk._maxscore
@@ -251,7 +251,7 @@ def worker(args: argparse.Namespace) -> None:
     elif args.phase == "serve":
         out = serve(args.engine, folder, questions)
     elif args.phase == "full":
-        from index.build import BuildSettings, build_index
+        from index.store.build import BuildSettings, build_index
 
         # BM25's build: sentence vectors (issue #11) are timed by bench.semantic_speed.
         report = build_index([source / "articles.jsonl"], folder, BuildSettings(semantic=False))
@@ -326,13 +326,13 @@ def _compare(figures: dict[str, Any]) -> None:
     """Record, for each engine, how its top 10 compares with newsbot's, rows and scores.
 
     `same_top10`: share of questions with the very same rows in the same order; `same_scores`:
-    share with the same rows and every score within `index.check.TOLERANCE` (relative) of
+    share with the same rows and every score within `index.answers.check.TOLERANCE` (relative) of
     newsbot's; `score_difference`: the largest relative difference between the two scores of a
     row both return, over every question; `overlap`: mean share of newsbot's rows that the engine
     also returns (bm25s scores in float32, so near-equal scores tie and swap).
     """
     # Imported here, not at the top: the serving workers, whose memory is measured, run this file.
-    from index.check import TOLERANCE
+    from index.answers.check import TOLERANCE
 
     engines = figures["engines"]
     if "newsbot" not in engines:
@@ -361,7 +361,7 @@ def _compare(figures: dict[str, Any]) -> None:
 
 def _score_difference(ours: Sequence[Any], theirs: Sequence[Any]) -> float:
     """Return the largest relative difference of the scores of the rows both rankings hold."""
-    from index.check import relative_difference
+    from index.answers.check import relative_difference
 
     theirs_of = dict(zip(theirs[0], theirs[1], strict=True))
     return max(

@@ -1,4 +1,4 @@
-"""The BM25 kernel alone at 1M sentences, for before/after comparisons of `index.topk`.
+"""The BM25 kernel alone at 1M sentences, for before/after comparisons of `index.lexical.topk`.
 
     python -m bench.top_k_time after                      # this checkout
     cd OTHER && PYTHONPATH=OTHER python /path/to/bench/top_k_time.py before
@@ -25,7 +25,7 @@ if not OUT.exists():  # run from another checkout: use this project's outputs
 
 
 def main() -> None:
-    from index.search import NewsIndex
+    from index.answers.search import NewsIndex
 
     os.sched_setaffinity(0, {0})
     index = NewsIndex.load(OUT / "index-1m", semantic=False).bm25

@@ -1,6 +1,6 @@
 """A spelling-tolerant question (issue #19): what correcting typos before ranking gains and costs.
 
-The names check already tolerates one typo in a long name (`index.names.TOLERANT`). This bench
+The names check already tolerates one typo in a long name (`index.text.names.TOLERANT`). This bench
 measures the rest: each question word of `TYPO_LENGTH` letters or more that the index does not
 know (its analyzed term is in no sentence) is replaced by the most frequent indexed word one typo
 away (SymSpell: a letter added, dropped, changed, or two neighbours swapped), before `ask`. It
@@ -32,9 +32,9 @@ from bench.quality import (  # noqa: E402
     build_dev_index,
     load_questions,
 )
-from index.analysis import fold  # noqa: E402
-from index.names import TYPO_LENGTH  # noqa: E402
-from index.search import NewsIndex  # noqa: E402
+from index.text.analysis import fold  # noqa: E402
+from index.text.names import TYPO_LENGTH  # noqa: E402
+from index.answers.search import NewsIndex  # noqa: E402
 
 WORD = re.compile(r"[^\W\d_]+")
 

@@ -13,7 +13,7 @@ vectors, reusing that folder across runs (a rebuild embeds only new text), then 
 and scores the index's flags against 300 Reuters sentences labelled by hand (`LABELS`).
 
 The Reuters stories are the first `REUTERS_STORIES` with a body in file order, plus those the dev
-questions name. For each first answer it prints the sentence and whether `index.boilerplate`
+questions name. For each first answer it prints the sentence and whether `index.text.boilerplate`
 finds it says nothing of its own; those lines were also checked by hand (docs/quality.md,
 "Wire text").
 
@@ -45,10 +45,10 @@ from bench.quality import (  # noqa: E402
     refused,
     score,
 )
-from index.build import BuildSettings, build_from_articles  # noqa: E402
-from index.ingest import read_sources  # noqa: E402
+from index.store.build import BuildSettings, build_from_articles  # noqa: E402
+from index.sources.ingest import read_sources  # noqa: E402
 from index.model import Article, Findings, Ingested  # noqa: E402
-from index.search import NewsIndex  # noqa: E402
+from index.answers.search import NewsIndex  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "wire"
 DEV = ROOT / "bench" / "questions" / "dev.jsonl"
@@ -108,12 +108,12 @@ def first_answers(index: NewsIndex, questions: Sequence[str]) -> list[tuple[str,
 
 
 def says_nothing(index: NewsIndex, findings: Findings) -> bool:
-    """Whether the first answer is a sentence `index.boilerplate` flags (False if none)."""
+    """Whether the first answer is a sentence `index.text.boilerplate` flags (False if none)."""
     if not findings.answers:
         return False
     try:
-        from index.boilerplate import is_boilerplate
-    except ImportError:  # the code before index.boilerplate: judged by hand
+        from index.text.boilerplate import is_boilerplate
+    except ImportError:  # the code before index.text.boilerplate: judged by hand
         return False
     answer = findings.answers[0]
     return is_boilerplate(answer.sentence, answer.article.title)

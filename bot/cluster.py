@@ -10,8 +10,8 @@ from typing import Any, TextIO
 
 from index.cli import EXIT_FAILURE, EXIT_OK, UsageError, add_ray_option
 from index.config import default_index_dir
-from index.shards import shard_count
-from index.store import StoreError, current_generation
+from index.scale.shards import shard_count
+from index.store.generations import StoreError, current_generation
 
 
 def add_command(commands: argparse._SubParsersAction[Any]) -> None:
@@ -32,7 +32,7 @@ def add_command(commands: argparse._SubParsersAction[Any]) -> None:
 
 def run_cluster(args: argparse.Namespace) -> int:
     """Print the cluster's status; exit 1 when a shard has no live replica."""
-    from index.cluster import Cluster, ClusterError, ray_address, status_json
+    from index.scale.cluster import Cluster, ClusterError, ray_address, status_json
 
     address = ray_address(given=args.ray)
     if address is None:

@@ -26,7 +26,7 @@ from bot.alerts import Alerts, alerts_or_off
 from bot.context import NewsContext
 from bot.questions import answering_turn
 from bot.subscriptions import Reader
-from index.search import NewsIndex
+from index.answers.search import NewsIndex
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from telegram.error import TelegramError
 from bot import logs
 from bot.settings import API_URL_ENV, TELEGRAM_API_URL, TOKEN_ENV, Settings
 from index.config import default_index_dir, default_sources, is_url, semantic_enabled
-from index.store import StoreError, current_generation
+from index.store.generations import StoreError, current_generation
 
 EXIT_HEALTHY = 0
 EXIT_FAILED = 1
@@ -126,7 +126,7 @@ def check_folder(index_dir: Path) -> Finding:
 
 def check_index(index_dir: Path, *, semantic: bool) -> Finding:
     """Load the current generation as the bot does: every file's size and checksum verified."""
-    from index.search import NewsIndex
+    from index.answers.search import NewsIndex
 
     try:
         index = NewsIndex.load(index_dir, semantic=semantic)
@@ -157,7 +157,7 @@ def check_sources(sources: list[str]) -> list[Finding]:
 
 async def _fetch_feeds(urls: list[str]) -> list[str | None]:
     """Fetch each feed once, within the poller's limits; None for a feed that answered."""
-    from index.feedpoll import FeedError, feed_client, fetch_feed
+    from index.sources.feedpoll import FeedError, feed_client, fetch_feed
 
     async def fetch(client: Any, url: str) -> str | None:
         try:
@@ -193,7 +193,7 @@ def check_model(*, semantic: bool) -> Finding:
 
     if not semantic:
         return Finding(True, "model", f"not needed: {SEMANTIC_ENV} turns the semantic layer off")
-    from index.embedding import MINILM_INT8, SentenceEncoder
+    from index.semantic.embedding import MINILM_INT8, SentenceEncoder
 
     try:
         SentenceEncoder.open(MINILM_INT8)
@@ -205,7 +205,7 @@ def check_model(*, semantic: bool) -> Finding:
 
 def check_timezone(env: Mapping[str, str]) -> Finding:
     """Read `NEWSBOT_TIMEZONE` as the bot does."""
-    from index.timeframe import timezone_from_env
+    from index.text.timeframe import timezone_from_env
 
     try:
         zone = timezone_from_env(env)

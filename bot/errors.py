@@ -8,7 +8,7 @@ from telegram import Update
 
 from bot import texts
 from bot.context import NewsContext
-from index.sharded import UNAVAILABLE, ShardsUnavailable
+from index.scale.sharded import UNAVAILABLE, ShardsUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from bot import render
 from bot.context import NewsContext
 from bot.questions import answering_turn
 from bot.stories import fold_articles
-from index.latest import LATEST_LIMIT, latest
+from index.answers.latest import LATEST_LIMIT, latest
 
 
 async def latest_command(update: Update, context: NewsContext) -> None:

@@ -2,7 +2,7 @@
 
 Rebuilding runs `newsbot index --json` as a separate process: it uses both cores without holding
 this process's GIL (answers keep flowing), a crash in it cannot take the bot down, and the index
-folder's atomic generations (see `index.store`) mean the old index serves until the new one is
+folder's atomic generations (see `index.store.generations`) mean the old index serves until the new one is
 complete. The new index is then loaded (memory-mapped, milliseconds) and swapped in with one
 assignment; searches already running finish on the old one, which then closes its files (memory
 maps, descriptors): it holds no reference cycle (`index.caches`), so reference counting frees it
@@ -27,13 +27,13 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 
-from index.build import BuildReport
-from index.cluster import ClusterError, load_index
+from index.store.build import BuildReport
+from index.scale.cluster import ClusterError, load_index
 from index.config import semantic_enabled
 from index.model import Findings
-from index.search import MIN_COVERAGE, NewsIndex
-from index.sharded import ShardsUnavailable
-from index.store import IndexMissingError, StoreError
+from index.answers.search import MIN_COVERAGE, NewsIndex
+from index.scale.sharded import ShardsUnavailable
+from index.store.generations import IndexMissingError, StoreError
 
 # Seconds a stopped bot gives a running rebuild to exit on SIGTERM before killing it.
 STOP_GRACE = 5.0
@@ -402,7 +402,7 @@ def _load_warm(index_dir: Path, semantic: bool, zone: tzinfo) -> NewsIndex:
     """Load an index and warm it (`NewsIndex.warm`), so the first user never waits.
 
     With `NEWSBOT_RAY_ADDRESS`, its shards on the cluster: every replica loads the generation
-    before it is returned to be swapped in (`index.cluster`'s two-phase switch).
+    before it is returned to be swapped in (`index.scale.cluster`'s two-phase switch).
     """
     try:
         index: NewsIndex = load_index(index_dir, semantic=semantic)

@@ -22,9 +22,9 @@ from telegram import (
 from bot import browsing, render, texts
 from bot.context import NewsContext
 from bot.state import AskedQuestion
-from index.excerpts import shorten
+from index.answers.excerpts import shorten
 from index.model import Answer
-from index.search import MIN_COVERAGE, WEAK_COVERAGE
+from index.answers.search import MIN_COVERAGE, WEAK_COVERAGE
 
 INLINE_RESULTS = 5
 

@@ -4,20 +4,20 @@ One asyncio task, started in `post_init` and stopped in `post_stop` (PTB's JobQu
 `job-queue` extra, APScheduler, which newsbot does not install; one loop with one sleep is all a
 schedule per feed needs). Each check:
 
-- polls the feeds that are due (`index.feedpoll`: conditional requests, a schedule per feed,
+- polls the feeds that are due (`index.sources.feedpoll`: conditional requests, a schedule per feed,
   backoff capped at a day, at most `FEED_LIMIT` at once), each new body and every feed's state
-  kept in the index folder's spool (`index.spool`), which the build reads instead of fetching
+  kept in the index folder's spool (`index.sources.spool`), which the build reads instead of fetching
   again, and from which a restarted bot takes up the schedule, validators and failures. A 304
   is nothing new; a 200 is new only when its bytes differ from those the serving index was
   built from (its manifest's SHA-256), so a server that ignores validators costs a download,
   not a rebuild; the build compares the items, and a body whose items did not change commits
   nothing;
-- rescans the files and folders, when their interval is up (`index.watch`: size and mtime
+- rescans the files and folders, when their interval is up (`index.sources.watch`: size and mtime
   first, a hash only for files whose size or mtime moved, compared by content);
 - asks `Newsroom.request` for an update (in a child process) when anything changed; when a
   build is already running, one more is queued after it;
 - tells the admins, through `notify`, when a feed has failed for `alert_after` and when it
-  recovers (once each; `index.feedpoll` decides), and when an update failed.
+  recovers (once each; `index.sources.feedpoll` decides), and when an update failed.
 
 A file or folder source that has vanished (or come up empty where it held files) is failing,
 like a feed that does not answer: its files are left out of the comparison, so it starts no
@@ -44,7 +44,7 @@ import httpx
 
 from bot.newsroom import BuildJob, Newsroom, RebuildResult
 from index.config import canonical_source, is_url
-from index.feedpoll import (
+from index.sources.feedpoll import (
     FeedEvent,
     FeedState,
     RefreshPolicy,
@@ -52,8 +52,8 @@ from index.feedpoll import (
     feed_client,
     poll_all,
 )
-from index.spool import Spool
-from index.watch import Snapshot, changes, rebase, rescan
+from index.sources.spool import Spool
+from index.sources.watch import Snapshot, changes, rebase, rescan
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from datetime import UTC, date, datetime
 from bot import texts
 from bot.newsroom import RebuildResult, duration_text
 from bot.refresh import SourceStatus
-from index.excerpts import shorten, shown_passage, visible_length
-from index.feedpoll import FeedEvent
+from index.answers.excerpts import shorten, shown_passage, visible_length
+from index.sources.feedpoll import FeedEvent
 from index.model import Answer, Article, Findings, counted
-from index.names import listed
+from index.text.names import listed
 
 MESSAGE_LIMIT = 4096
 TITLE_LIMIT = 160

@@ -15,8 +15,8 @@ import platformdirs
 from bot.heartbeat import heartbeat_path
 from bot.newsroom import DEFAULT_BUILD_TIMEOUT
 from index.config import DEFAULT_SOURCES, SOURCES_ENV, default_index_dir, default_sources
-from index.feedpoll import REFRESH_ENV, RefreshPolicy, refresh_from_env
-from index.timeframe import timezone_from_env
+from index.sources.feedpoll import REFRESH_ENV, RefreshPolicy, refresh_from_env
+from index.text.timeframe import timezone_from_env
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 API_URL_ENV = "NEWSBOT_API_URL"
@@ -87,7 +87,7 @@ class Settings:
     webhook: WebhookSettings | None = None
     # None: sources are read only by /reindex. `from_env` gives the 10-minute default.
     refresh: RefreshPolicy | None = None
-    # Questions about time ("yesterday") are read in this zone (`index.timeframe`).
+    # Questions about time ("yesterday") are read in this zone (`index.text.timeframe`).
     timezone: tzinfo = UTC
     # Standing questions, digests and alerts (`bot.subscriptions`); None: nothing is kept and
     # /follow says so. `from_env` gives `state.sqlite3` in the per-user data folder.

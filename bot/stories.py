@@ -1,4 +1,4 @@
-"""A story shown once: answers and /latest fold the copies of a story (`index.stories`)."""
+"""A story shown once: answers and /latest fold the copies of a story (`index.follow.stories`)."""
 
 from __future__ import annotations
 

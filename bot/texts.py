@@ -6,7 +6,7 @@ are here too; what a button carries is `bot.callbacks`'s job.
 
 from __future__ import annotations
 
-from index.names import CAVEAT
+from index.text.names import CAVEAT
 
 # -- questions ---------------------------------------------------------------------------------
 
@@ -23,7 +23,7 @@ SLOW_DOWN = "You're sending questions faster than I can read them. Please wait a
 ASK_USAGE = "Usage: /ask <question>, e.g. /ask who won the election?"
 MENTION_WITHOUT_QUESTION = "Yes? Ask me a question about the news."
 # Above the closest passages of a question whose names no article mentions: the library's text
-# (`index.names.CAVEAT`), the terminal's too.
+# (`index.text.names.CAVEAT`), the terminal's too.
 MISSING_NAMES_NOTE = CAVEAT
 CLOSEST_NOTE = "Weak matches: they share only some of your words and may not answer the question."
 PERIOD_NOTE = "Only articles dated {period}."

@@ -16,9 +16,9 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
-from index.archiving import remembered_sources
-from index.build import BuildReport, BuildSettings, build_index
-from index.check import (
+from index.store.archiving import remembered_sources
+from index.store.build import BuildReport, BuildSettings, build_index
+from index.answers.check import (
     DEFAULT_SAMPLE,
     DEFAULT_SEED,
     CheckReport,
@@ -37,15 +37,15 @@ from index.config import (
     semantic_enabled,
     sources_to_read,
 )
-from index.excerpts import shown_passage
+from index.answers.excerpts import shown_passage
 from index.model import Answer, Article, Findings, Skipped
-from index.names import caveat, listed
+from index.text.names import caveat, listed
 from index.progress import phases_for
-from index.search import MIN_COVERAGE, WEAK_COVERAGE, NewsIndex
-from index.sharded import UNAVAILABLE, ShardsUnavailable
-from index.shards import MAX_SHARDS
-from index.store import IndexMissingError, StoreError
-from index.timeframe import TIMEZONE_ENV, Period, period_between, shown_date, timezone_from_env
+from index.answers.search import MIN_COVERAGE, WEAK_COVERAGE, NewsIndex
+from index.scale.sharded import UNAVAILABLE, ShardsUnavailable
+from index.scale.shards import MAX_SHARDS
+from index.store.generations import IndexMissingError, StoreError
+from index.text.timeframe import TIMEZONE_ENV, Period, period_between, shown_date, timezone_from_env
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 # Files of many articles, one a record: an answer from one is named by its record's id.
@@ -224,7 +224,7 @@ def _positive(value: str) -> int:
 
 
 def _shards(value: str) -> int:
-    """Parse a number of shards, 0 to `index.shards.MAX_SHARDS` (argparse type)."""
+    """Parse a number of shards, 0 to `index.scale.shards.MAX_SHARDS` (argparse type)."""
     number = 0 if value == "0" else _positive(value)
     if number > MAX_SHARDS:
         raise argparse.ArgumentTypeError(f"expected at most {MAX_SHARDS} shards, got {number}")
@@ -303,7 +303,7 @@ def index_sources(
 
     The sources read are those named, else those the index remembers, else $NEWSBOT_SOURCES,
     else ./seeds for an index folder that does not exist yet (`index.config.sources_to_read`).
-    With `full` false, an existing index is brought up to date (`index.update`). The library
+    With `full` false, an existing index is brought up to date (`index.store.update`). The library
     checks the result before committing it (`BuildReport.refused`).
 
     Raises:
@@ -385,7 +385,7 @@ def run_ask(args: argparse.Namespace) -> int:
             print_unavailable(question, exc, args.json)
             continue
         if args.json:
-            from index.stories import copies_quoting  # datasketch: only for --json's `also`
+            from index.follow.stories import copies_quoting  # datasketch: only for --json's `also`
 
             payload = {
                 "question": question,
@@ -477,14 +477,14 @@ def open_index(
 
 
 def load_index(folder: Path, *, semantic: bool = True, ray: str | None = None) -> NewsIndex:
-    """Load the index of `folder`, or its shards on a Ray cluster (`index.cluster.load_index`).
+    """Load the index of `folder`, or its shards on a Ray cluster (`index.scale.cluster.load_index`).
 
     Raises:
-        index.store.StoreError: The index is missing or unusable.
+        index.store.generations.StoreError: The index is missing or unusable.
         UsageError: The cluster cannot be used.
     """
-    from index.cluster import ClusterError
-    from index.cluster import load_index as load_served
+    from index.scale.cluster import ClusterError
+    from index.scale.cluster import load_index as load_served
 
     try:
         index: NewsIndex = load_served(folder, semantic=semantic, address=ray)
@@ -494,7 +494,7 @@ def load_index(folder: Path, *, semantic: bool = True, ray: str | None = None) -
 
 
 def print_unavailable(question: str, exc: ShardsUnavailable, as_json: bool) -> None:
-    """Say that part of the archive could not answer (`index.sharded.UNAVAILABLE`)."""
+    """Say that part of the archive could not answer (`index.scale.sharded.UNAVAILABLE`)."""
     if as_json:
         payload = {"question": question, "answers": [], "unavailable_shards": list(exc.shards)}
         print(json.dumps(payload, ensure_ascii=False), flush=True)
@@ -530,7 +530,7 @@ def print_answers(question: str, found: Findings, out: TextIO, *, several: bool)
     """Print answers for a person: the period asked about, each passage, then its source.
 
     Passages are shown as the bot shows them, cut around their best sentence
-    (`index.excerpts.shown_passage`); `--json` has them whole. A question refused for names no
+    (`index.answers.excerpts.shown_passage`); `--json` has them whole. A question refused for names no
     article mentions gets its closest passages under the caveat that names them.
     """
     width = min(shutil.get_terminal_size((100, 24)).columns, 100)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from index.timeframe import Period
+    from index.text.timeframe import Period
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +23,7 @@ class Article:
         path: File (or feed URL) the article was read from.
         origin: The configured source it came from (a folder, file or feed URL, as the index
             remembers it: `index.config.canonical_source`); what decides whether a later read
-            may remove it (`index.archiving`).
+            may remove it (`index.store.archiving`).
         first_seen: When the index first read it (ISO 8601, UTC), kept through updates.
     """
 
@@ -155,7 +155,7 @@ class Findings:
     """What the index found for a question: the answers, and what the front-ends say about them.
 
     The rules (which answers are strong enough, whether weaker ones are worth offering) are
-    decided once, by `index.search.NewsIndex.ask`; the CLI and the bot only render them.
+    decided once, by `index.answers.search.NewsIndex.ask`; the CLI and the bot only render them.
 
     Attributes:
         answers: The passages, best first (empty when nothing reached `floor`).
@@ -164,18 +164,18 @@ class Findings:
             as weak matches.
         closest_exist: No answer reached `floor`, but weaker matches exist: offer them.
         semantic: The answers were ranked and judged with sentence vectors as well as BM25
-            (`index.fusion`); False when BM25 alone served them.
+            (`index.answers.fusion`); False when BM25 alone served them.
         best_similarity: The highest cosine of any candidate sentence with the question (None:
-            BM25 alone); the evidence `index.fusion.is_answered` weighed.
+            BM25 alone); the evidence `index.answers.fusion.is_answered` weighed.
         best_coverage: The highest BM25 coverage of the question's ideal score among the
             candidates (None: BM25 alone, whose `floor` says the same).
         missing_names: The names the question asks about that the best answer's article
-            never mentions (`index.names`); the question is then not answered (`answers` is
+            never mentions (`index.text.names`); the question is then not answered (`answers` is
             empty) and `closest` may hold the passages shown with that caveat.
         closest: With `missing_names`, the passages that would have answered but for the
             missing names, best first (empty when the rest of the evidence is weak too): shown
             as "No article mentions Japan; the closest:".
-        period: The stretch of time the answers were restricted to (`index.timeframe`), or
+        period: The stretch of time the answers were restricted to (`index.text.timeframe`), or
             None when the whole index answered.
         headlines: The question asked only for a period ("what happened yesterday?"): the
             answers are the period's newest articles, each with its lead.

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from index.build import build_index
-from index.store import current_generation, read_header
+from index.store.build import build_index
+from index.store.generations import current_generation, read_header
 from tests.fake_telegram import FakeTelegram
 from tests.harness import RunningBot, bot_settings, running_bot
 
@@ -137,7 +137,7 @@ def wikinews_index_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not (CORPUS / "wikinews-gum" / "articles.jsonl").is_file():
         pytest.skip(f"shared corpora not found at {CORPUS}")
     from bench.quality import read_articles
-    from index.build import BuildSettings, build_from_articles
+    from index.store.build import BuildSettings, build_from_articles
 
     folder = tmp_path_factory.mktemp("wikinews") / "index"
     build_from_articles(read_articles(), folder, BuildSettings(workers=1))

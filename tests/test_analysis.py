@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.analysis import Analyzer, AnalyzerSettings
+from index.text.analysis import Analyzer, AnalyzerSettings
 from tests.conftest import SEED_QUESTION, SEED_SENTENCE
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from index.search import NewsIndex
-from index.store import current_generation
+from index.answers.search import NewsIndex
+from index.store.generations import current_generation
 from tests.conftest import SEED_QUESTION
 
 MAPS = Path("/proc/self/maps")

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
-from index.bm25 import BM25Index, BM25Params
+from index.lexical.bm25 import BM25Index, BM25Params
 
 # A small alphabet makes terms that occur in more than half, exactly half, and few sentences.
 TERMS = st.sampled_from(["a", "b", "c", "d", "e", "f", "g", "h"])

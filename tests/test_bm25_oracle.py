@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from index.bm25 import BM25Index
-from index.postings import BLOCK, SHARD_BITS
-from index.topk import WINDOW
+from index.lexical.bm25 import BM25Index
+from index.lexical.postings import BLOCK, SHARD_BITS
+from index.lexical.topk import WINDOW
 
 # Building the corpus and rank_bm25 over it takes seconds: the whole module is a scale test.
 pytestmark = pytest.mark.slow

@@ -1,6 +1,6 @@
 """The pruned `BM25Index.top_k` against the exhaustive ranking, on corpora made to stress pruning.
 
-`index.topk` skips postings using bounds; these corpora make the bounds tight or tricky: skewed
+`index.lexical.topk` skips postings using bounds; these corpora make the bounds tight or tricky: skewed
 term frequencies (one term in most sentences), many equal scores, repeated query terms, k larger
 than the number of matches, lists spanning several blocks and windows, and negative idf (where
 the bounds do not hold and `top_k` must add every posting). Ranks are stored on 16 bits by shard:
@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
-from index.bm25 import BM25Index, BM25Params
-from index.postings import BLOCK, SHARD_BITS
-from index.topk import WINDOW
+from index.lexical.bm25 import BM25Index, BM25Params
+from index.lexical.postings import BLOCK, SHARD_BITS
+from index.lexical.topk import WINDOW
 
 
 def expected_top_k(scores: np.ndarray, k: int) -> list[int]:

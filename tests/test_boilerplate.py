@@ -1,4 +1,4 @@
-"""Sentences that say nothing of their own (index.boilerplate): found by shape, never answers."""
+"""Sentences that say nothing of their own (index.text.boilerplate): found by shape, never answers."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import boilerplate, layout
-from index.analysis import Analyzer, AnalyzerSettings
-from index.boilerplate import (
+from index.text import boilerplate
+from index.store import layout
+from index.text.analysis import Analyzer, AnalyzerSettings
+from index.text.boilerplate import (
     ASIDE,
     BORROWED,
     FRAGMENT,
@@ -22,12 +23,12 @@ from index.boilerplate import (
     is_boilerplate,
     shape_flags,
 )
-from index.build import build_from_articles
-from index.ingest import read_sources
+from index.store.build import build_from_articles
+from index.sources.ingest import read_sources
 from index.model import Article
-from index.search import NewsIndex
-from index.sentences import split_sentences
-from index.store import current_generation
+from index.answers.search import NewsIndex
+from index.text.sentences import split_sentences
+from index.store.generations import current_generation
 from tests.conftest import SEEDS
 
 ANALYZER = Analyzer(AnalyzerSettings())
@@ -171,7 +172,7 @@ def test_the_first_answer_is_never_a_sign_off(wire: NewsIndex, question: str) ->
 
 
 def test_the_story_answers_not_its_sign_off(wire: NewsIndex) -> None:
-    # Before index.boilerplate, "Reuter" (cosine of "COFFEE PRICES FALL: Reuter") came first.
+    # Before index.text.boilerplate, "Reuter" (cosine of "COFFEE PRICES FALL: Reuter") came first.
     (first, *_) = wire.ask("what is the news about coffee prices fall?", k=3).answers
     assert first.sentence.startswith("Coffee prices fell 12 pct")
 

@@ -19,7 +19,7 @@ from bot.texts import (
     NOTHING_MENTIONS,
     SORRY,
 )
-from index.build import build_index
+from index.store.build import build_index
 from tests.conftest import SEED_QUESTION, SEEDS
 from tests.fake_telegram import FakeTelegram, Message
 from tests.harness import ADMIN, USER, RunningBot, bot_settings, running_bot
@@ -101,7 +101,7 @@ async def test_question_gets_passage_with_bold_terms_and_source(
     ("question", "said"),
     [
         ("zebra quasar xylophone", NOTHING_FOUND),
-        # Names a town no article mentions (index.names): the reply says which.
+        # Names a town no article mentions (index.text.names): the reply says which.
         ("Who won the football match in Madrid?", NOTHING_MENTIONS.format(names="Madrid")),
         # A name Telegram's HTML must see escaped (a reply with a bare "&" is refused with 400;
         # found by the hostile-input property test).

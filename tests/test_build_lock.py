@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from bot.newsroom import BUILD_NICENESS, Newsroom
-from index.search import NewsIndex
-from index.store import BuildRunningError, GenerationWriter, current_generation
+from index.answers.search import NewsIndex
+from index.store.generations import BuildRunningError, GenerationWriter, current_generation
 from tests.conftest import SEED_QUESTION, SEEDS, start_newsbot_index
 from tests.test_crash_safety import write_corpus
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from index.search import NewsIndex
+from index.answers.search import NewsIndex
 from tests.conftest import SEED_QUESTION, SEED_SENTENCE, SEEDS, start_newsbot_index
 
 # Each test runs ~2 minutes on a quiet machine; a loaded one (another xdist worker) needs more.

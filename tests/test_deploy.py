@@ -125,7 +125,7 @@ MDWE_PROBE = textwrap.dedent(
         import numba
         print(numba.njit(lambda x: x + 1)(1))
     else:
-        from index.embedding import SentenceEncoder
+        from index.semantic.embedding import SentenceEncoder
         print(SentenceEncoder.open().encode(["Ferries are running again."]).shape)
     """
 )

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from index.store import current_generation
+from index.store.generations import current_generation
 from tests.conftest import SEEDS, locate
 from tests.fake_telegram import FakeTelegramThread
 

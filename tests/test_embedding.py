@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import embedding
-from index.embedding import (
+from index.semantic import embedding
+from index.semantic.embedding import (
     MINILM_INT8,
     SentenceEncoder,
     load_encoder,
@@ -27,8 +27,8 @@ from index.embedding import (
     release_freed_heap,
     similarities,
 )
-from index.ingest import read_sources
-from index.sentences import split_sentences
+from index.sources.ingest import read_sources
+from index.text.sentences import split_sentences
 from tests.conftest import ROOT, SEEDS
 
 XI_PUTIN = (
@@ -74,7 +74,7 @@ def seed_sentences() -> list[str]:
 
 
 def embedding_log(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == "index.embedding"]
+    return [r for r in caplog.records if r.name == "index.semantic.embedding"]
 
 
 @needs_model
@@ -164,7 +164,7 @@ def test_wrong_pinned_hash_gives_none_and_one_log_line(
 ) -> None:
     weights = dataclasses.replace(MINILM_INT8.weights, sha256="0" * 64)
     model = dataclasses.replace(MINILM_INT8, weights=weights)
-    with caplog.at_level(logging.WARNING, logger="index.embedding"):
+    with caplog.at_level(logging.WARNING, logger="index.semantic.embedding"):
         assert load_encoder(model) is None
     [record] = embedding_log(caplog)
     assert record.levelno == logging.WARNING
@@ -184,7 +184,7 @@ def test_altered_tokenizer_file_gives_none_and_one_log_line(
         byte = f.read(1)
         f.seek(1000)
         f.write(bytes([byte[0] ^ 0xFF]))
-    with caplog.at_level(logging.WARNING, logger="index.embedding"):
+    with caplog.at_level(logging.WARNING, logger="index.semantic.embedding"):
         assert load_encoder(folder=tmp_path) is None
     [record] = embedding_log(caplog)
     assert "bert_base_tok.bin has sha256" in record.getMessage()
@@ -194,7 +194,7 @@ def test_missing_model_package_gives_none_and_one_log_line(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     weights = dataclasses.replace(MINILM_INT8.weights, package="newsbot_no_such_model")
-    with caplog.at_level(logging.WARNING, logger="index.embedding"):
+    with caplog.at_level(logging.WARNING, logger="index.semantic.embedding"):
         assert load_encoder(dataclasses.replace(MINILM_INT8, weights=weights)) is None
     [record] = embedding_log(caplog)
     assert "package newsbot_no_such_model is not installed" in record.getMessage()
@@ -203,7 +203,7 @@ def test_missing_model_package_gives_none_and_one_log_line(
 def test_missing_file_in_folder_gives_none(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="index.embedding"):
+    with caplog.at_level(logging.WARNING, logger="index.semantic.embedding"):
         assert load_encoder(folder=tmp_path) is None
     [record] = embedding_log(caplog)
     assert f"{tmp_path / 'model.onnx'} is missing" in record.getMessage()
@@ -236,7 +236,7 @@ def test_loads_and_encodes_in_a_process_without_network() -> None:
         "    print('network reachable')\n"
         "except OSError:\n"
         "    pass\n"
-        "from index.embedding import load_encoder\n"
+        "from index.semantic.embedding import load_encoder\n"
         "encoder = load_encoder()\n"
         "print(encoder.encode(['Xi met Putin.']).shape)\n"
     )

@@ -16,7 +16,7 @@ from bench.eval_corpus import (
     read_corpus,
     sentence_count,
 )
-from index.sentences import split_sentences
+from index.text.sentences import split_sentences
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "bench" / "questions" / "test.jsonl"
 

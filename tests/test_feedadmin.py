@@ -18,7 +18,7 @@ from bot.callbacks import SourceChoice, decode, encode, source_key
 from bot.ledger import LEDGER_FILE, SourceLedger
 from bot.settings import Settings
 from bot.texts import ADDFEED_USAGE, ADMIN_PRIVATE_ONLY, NOT_TEXT, SOURCE_GONE, SOURCES_REFUSED
-from index.build import build_index
+from index.store.build import build_index
 from tests.conftest import SEEDS
 from tests.fake_telegram import FakeTelegram, Message
 from tests.harness import ADMIN, USER, bot_settings, running_bot

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from aiohttp import web
 
-from index.feedpoll import (
+from index.sources.feedpoll import (
     FeedError,
     FeedEvent,
     FeedResponse,

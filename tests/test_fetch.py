@@ -1,7 +1,7 @@
 """Every fetch is bounded: deadline, received and decompressed caps, encodings, XML, redirects.
 
 Each test is a reproduction from issue #18 against a loopback server (`tests/hostile_feeds.py`),
-and fails on the code before `index.fetch`. No test connects to anything but 127.0.0.1: a client
+and fails on the code before `index.sources.fetch`. No test connects to anything but 127.0.0.1: a client
 whose transport refuses every other host stands between the fetch and the network, and records
 what the fetch asked for.
 """
@@ -16,10 +16,10 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from index.feedpoll import FeedError, FeedState, fetch_feed, poll_feed
-from index.fetch import USER_AGENT
-from index.formats.feeds import parse_feed
-from index.ingest import read_sources
+from index.sources.feedpoll import FeedError, FeedState, fetch_feed, poll_feed
+from index.sources.fetch import USER_AGENT
+from index.sources.formats.feeds import parse_feed
+from index.sources.ingest import read_sources
 from index.model import Skipped
 from tests.hostile_feeds import ENTITY, HostileServer, entity_bomb
 

@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 
 from bot.alerts import Alerts
-from index.build import build_index
+from index.store.build import build_index
 from tests.fake_telegram import FakeTelegram, Message
 from tests.harness import USER, RunningBot, bot_settings, running_bot
 from tests.test_refresh import FAST, until

@@ -1,11 +1,11 @@
-"""index.fusion: the fused ranking and the "nothing relevant" decision, on literal values."""
+"""index.answers.fusion: the fused ranking and the "nothing relevant" decision, on literal values."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from index.fusion import (
+from index.answers.fusion import (
     Candidate,
     Fusion,
     apart,

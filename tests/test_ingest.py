@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from index.formats import normalize_date
-from index.ingest import read_sources
+from index.sources.formats import normalize_date
+from index.sources.ingest import read_sources
 from index.model import Ingested
 from tests.conftest import SEEDS
 

@@ -23,11 +23,11 @@ import pytest
 from dateparser.date import DateDataParser  # type: ignore[import-untyped]
 
 from bot.newsroom import Newsroom
-from index.analysis import Analyzer
+from index.text.analysis import Analyzer
 from index.caches import BoundedCache
-from index.latest import latest
-from index.search import NewsIndex
-from index.timeframe import MAX_CANDIDATES, find_period
+from index.answers.latest import latest
+from index.answers.search import NewsIndex
+from index.text.timeframe import MAX_CANDIDATES, find_period
 from tests.conftest import SEED_QUESTION, SEEDS
 
 NOW = datetime(2026, 12, 7, 12, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""The names a question asks about, and whether an article mentions them (`index.names`)."""
+"""The names a question asks about, and whether an article mentions them (`index.text.names`)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from index.analysis import Analyzer
-from index.names import (
+from index.text.analysis import Analyzer
+from index.text.names import (
     ArticleWords,
     Gazetteer,
     countries,

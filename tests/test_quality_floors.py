@@ -1,7 +1,7 @@
 """The product's answer quality must not regress: dev questions over the seed and Wikinews.
 
-The product's own path (fused ranking with sentence vectors, `index.fusion`, and the names
-decision, `index.names`), as written and as people type (`bench.variants`). Floors sit a little
+The product's own path (fused ranking with sentence vectors, `index.answers.fusion`, and the names
+decision, `index.text.names`), as written and as people type (`bench.variants`). Floors sit a little
 below the figures measured on main when they were set (docs/quality.md, issue #19 section); a
 change to `FUSION`, the names rules or the analyzer that costs quality fails here. The Reuters
 questions of dev are left out: embedding Reuters takes minutes (bench/quality.py measures them).
@@ -18,7 +18,7 @@ import pytest
 from bench.measures import ANSWERABLE, hit3, refused_share, variant_questions
 from bench.quality import DevQuestion, Outcome, attach_vectors, evaluate, load_questions
 from bench.variants import KINDS
-from index.search import MIN_COVERAGE, NewsIndex
+from index.answers.search import MIN_COVERAGE, NewsIndex
 
 pytestmark = pytest.mark.slow
 

@@ -24,7 +24,7 @@ from bench.bot_load import Load, ask_at_rate, percentile, stamp_deliveries, wait
 from bot.app import build_application
 from bot.state import BotState
 from bot.texts import NOTHING_FOUND, SORRY
-from index.store import current_generation
+from index.store.generations import current_generation
 from tests.conftest import CORPUS, SEED_QUESTION, SEEDS
 from tests.fake_telegram import FakeTelegram, Message
 from tests.harness import ADMIN, RunningBot, bot_settings, running_bot

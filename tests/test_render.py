@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import render
-from index import excerpts
+from index.answers import excerpts
 from index.model import Answer, Article
 
 ALLOWED_TAGS = {"b", "i", "a"}

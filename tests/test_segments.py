@@ -1,7 +1,7 @@
 """An index updated in segments scores exactly as rank_bm25 over its live sentences (issue #12).
 
 Random corpora go through random sequences of updates (articles added, changed, removed), each
-appended by `index.update` with merges and compactions forced often by a small merge policy.
+appended by `index.store.update` with merges and compactions forced often by a small merge policy.
 After every update the index is checked against `rank_bm25.BM25Okapi` built over the live
 sentences in row order: every row's score bit for bit, and the top-k rows and scores.
 """
@@ -19,12 +19,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
-from index import update
-from index.build import BuildReport, BuildSettings, build_from_articles
+from index.store import update
+from index.store.build import BuildReport, BuildSettings, build_from_articles
 from index.model import Article
-from index.search import NewsIndex
-from index.store import current_generation, read_header
-from index.timeframe import Period
+from index.answers.search import NewsIndex
+from index.store.generations import current_generation, read_header
+from index.text.timeframe import Period
 
 WORDS = [f"W{i}" for i in range(12)] + [f"w{i}" for i in range(50)]
 BM25_ONLY = BuildSettings(semantic=False, workers=1)

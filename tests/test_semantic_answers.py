@@ -11,7 +11,7 @@ import pytest
 from bot.cli import main
 from bot.texts import NOTHING_FOUND, NOTHING_MENTIONS
 from index.cli import NOTHING_MENTIONS as PRINTED_NOTHING_MENTIONS
-from index.search import NewsIndex
+from index.answers.search import NewsIndex
 from tests.conftest import SEED_QUESTION, SEED_SENTENCE
 from tests.fake_telegram import FakeTelegram
 from tests.harness import USER, RunningBot
@@ -31,7 +31,7 @@ ALIGNMENT = (
 )
 BUSAN = "Xi reiterated that the discussions held in Busan had laid the groundwork"
 # What Xi and Putin discussed. The first answer was the article's headline line, CALLS after it,
-# until a line with nothing beyond the headline stopped being an answer (index.boilerplate); CALLS
+# until a line with nothing beyond the headline stopped being an answer (index.text.boilerplate); CALLS
 # is now this answer's context, and for "When did Xi talk to Putin?" the bot's cut of it drops the
 # date (reported in docs/quality.md, "Wire text").
 VIRTUAL = "During the virtual meeting with Putin, Xi reviewed the progress made in Sino-Russian"
@@ -51,7 +51,7 @@ ABSENT = "What did Xi say about Japan?"
 
 @pytest.fixture(scope="module")
 def seed_news(tmp_path_factory: pytest.TempPathFactory) -> NewsIndex:
-    from index.build import build_index
+    from index.store.build import build_index
     from tests.conftest import SEEDS
 
     folder = tmp_path_factory.mktemp("seed") / "index"

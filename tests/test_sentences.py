@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.sentences import split_sentences
+from index.text.sentences import split_sentences
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 GOLD = CORPUS / "wikinews-gum" / "articles.jsonl"
@@ -195,7 +195,7 @@ def test_usable_in_worker_processes() -> None:
 
 def test_bling_fire_failure_falls_back_without_loss(monkeypatch: pytest.MonkeyPatch) -> None:
     # Bling Fire returns "" when its C function reports an error.
-    monkeypatch.setattr("index.sentences.blingfire.text_to_sentences", lambda text: "")
+    monkeypatch.setattr("index.text.sentences.blingfire.text_to_sentences", lambda text: "")
     assert split_sentences('He said "Yes." Then, at 5 p.m., he left.\nNext') == [
         'He said "Yes."',
         "Then, at 5 p.m., he left.",

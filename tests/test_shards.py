@@ -1,7 +1,7 @@
 """A sharded index ranks exactly as the single index and rank_bm25 (issue #21, in process).
 
 Random corpora go through random updates (appends, changes, removals, merges, compactions) with
-1-5 shards; after each, every question's top-k through the shards (`index.sharded`, the
+1-5 shards; after each, every question's top-k through the shards (`index.scale.sharded`, the
 in-process backend) is the single index's rows and scores bit for bit, and rank_bm25's over the
 live sentences. The vectors likewise: shards' cosine top-k merged is the whole set's.
 """
@@ -22,14 +22,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
-from index import layout, update
-from index.build import BuildSettings, build_from_articles, build_index
-from index.search import NewsIndex
-from index.sharded import UNAVAILABLE, InProcessShards, ShardedNewsIndex, ShardsUnavailable
-from index.shards import ShardReply, ShardRequest, merged, shard_folder, shard_of_rows
-from index.store import IndexFormatError, current_generation
-from index.timeframe import Period
-from index.vectors import SentenceVectors
+from index.store import layout, update
+from index.store.build import BuildSettings, build_from_articles, build_index
+from index.answers.search import NewsIndex
+from index.scale.sharded import UNAVAILABLE, InProcessShards, ShardedNewsIndex, ShardsUnavailable
+from index.scale.shards import ShardReply, ShardRequest, merged, shard_folder, shard_of_rows
+from index.store.generations import IndexFormatError, current_generation
+from index.text.timeframe import Period
+from index.semantic.vectors import SentenceVectors
 from tests.conftest import ROOT, SEED_QUESTION, SEEDS
 from tests.fake_telegram import FakeTelegram
 from tests.harness import USER, RunningBot

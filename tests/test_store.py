@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from index.layout import FORMAT_VERSION
-from index.store import (
+from index.store.layout import FORMAT_VERSION
+from index.store.generations import (
     GenerationWriter,
     IndexFormatError,
     IndexMissingError,

@@ -1,4 +1,4 @@
-"""Copies of one story (`index.stories`): shingles, MinHash, numbers."""
+"""Copies of one story (`index.follow.stories`): shingles, MinHash, numbers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from index.stories import jaccard, numbers, numbers_agree, same_story, signature
+from index.follow.stories import jaccard, numbers, numbers_agree, same_story, signature
 
 WIRE = (
     "Zanzibar ferry operators went on strike over the rising price of fuel. Passengers waited "

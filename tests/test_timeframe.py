@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.timeframe import DatedQuestion, Period, find_period, timezone_from_env
+from index.text.timeframe import DatedQuestion, Period, find_period, timezone_from_env
 
 UTC = ZoneInfo("UTC")
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import layout
-from index.embedding import quantize, similarities
-from index.vectors import (
+from index.store import layout
+from index.semantic.embedding import quantize, similarities
+from index.semantic.vectors import (
     SentenceVectors,
     content_keys,
     embedding_text,

@@ -6,9 +6,9 @@ import hashlib
 import os
 from pathlib import Path
 
-from index.build import build_index
-from index.search import NewsIndex
-from index.watch import (
+from index.store.build import build_index
+from index.answers.search import NewsIndex
+from index.sources.watch import (
     Changes,
     FileStamp,
     Snapshot,

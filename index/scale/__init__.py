@@ -1,0 +1,1 @@
+"""Past one machine: the index in shards, served in one process or by replicas on a Ray cluster."""

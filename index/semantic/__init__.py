@@ -1,0 +1,1 @@
+"""Stage 3b, semantic: the packaged sentence model, sentence vectors and their cosines."""

@@ -1,0 +1,1 @@
+"""Stage 4, store: the on-disk layout, generations, the archive, and the build and update that write them."""
