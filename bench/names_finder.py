@@ -1,8 +1,8 @@
 """Which finder of a question's names errs less on questions as people type them (issue #19).
 
 For every dev question and its typing variants (`bench.variants`), the names each finder
-finds, and whether the question's article mentions them (`index.text.names.ArticleWords.mentions`,
-the product's matching):
+finds, and whether the question's article mentions them
+(`index.text.mentions.ArticleWords.mentions`, the product's matching):
 
 - answerable questions: *false alarms*, a name the answering article never mentions (the names
   check would doubt a right answer);
@@ -31,7 +31,9 @@ if __package__ in (None, ""):  # run as `python bench/names_finder.py`
 
 from bench.quality import ANSWERABLE_KINDS, DevQuestion, load_questions, read_articles  # noqa: E402
 from index.text.analysis import Analyzer  # noqa: E402
-from index.text.names import ArticleWords, countries, question_names  # noqa: E402
+from index.text.gazetteer import countries  # noqa: E402
+from index.text.mentions import ArticleWords  # noqa: E402
+from index.text.names import question_names  # noqa: E402
 
 Finder = Callable[[str], Sequence[str]]
 

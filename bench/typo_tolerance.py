@@ -1,12 +1,12 @@
 """A spelling-tolerant question (issue #19): what correcting typos before ranking gains and costs.
 
-The names check already tolerates one typo in a long name (`index.text.names.TOLERANT`). This bench
-measures the rest: each question word of `TYPO_LENGTH` letters or more that the index does not
+The names check already tolerates one typo in a long name (`index.text.mentions.TOLERANT`). This
+bench measures the rest: each question word of `TYPO_LENGTH` letters or more that the index does not
 know (its analyzed term is in no sentence) is replaced by the most frequent indexed word one typo
 away (SymSpell: a letter added, dropped, changed, or two neighbours swapped), before `ask`. It
-reports, on the dev split's typo variant and its originals: Hit@3 and answerable refused with
-and without the correction, off-topic and absent-fact questions refused, and what the word table
-costs here (entries, bytes).
+reports, on the dev split's typo variant and its originals: Hit@3 and answerable refused with and
+without the correction, off-topic and absent-fact questions refused, and what the word table costs
+here (entries, bytes).
 
     python bench/typo_tolerance.py
 """
@@ -33,7 +33,7 @@ from bench.quality import (  # noqa: E402
     load_questions,
 )
 from index.text.analysis import fold  # noqa: E402
-from index.text.names import TYPO_LENGTH  # noqa: E402
+from index.text.mentions import TYPO_LENGTH  # noqa: E402
 from index.answers.search import NewsIndex  # noqa: E402
 
 WORD = re.compile(r"[^\W\d_]+")

@@ -7,16 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from index.text.analysis import Analyzer
-from index.text.names import (
-    ArticleWords,
-    Gazetteer,
-    countries,
-    listed,
-    missing_names,
-    one_typo_apart,
-    question_names,
-    undotted,
-)
+from index.text.gazetteer import Gazetteer, countries, undotted
+from index.text.mentions import ArticleWords, missing_names, one_typo_apart
+from index.text.names import listed, question_names
 from tests.conftest import SEEDS
 
 ANALYZER = Analyzer()

@@ -33,7 +33,9 @@ from index.answers.fusion import (
     with_content,
 )
 from index.model import Answer, Article, Findings, Hit
-from index.text.names import TOLERANT, ArticleWords, countries, missing_names, question_names
+from index.text.gazetteer import countries
+from index.text.mentions import TOLERANT, ArticleWords, missing_names
+from index.text.names import question_names
 from index.lexical.segments import SegmentedBM25, load_segmented
 from index.lexical.sentence_terms import SentenceTerms
 from index.store.generations import IndexFormatError, current_generation, read_header
@@ -591,8 +593,8 @@ class NewsIndex:
         In their order (`index.text.names`); all of them when the question names nothing. When no
         article of the first `NAME_ARTICLES` does, no candidate, and the names the best
         candidate's article misses (what the reply says it never mentions). A name one typo
-        away (`index.text.names.TOLERANT`) is looked for only when no article mentions them exactly:
-        the common case pays nothing for it.
+        away (`index.text.mentions.TOLERANT`) is looked for only when no article mentions them
+        exactly: the common case pays nothing for it.
         """
         names = question_names(question, countries())
         if not names:

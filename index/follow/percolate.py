@@ -16,7 +16,7 @@ with the whole index's statistics:
 - vectors (when the generation has them): the cosine of the sentence's int8 vector with each
   question's vector, against `FUSION.min_similarity`, by blocks of a matrix product.
 - names: a question naming something ("Chile") is answered only by an article that mentions it
-  (`index.text.names.missing_names`), checked for the pairs the first two let through.
+  (`index.text.mentions.missing_names`), checked for the pairs the first two let through.
 
 As `NewsIndex.ask` does, the names check and the cosine belong to the semantic path; an index
 without vectors decides by BM25 coverage alone. One rule more, for alerts only: with vectors,
@@ -46,7 +46,9 @@ from index.answers import passages
 from index.lexical.bm25 import tf_norm
 from index.answers.fusion import coverage, is_answered
 from index.model import Answer
-from index.text.names import ArticleWords, countries, missing_names, question_names
+from index.text.gazetteer import countries
+from index.text.mentions import ArticleWords, missing_names
+from index.text.names import question_names
 from index.answers.search import FUSION, MIN_COVERAGE, NewsIndex, Question
 
 # Sentences whose cosines with every standing question are computed in one matrix product.
