@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from index.cli import EXIT_FAILURE, EXIT_OK, UsageError, add_ray_option
+from index.cli import EXIT_FAILURE, EXIT_OK, UsageError
+from index.cli_flags import add_ray_option
 from index.config import default_index_dir
 from index.scale.shards import shard_count
 from index.store.generations import StoreError, current_generation

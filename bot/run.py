@@ -6,7 +6,7 @@ import argparse
 import os
 from typing import Any
 
-from index.cli import add_ray_option
+from index.cli_flags import add_ray_option
 from index.scale.cluster import RAY_ADDRESS_ENV
 
 

@@ -10,8 +10,8 @@ import pytest
 
 from bot.cli import main
 from bot.texts import NOTHING_FOUND, NOTHING_MENTIONS
-from index.cli import NOTHING_MENTIONS as PRINTED_NOTHING_MENTIONS
 from index.answers.search import NewsIndex
+from index.cli_output import NOTHING_MENTIONS as PRINTED_NOTHING_MENTIONS
 from tests.conftest import SEED_QUESTION, SEED_SENTENCE
 from tests.fake_telegram import FakeTelegram
 from tests.harness import USER, RunningBot

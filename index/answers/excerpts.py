@@ -1,8 +1,8 @@
 """What a reader is shown of a passage: within a length, its best sentence whole.
 
 One rule for every front-end: the bot (`bot.render`, within Telegram's limits), the terminal
-(`index.cli`) and the quality bench, which counts what the user sees (docs/quality.md). Lengths
-are counted as Telegram counts them (UTF-16 code units): the same cut everywhere.
+(`index.cli_output`) and the quality bench, which counts what the user sees (docs/quality.md).
+Lengths are counted as Telegram counts them (UTF-16 code units): the same cut everywhere.
 """
 
 from __future__ import annotations
