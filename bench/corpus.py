@@ -35,10 +35,10 @@ from pathlib import Path
 
 import numpy as np
 
-from index.text.analysis import Analyzer
-from index.store.build import BuildSettings, analyze_articles
-from index.sources.ingest import read_sources
 from index.model import Article
+from index.sources.ingest import read_sources
+from index.store.build import BuildSettings, analyze_articles
+from index.text.analysis import Analyzer
 
 ROOT = Path(__file__).resolve().parent.parent
 REUTERS = ROOT.parent / "shared" / "corpus" / "reuters21578" / "articles.jsonl"

@@ -21,8 +21,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
-from index.sources.ingest import read_sources
 from index.model import Article, Ingested
+from index.sources.ingest import read_sources
 from index.text.sentences import split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent

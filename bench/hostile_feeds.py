@@ -6,13 +6,13 @@ twice under `Content-Encoding: gzip, gzip` (~2 KB), an entity bomb (2 MB of refe
 100-character entity), response headers a byte every 0.2 s for 30 s, an HTML "checking your
 browser" page and a 503; and, to compare, a plain 2 MB feed. Each case is measured twice:
 
-- the poller (`index.sources.feedpoll.poll_feed`, into a spool when the code has one), in this process
-  with an asyncio ticker every 10 ms: wall time, peak RSS over the steady state (RSS sampled
-  every 2 ms by a thread, the steady state taken after two polls of a good feed), and the
-  ticker's largest lag (how long the event loop was stalled);
-- the build's reading (`index.sources.ingest.read_sources([url])`, what `newsbot index URL` does before
-  indexing), in a fresh child process per case: wall time and its peak RSS over the peak after
-  reading a good feed (`VmHWM`).
+- the poller (`index.sources.feedpoll.poll_feed`, into a spool when the code has one), in this
+  process with an asyncio ticker every 10 ms: wall time, peak RSS over the steady state (RSS sampled
+  every 2 ms by a thread, the steady state taken after two polls of a good feed), and the ticker's
+  largest lag (how long the event loop was stalled);
+- the build's reading (`index.sources.ingest.read_sources([url])`, what `newsbot index URL` does
+  before indexing), in a fresh child process per case: wall time and its peak RSS over the peak
+  after reading a good feed (`VmHWM`).
 
 Run from the repository: `python -m bench.hostile_feeds` (the code under test is whatever
 `PYTHONPATH` imports, so the same file measures another checkout). `--json` prints the rows.

@@ -13,8 +13,8 @@ Three measures, each printed as one line of JSON:
 - `strangers`: 1,000 messages of 4,096 characters of random words asked of the index
   (`NewsIndex.ask`, BM25 alone), after 100 to fill the caches: the analyzer's kept words
   (entries, and bytes measured with `sys.getsizeof`) and the process's RSS growth.
-- `time_question`: CPU (`time.process_time`) of `index.text.timeframe.find_period` on 4,096-character
-  questions full of dates, p50 and max of 20 runs each.
+- `time_question`: CPU (`time.process_time`) of `index.text.timeframe.find_period` on
+  4,096-character questions full of dates, p50 and max of 20 runs each.
 
 It runs on the code it is started from, so the same command in a checkout of an older commit
 measures that commit (it reads the analyzer's words from `Analyzer._cache`, as both keep them).
@@ -41,9 +41,9 @@ if __package__ in (None, ""):  # run as `python bench/leaks.py`
     sys.path.insert(0, str(ROOT))
 
 from bot.newsroom import Newsroom  # noqa: E402
-from index.store.build import build_index  # noqa: E402
 from index.answers.latest import latest  # noqa: E402
 from index.answers.search import NewsIndex  # noqa: E402
+from index.store.build import build_index  # noqa: E402
 from index.text.timeframe import find_period  # noqa: E402
 
 SEEDS = ROOT / "seeds"

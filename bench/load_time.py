@@ -27,10 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as `python bench/load_time.py`
     sys.path.insert(0, str(ROOT))
 
-from index.store import layout  # noqa: E402
-from index.store.archive import Archive  # noqa: E402
 from index.answers.search import NewsIndex  # noqa: E402
 from index.lexical.segments import load_segmented  # noqa: E402
+from index.store import layout  # noqa: E402
+from index.store.archive import Archive  # noqa: E402
 from index.store.generations import StoreError, current_generation, read_header  # noqa: E402
 
 OUT = ROOT / "bench" / "out"

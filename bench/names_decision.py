@@ -4,9 +4,9 @@ Asks every dev question and its typing variants (`bench.variants`: lower case, c
 greeting before, thanks after, a title, accents, a typo...) with the product's ranking, a
 missing name refusing (`Fusion.missing_similarity` = inf), and records each one's evidence: best
 cosine, BM25 coverage, missing names, and the passages it gets or would get (`Findings.closest`).
-Then applies `index.answers.fusion.is_answered` over a grid of the two floors a question with a missing
-name must reach, and prints per variant kind: Hit@3, answerable refused, off-topic refused, and
-absent facts refused or shown with the caveat (answers empty). An answerable question answered
+Then applies `index.answers.fusion.is_answered` over a grid of the two floors a question with a
+missing name must reach, and prints per variant kind: Hit@3, answerable refused, off-topic refused,
+and absent facts refused or shown with the caveat (answers empty). An answerable question answered
 only with the caveat counts as refused.
 
     python bench/names_decision.py                   # dev, the product's floors
@@ -40,8 +40,8 @@ from bench.quality import (  # noqa: E402
     shown,
 )
 from index.answers.fusion import Fusion, is_answered  # noqa: E402
-from index.model import Answer  # noqa: E402
 from index.answers.search import FUSION, MIN_COVERAGE, NewsIndex  # noqa: E402
+from index.model import Answer  # noqa: E402
 
 SIMILARITIES = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, math.inf)
 COVERAGES = (0.7, 0.9, math.inf)

@@ -7,8 +7,8 @@ A feed server runs in a child process on 127.0.0.1 (so this process's CPU time i
 poller's alone). Each feed is an RSS document of 20 items with an ETag and a Last-Modified, and
 answers 304 to a request carrying its current ETag. The first cycle fetches every feed (all
 200); before each later cycle the server publishes a new version of `--changed` feeds, so that
-cycle gets that many 200s and 304s for the rest. Polling is `index.sources.feedpoll.poll_all` over one
-`feed_client`, at most `--limit` requests in flight. Wall time is `time.perf_counter`, CPU time
+cycle gets that many 200s and 304s for the rest. Polling is `index.sources.feedpoll.poll_all` over
+one `feed_client`, at most `--limit` requests in flight. Wall time is `time.perf_counter`, CPU time
 `time.process_time` of this process.
 """
 

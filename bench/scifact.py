@@ -1,11 +1,12 @@
 """nDCG@10 of newsbot's analyzer and BM25 on BEIR SciFact, next to published BM25 figures.
 
-Each SciFact abstract is one document (title + " " + text), analyzed with `index.text.analysis.Analyzer`
-and indexed with `index.lexical.bm25.BM25Index` (rank_bm25's BM25Okapi). Each test claim is analyzed the
-same way and the ten best documents are ranked by score (ties by corpus order). nDCG@10 is the
-standard one (Järvelin & Kekäläinen 2002, as trec_eval's `ndcg_cut.10`): gain = qrels relevance,
-discount log2(rank + 1), ideal DCG from the query's qrels; queries without test qrels are left
-out. Reads `../shared/corpus/beir-scifact/` (never copied into the repository).
+Each SciFact abstract is one document (title + " " + text), analyzed with
+`index.text.analysis.Analyzer` and indexed with `index.lexical.bm25.BM25Index` (rank_bm25's
+BM25Okapi). Each test claim is analyzed the same way and the ten best documents are ranked by score
+(ties by corpus order). nDCG@10 is the standard one (Järvelin & Kekäläinen 2002, as trec_eval's
+`ndcg_cut.10`): gain = qrels relevance, discount log2(rank + 1), ideal DCG from the query's qrels;
+queries without test qrels are left out. Reads `../shared/corpus/beir-scifact/` (never copied into
+the repository).
 
     python bench/scifact.py                     # product settings plus a few k1/b variants
     python bench/scifact.py --k1 1.2 --b 0.75   # one setting only
@@ -28,8 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as `python bench/scifact.py`
     sys.path.insert(0, str(ROOT))
 
-from index.text.analysis import Analyzer, AnalyzerSettings  # noqa: E402
 from index.lexical.bm25 import BM25Index, BM25Params  # noqa: E402
+from index.text.analysis import Analyzer, AnalyzerSettings  # noqa: E402
 
 SCIFACT = ROOT.parent / "shared" / "corpus" / "beir-scifact"
 
@@ -118,7 +119,8 @@ def run(data: SciFact, analyzer: Analyzer, params: BM25Params, k: int = 10) -> d
 
 def run_hybrid(data: SciFact, analyzer: Analyzer, k: int = 10) -> dict[str, list[str]] | None:
     """Rank as `NewsIndex.ask` does: BM25's and the vectors' top candidates fused by the product's
-    `index.answers.search.FUSION` (each document embedded as `title text`, cut at the model's 256 tokens).
+    `index.answers.search.FUSION` (each document embedded as `title text`, cut at the model's 256
+    tokens).
 
     Returns None when the sentence model is not installed.
     """

@@ -6,10 +6,10 @@
 Steps, each printing its figures (and all of them in bench/out/semantic_speed.json):
 
 1. **Build with vectors.** The first articles of the 1M corpus (`python -m bench.speed` makes
-   bench/out/corpus-1m) up to `--sample` sentences are indexed by `index.store.build` (vectors on both
-   cores), then again with articles adding about 1,000 sentences: the report's counts show that
-   only those are embedded. Sentences/s is the embedding phase's; the encoder on 1 and 2
-   onnxruntime threads is also timed alone on 2,000 of the texts.
+   bench/out/corpus-1m) up to `--sample` sentences are indexed by `index.store.build` (vectors on
+   both cores), then again with articles adding about 1,000 sentences: the report's counts show that
+   only those are embedded. Sentences/s is the embedding phase's; the encoder on 1 and 2 onnxruntime
+   threads is also timed alone on 2,000 of the texts.
 2. **Recall of the two-step top_k** (sign bits, then exact int8 rescoring) against the exhaustive
    int8 scan, on the real sample's vectors, for the dev questions (bench/questions/dev.jsonl):
    recall@10 at several candidate counts, including the share of rows `CANDIDATES` is at 1M.
@@ -34,13 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from index.store import layout
-from index.store.build import BuildSettings, build_from_articles
-from index.semantic.embedding import SentenceEncoder, quantize, similarities
-from index.sources.ingest import read_sources
 from index.answers.search import NewsIndex
-from index.text.sentences import split_sentences
-from index.store.generations import current_generation
+from index.semantic.embedding import SentenceEncoder, quantize, similarities
 from index.semantic.vectors import (
     CANDIDATES,
     SIGN_CANDIDATES,
@@ -52,6 +47,11 @@ from index.semantic.vectors import (
     sign_bits,
     sign_dot,
 )
+from index.sources.ingest import read_sources
+from index.store import layout
+from index.store.build import BuildSettings, build_from_articles
+from index.store.generations import current_generation
+from index.text.sentences import split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"

@@ -1,10 +1,10 @@
 """Where a serving process's memory goes: RSS added by each step of loading an index, then asking.
 
 Imports what `newsbot run` imports, loads the index's current generation step by step in the
-order `index.answers.search.NewsIndex.load` takes (checksums, BM25, archive, vectors, encoder), runs the
-bot's warm-up search, then asks `--questions` questions from 6 threads (as the bot's
-`asyncio.to_thread` does). After each step it prints the anonymous and file-backed resident
-memory (/proc/self/status: RssAnon, RssFile) and what the step added, in MB (MiB).
+order `index.answers.search.NewsIndex.load` takes (checksums, BM25, archive, vectors, encoder), runs
+the bot's warm-up search, then asks `--questions` questions from 6 threads (as the bot's
+`asyncio.to_thread` does). After each step it prints the anonymous and file-backed resident memory
+(/proc/self/status: RssAnon, RssFile) and what the step added, in MB (MiB).
 
     HF_HUB_OFFLINE=1 python -m bench.serving_memory --index-dir bench/out/semantic-1m
 """
@@ -59,13 +59,13 @@ def main() -> int:
 
     resident.step("import python-telegram-bot")
     import bot.app  # noqa: F401
-    from index.store import layout
-    from index.store.archive import Archive
-    from index.semantic.embedding import SentenceEncoder
     from index.answers.search import NewsIndex
     from index.lexical.segments import load_segmented
-    from index.store.generations import current_generation, read_header
+    from index.semantic.embedding import SentenceEncoder
     from index.semantic.vectors import SentenceVectors, shared_encoder
+    from index.store import layout
+    from index.store.archive import Archive
+    from index.store.generations import current_generation, read_header
 
     resident.step("import the bot's and the index's modules")
     folder = current_generation(args.index_dir)

@@ -1,4 +1,4 @@
-"""Story grouping: MinHash-LSH (`index.follow.stories`) against sentence vectors, precision and recall.
+"""Story grouping: MinHash-LSH (`index.follow.stories`) against sentence vectors: precision, recall.
 
 Pairs, all from Reuters-21578 (`../shared/corpus/reuters21578`), seeded:
 
@@ -133,8 +133,8 @@ def lsh_decisions(pairs: list[tuple[str, str]], threshold: float) -> list[bool]:
 
 def vector_cosines(pairs: list[tuple[str, str]]) -> list[float]:
     """The cosine of the two articles' mean sentence vectors."""
-    from index.text.sentences import split_sentences
     from index.semantic.vectors import shared_encoder
+    from index.text.sentences import split_sentences
 
     encoder = shared_encoder()
     assert encoder is not None, "the sentence encoder is not available"

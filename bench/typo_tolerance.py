@@ -32,9 +32,9 @@ from bench.quality import (  # noqa: E402
     build_dev_index,
     load_questions,
 )
+from index.answers.search import NewsIndex  # noqa: E402
 from index.text.analysis import fold  # noqa: E402
 from index.text.mentions import TYPO_LENGTH  # noqa: E402
-from index.answers.search import NewsIndex  # noqa: E402
 
 WORD = re.compile(r"[^\W\d_]+")
 

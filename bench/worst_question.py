@@ -46,8 +46,8 @@ if __package__ in (None, ""):  # run as `python bench/worst_question.py`
     sys.path.insert(0, str(ROOT))
 
 from bench import corpus as corpora  # noqa: E402
-from index.text.analysis import ENGLISH_STOPWORDS, Analyzer  # noqa: E402
 from index.lexical.bm25 import BM25Index, BM25Params  # noqa: E402
+from index.text.analysis import ENGLISH_STOPWORDS, Analyzer  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 MESSAGE_LIMIT = 4096  # characters in a Telegram message

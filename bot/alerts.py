@@ -7,10 +7,10 @@ same transaction that marks the articles seen (`Subscriptions.record_matches`), 
 marked sent. A bot killed between the two sends it at its next start; one killed before the
 transaction matches the articles again, as they are still unseen.
 
-A user gets one alert per story (`index.follow.stories`: a copy in another outlet, or a later update,
-sends none), at most `NEWSBOT_ALERTS_PER_HOUR` in a clock hour; the rest are held and summarized
-in one message when the hour ends, or in the digest when the user has one. A user who blocked
-the bot (403) is unsubscribed: everything kept about them is deleted.
+A user gets one alert per story (`index.follow.stories`: a copy in another outlet, or a later
+update, sends none), at most `NEWSBOT_ALERTS_PER_HOUR` in a clock hour; the rest are held and
+summarized in one message when the hour ends, or in the digest when the user has one. A user who
+blocked the bot (403) is unsubscribed: everything kept about them is deleted.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from bot import callbacks, render, texts
 from bot.callbacks import StopFollowing
 from bot.newsroom import Newsroom
 from bot.subscriptions import Alert, NewAlert, StandingQuestion, Subscriptions
-from index.store import layout
-from index.follow.percolate import Match, Percolator, Standing, answer_of
 from index.answers.search import NewsIndex
+from index.follow.percolate import Match, Percolator, Standing, answer_of
 from index.follow.stories import StoryGroups
+from index.store import layout
 
 log = logging.getLogger(__name__)
 

@@ -24,9 +24,9 @@ from bot.ledger import SourceLedger, is_among
 from bot.newsroom import BuildJob
 from bot.reindex import admin_request, is_admin, report_rebuild
 from bot.state import BotState
-from index.store.archiving import remembered_sources
 from index.model import counted
 from index.sources.watch import articles_per_source
+from index.store.archiving import remembered_sources
 
 log = logging.getLogger(__name__)
 

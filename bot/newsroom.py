@@ -2,12 +2,12 @@
 
 Rebuilding runs `newsbot index --json` as a separate process: it uses both cores without holding
 this process's GIL (answers keep flowing), a crash in it cannot take the bot down, and the index
-folder's atomic generations (see `index.store.generations`) mean the old index serves until the new one is
-complete. The new index is then loaded (memory-mapped, milliseconds) and swapped in with one
+folder's atomic generations (see `index.store.generations`) mean the old index serves until the new
+one is complete. The new index is then loaded (memory-mapped, milliseconds) and swapped in with one
 assignment; searches already running finish on the old one, which then closes its files (memory
 maps, descriptors): it holds no reference cycle (`index.caches`), so reference counting frees it
-when its last question lets go of it. No explicit close: a thread still reading the old
-generation would race it (docs/reliability.md, "Leaks and bounds").
+when its last question lets go of it. No explicit close: a thread still reading the old generation
+would race it (docs/reliability.md, "Leaks and bounds").
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 
-from index.store.build import BuildReport
-from index.scale.cluster import ClusterError, load_index
+from index.answers.search import MIN_COVERAGE, NewsIndex
 from index.config import semantic_enabled
 from index.model import Findings
-from index.answers.search import MIN_COVERAGE, NewsIndex
+from index.scale.cluster import ClusterError, load_index
 from index.scale.sharded import ShardsUnavailable
+from index.store.build import BuildReport
 from index.store.generations import IndexMissingError, StoreError
 
 # Seconds a stopped bot gives a running rebuild to exit on SIGTERM before killing it.

@@ -6,12 +6,11 @@ schedule per feed needs). Each check:
 
 - polls the feeds that are due (`index.sources.feedpoll`: conditional requests, a schedule per feed,
   backoff capped at a day, at most `FEED_LIMIT` at once), each new body and every feed's state
-  kept in the index folder's spool (`index.sources.spool`), which the build reads instead of fetching
-  again, and from which a restarted bot takes up the schedule, validators and failures. A 304
-  is nothing new; a 200 is new only when its bytes differ from those the serving index was
-  built from (its manifest's SHA-256), so a server that ignores validators costs a download,
-  not a rebuild; the build compares the items, and a body whose items did not change commits
-  nothing;
+  kept in the index folder's spool (`index.sources.spool`), which the build reads instead of
+  fetching again, and from which a restarted bot takes up the schedule, validators and failures. A
+  304 is nothing new; a 200 is new only when its bytes differ from those the serving index was built
+  from (its manifest's SHA-256), so a server that ignores validators costs a download, not a
+  rebuild; the build compares the items, and a body whose items did not change commits nothing;
 - rescans the files and folders, when their interval is up (`index.sources.watch`: size and mtime
   first, a hash only for files whose size or mtime moved, compared by content);
 - asks `Newsroom.request` for an update (in a child process) when anything changed; when a

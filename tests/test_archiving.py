@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 
 from bot.cli import main
+from index.answers.search import NewsIndex
+from index.config import max_removal, retention
+from index.sources.watch import articles_per_source
 from index.store import layout
 from index.store.archiving import read_stored
 from index.store.build import BuildSettings, build_from_articles, build_index
-from index.config import max_removal, retention
-from index.answers.search import NewsIndex
 from index.store.generations import current_generation, read_header
-from index.sources.watch import articles_per_source
 from tests.conftest import ROOT
 
 # Made-up places: a question about one can be answered only by its own item.

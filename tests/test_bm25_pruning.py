@@ -1,10 +1,10 @@
 """The pruned `BM25Index.top_k` against the exhaustive ranking, on corpora made to stress pruning.
 
-`index.lexical.topk` skips postings using bounds; these corpora make the bounds tight or tricky: skewed
-term frequencies (one term in most sentences), many equal scores, repeated query terms, k larger
-than the number of matches, lists spanning several blocks and windows, and negative idf (where
-the bounds do not hold and `top_k` must add every posting). Ranks are stored on 16 bits by shard:
-one corpus spans several shards.
+`index.lexical.topk` skips postings using bounds; these corpora make the bounds tight or tricky:
+skewed term frequencies (one term in most sentences), many equal scores, repeated query terms, k
+larger than the number of matches, lists spanning several blocks and windows, and negative idf
+(where the bounds do not hold and `top_k` must add every posting). Ranks are stored on 16 bits by
+shard: one corpus spans several shards.
 """
 
 from __future__ import annotations

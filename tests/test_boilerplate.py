@@ -1,4 +1,6 @@
-"""Sentences that say nothing of their own (index.text.boilerplate): found by shape, never answers."""
+"""Sentences that say nothing of their own (index.text.boilerplate): found by shape, never
+answers.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.text import boilerplate
+from index.answers.search import NewsIndex
+from index.model import Article
+from index.sources.ingest import read_sources
 from index.store import layout
+from index.store.build import build_from_articles
+from index.store.generations import current_generation
+from index.text import boilerplate
 from index.text.analysis import Analyzer, AnalyzerSettings
 from index.text.boilerplate import (
     ASIDE,
@@ -23,12 +30,7 @@ from index.text.boilerplate import (
     is_boilerplate,
     shape_flags,
 )
-from index.store.build import build_from_articles
-from index.sources.ingest import read_sources
-from index.model import Article
-from index.answers.search import NewsIndex
 from index.text.sentences import split_sentences
-from index.store.generations import current_generation
 from tests.conftest import SEEDS
 
 ANALYZER = Analyzer(AnalyzerSettings())

@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.answers.search import NewsIndex
+from index.semantic.embedding import MINILM_INT8, SentenceEncoder
+from index.semantic.vectors import embedding_text
 from index.store import layout
 from index.store.build import BuildSettings, build_index
-from index.semantic.embedding import MINILM_INT8, SentenceEncoder
-from index.answers.search import NewsIndex
 from index.store.generations import IndexFormatError, current_generation
-from index.semantic.vectors import embedding_text
 from tests.conftest import ROOT, SEEDS
 
 MISSING = [

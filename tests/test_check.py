@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from bot.cli import main
-from index.store import layout
 from index.answers.check import best_positive, questions, relative_difference
 from index.answers.search import NewsIndex
+from index.store import layout
 from index.store.generations import current_generation
 from tests.conftest import SEEDS, SEGMENT, locate
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from index.store.build import build_index
-from index.sources.formats.dates import clamp_date, utc_seconds
-from index.sources.ingest import read_sources
 from index.answers.latest import latest
 from index.answers.search import NewsIndex
+from index.sources.formats.dates import clamp_date, utc_seconds
+from index.sources.ingest import read_sources
+from index.store.build import build_index
 
 FEED = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>Dates News</title>

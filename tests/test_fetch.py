@@ -1,9 +1,9 @@
 """Every fetch is bounded: deadline, received and decompressed caps, encodings, XML, redirects.
 
 Each test is a reproduction from issue #18 against a loopback server (`tests/hostile_feeds.py`),
-and fails on the code before `index.sources.fetch`. No test connects to anything but 127.0.0.1: a client
-whose transport refuses every other host stands between the fetch and the network, and records
-what the fetch asked for.
+and fails on the code before `index.sources.fetch`. No test connects to anything but 127.0.0.1: a
+client whose transport refuses every other host stands between the fetch and the network, and
+records what the fetch asked for.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
+from index.model import Skipped
 from index.sources.feedpoll import FeedError, FeedState, fetch_feed, poll_feed
 from index.sources.fetch import USER_AGENT
 from index.sources.formats.feeds import parse_feed
 from index.sources.ingest import read_sources
-from index.model import Skipped
 from tests.hostile_feeds import ENTITY, HostileServer, entity_bomb
 
 BOMB = 200_000_000  # zeros behind ~200 KB of gzip (the bench serves 2 GB)

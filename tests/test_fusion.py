@@ -1,4 +1,6 @@
-"""index.answers.fusion: the fused ranking and the "nothing relevant" decision, on literal values."""
+"""index.answers.fusion: the fused ranking and the "nothing relevant" decision, on literal
+values.
+"""
 
 from __future__ import annotations
 

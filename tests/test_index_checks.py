@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from index.answers.search import NewsIndex
 from index.store import layout
 from index.store.build import build_index
-from index.answers.search import NewsIndex
 from index.store.generations import IndexFormatError, current_generation, read_header
 from tests.conftest import SEED_QUESTION, SEEDS, SEGMENT, locate, segment_folder
 

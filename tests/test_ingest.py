@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from index.model import Ingested
 from index.sources.formats import normalize_date
 from index.sources.ingest import read_sources
-from index.model import Ingested
 from tests.conftest import SEEDS
 
 RSS = """<?xml version="1.0"?>

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from index.store.build import build_index
 from index.answers.latest import latest
-from index.model import Article
 from index.answers.search import NewsIndex
+from index.model import Article
+from index.store.build import build_index
 
 STORIES = {
     "old-budget.md": ("2026-01-05", "Council passes the budget", "The council passed the budget."),

@@ -23,10 +23,10 @@ import pytest
 from dateparser.date import DateDataParser  # type: ignore[import-untyped]
 
 from bot.newsroom import Newsroom
-from index.text.analysis import Analyzer
-from index.caches import BoundedCache
 from index.answers.latest import latest
 from index.answers.search import NewsIndex
+from index.caches import BoundedCache
+from index.text.analysis import Analyzer
 from index.text.timeframe import MAX_CANDIDATES, find_period
 from tests.conftest import SEED_QUESTION, SEEDS
 

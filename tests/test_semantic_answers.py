@@ -31,9 +31,9 @@ ALIGNMENT = (
 )
 BUSAN = "Xi reiterated that the discussions held in Busan had laid the groundwork"
 # What Xi and Putin discussed. The first answer was the article's headline line, CALLS after it,
-# until a line with nothing beyond the headline stopped being an answer (index.text.boilerplate); CALLS
-# is now this answer's context, and for "When did Xi talk to Putin?" the bot's cut of it drops the
-# date (reported in docs/quality.md, "Wire text").
+# until a line with nothing beyond the headline stopped being an answer (index.text.boilerplate);
+# CALLS is now this answer's context, and for "When did Xi talk to Putin?" the bot's cut of it drops
+# the date (reported in docs/quality.md, "Wire text").
 VIRTUAL = "During the virtual meeting with Putin, Xi reviewed the progress made in Sino-Russian"
 # The examples, each with what its first answer must show.
 EXAMPLES = {

@@ -22,14 +22,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
-from index.store import layout, update
-from index.store.build import BuildSettings, build_from_articles, build_index
 from index.answers.search import NewsIndex
 from index.scale.sharded import UNAVAILABLE, InProcessShards, ShardedNewsIndex, ShardsUnavailable
 from index.scale.shards import ShardReply, ShardRequest, merged, shard_folder, shard_of_rows
+from index.semantic.vectors import SentenceVectors
+from index.store import layout, update
+from index.store.build import BuildSettings, build_from_articles, build_index
 from index.store.generations import IndexFormatError, current_generation
 from index.text.timeframe import Period
-from index.semantic.vectors import SentenceVectors
 from tests.conftest import ROOT, SEED_QUESTION, SEEDS
 from tests.fake_telegram import FakeTelegram
 from tests.harness import USER, RunningBot

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from index.store.layout import FORMAT_VERSION
 from index.store.generations import (
     GenerationWriter,
     IndexFormatError,
@@ -15,6 +14,7 @@ from index.store.generations import (
     current_generation,
     read_header,
 )
+from index.store.layout import FORMAT_VERSION
 
 
 def write_generation(index_dir: Path, marker: str) -> Path:

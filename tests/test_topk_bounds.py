@@ -1,7 +1,7 @@
 """Work per question is bounded (issue #9.3): only the rarest terms are scored, buffers stay small.
 
-A 4,096-character message can hold hundreds of distinct terms; `index.lexical.topk.rarest_terms` keeps the
-`MAX_QUERY_TERMS` rarest, and the scores of those are still rank_bm25's own.
+A 4,096-character message can hold hundreds of distinct terms; `index.lexical.topk.rarest_terms`
+keeps the `MAX_QUERY_TERMS` rarest, and the scores of those are still rank_bm25's own.
 """
 
 from __future__ import annotations

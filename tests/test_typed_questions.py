@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from index.answers.search import NewsIndex
 from index.store.build import build_index
 from index.text.names import caveat
-from index.answers.search import NewsIndex
 from tests.conftest import SEEDS
 from tests.fake_telegram import FakeTelegram
 from tests.harness import USER, bot_settings, running_bot

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.store import layout
 from index.semantic.embedding import quantize, similarities
 from index.semantic.vectors import (
     SentenceVectors,
@@ -18,6 +17,7 @@ from index.semantic.vectors import (
     sign_dot,
     sign_words,
 )
+from index.store import layout
 
 
 def unit_rows(n: int, dimension: int = 384, seed: int = 0) -> np.ndarray:

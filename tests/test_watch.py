@@ -6,7 +6,6 @@ import hashlib
 import os
 from pathlib import Path
 
-from index.store.build import build_index
 from index.answers.search import NewsIndex
 from index.sources.watch import (
     Changes,
@@ -18,6 +17,7 @@ from index.sources.watch import (
     rebase,
     rescan,
 )
+from index.store.build import build_index
 
 A = FileStamp(5, 100, "aa")
 

@@ -1,1 +1,1 @@
-"""Following stories: saved questions matched against new articles, and articles grouped into stories."""
+"""Following: standing questions matched against new articles; articles grouped into stories."""

@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index.store import layout
 from index.lexical.bm25 import BM25Index, BM25Params, floor_idf, okapi_idf
 from index.lexical.topk import rarest_terms
+from index.store import layout
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int32]
@@ -233,9 +233,9 @@ class SegmentedBM25:
     ) -> tuple[IntArray, FloatArray]:
         """Return the `k` best live sentences with a score above zero, best first.
 
-        As `index.lexical.bm25.BM25Index.top_k`: ties by row, the rarest terms kept, exactly rank_bm25's
-        scores over the live sentences; `within` flags the rows that may be ranked (live ones
-        only, as `NewsIndex.sentences_in` gives them).
+        As `index.lexical.bm25.BM25Index.top_k`: ties by row, the rarest terms kept, exactly
+        rank_bm25's scores over the live sentences; `within` flags the rows that may be ranked (live
+        ones only, as `NewsIndex.sentences_in` gives them).
         """
         kept = [self.vocabulary[t] for t in self.rarest(self.query_terms(terms))]
         if not kept or k <= 0:

@@ -1,11 +1,11 @@
 """A sentence's analyzed terms, read from its segment's stored tokens instead of analyzed again.
 
-Each segment keeps its sentences' term ids row after row (`tokens.npy`, `index.lexical.segments`), and
-`doc_len` says how many belong to each row: the terms a question's answer needs (the passages'
-near-duplicate check, `index.answers.passages.assemble`; the BM25 score of a sentence only the vectors
-found) are a slice of that array and a look-up in the segment's vocabulary. Analysing the
-sentence again gives the very same terms (the build analyzed the same text with the same
-settings; `tests/test_passages.py` pins it) at about 20 times the cost.
+Each segment keeps its sentences' term ids row after row (`tokens.npy`, `index.lexical.segments`),
+and `doc_len` says how many belong to each row: the terms a question's answer needs (the passages'
+near-duplicate check, `index.answers.passages.assemble`; the BM25 score of a sentence only the
+vectors found) are a slice of that array and a look-up in the segment's vocabulary. Analysing the
+sentence again gives the very same terms (the build analyzed the same text with the same settings;
+`tests/test_passages.py` pins it) at about 20 times the cost.
 """
 
 from __future__ import annotations

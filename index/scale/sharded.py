@@ -2,13 +2,13 @@
 
 `ShardedNewsIndex` is a `index.answers.search.NewsIndex` whose BM25 and vector searches go to the
 generation's shards (`index.scale.shards`) through a `ShardBackend`: in this process
-(`InProcessShards`) or Ray actors (`index.scale.cluster`). The coordinator holds what a question needs
-before and after ranking: the whole index's statistics (to analyze the question into term ids,
-keep its rarest terms and compute the ideal score), the archive (to cut passages) and the
-encoder; fusion and the answer's decision stay in `index.answers.search`, in one place. A question asks
-each shard once (`ShardRequest`: scored term ids with repeats, the question vector, the rows
-allowed) and merges the replies by score, ties by whole-index row (`index.scale.shards.merged`): the
-single index's rows and scores, bit for bit.
+(`InProcessShards`) or Ray actors (`index.scale.cluster`). The coordinator holds what a question
+needs before and after ranking: the whole index's statistics (to analyze the question into term ids,
+keep its rarest terms and compute the ideal score), the archive (to cut passages) and the encoder;
+fusion and the answer's decision stay in `index.answers.search`, in one place. A question asks each
+shard once (`ShardRequest`: scored term ids with repeats, the question vector, the rows allowed) and
+merges the replies by score, ties by whole-index row (`index.scale.shards.merged`): the single
+index's rows and scores, bit for bit.
 
 A backend that cannot reach every shard raises `ShardsUnavailable`: the answer says that part of
 the archive is unavailable rather than ranking what is left as if it were everything.
@@ -24,18 +24,18 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from index.text import boilerplate
-from index.store import layout
-from index.lexical import segments
-from index.store.archive import Archive
-from index.lexical.bm25 import BM25Index, BM25Params
 from index.answers.fusion import Candidate, with_content
 from index.answers.search import FlagArray, NewsIndex, Question
+from index.lexical import segments
+from index.lexical.bm25 import BM25Index, BM25Params
 from index.lexical.segments import SegmentedBM25
 from index.lexical.sentence_terms import SentenceTerms
 from index.scale.shards import Shard, ShardReply, ShardRequest, merged, shard_count
-from index.store.generations import IndexFormatError, current_generation, read_header
 from index.semantic.vectors import SentenceVectors, shared_encoder
+from index.store import layout
+from index.store.archive import Archive
+from index.store.generations import IndexFormatError, current_generation, read_header
+from index.text import boilerplate
 
 # What a reply says when a shard has no live replica: one home for the text.
 UNAVAILABLE = "Part of the archive is unavailable right now; answers would be incomplete."
@@ -108,7 +108,8 @@ def packed(within: FlagArray | None) -> npt.NDArray[np.uint8] | None:
 class ShardedBM25(SegmentedBM25):
     """The whole index's statistics, with top-k asked of the shards and merged.
 
-    The interface `index.answers.search` reads of a BM25 index (`SegmentedBM25`'s); no postings here.
+    The interface `index.answers.search` reads of a BM25 index (`SegmentedBM25`'s); no postings
+    here.
     """
 
     def __init__(
@@ -246,8 +247,9 @@ class ShardedNewsIndex(NewsIndex):
             layout.check_count("sentences (shards/doc_len.npy)", len(doc_len), archive.n_sentences)
             layout.check_count("sentences (live)", stats.n_docs, header["counts"]["sentences"])
             says_nothing = boilerplate.load_flags(folder, len(doc_len))
-            # A hit's terms come from the segments' stored tokens (`index.lexical.sentence_terms`): their
-            # vocabularies and lengths are read here (`BM25Index.load` maps and checks the rest).
+            # A hit's terms come from the segments' stored tokens (`index.lexical.sentence_terms`):
+            # their vocabularies and lengths are read here (`BM25Index.load` maps and checks the
+            # rest).
             names = [str(entry["name"]) for entry in header["segments"]]
             stored = SegmentedBM25(
                 [BM25Index.load(folder / name) for name in names], stats, archive.live_sentences

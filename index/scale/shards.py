@@ -2,29 +2,29 @@
 
 Articles are partitioned by a stable hash of their id (`article_ids.npy`, the xxHash64 of each
 id, modulo the number of shards), so an article's sentences stay together and a shard can cut
-its own passages. The shards are derived from the generation's segments (`index.lexical.segments`): for
-each segment, each shard holds a segment of the segment's rows of its articles, in row order,
-under `shards/<shard>/<segment>/`. A segment never changes once written, so neither does its
-part in a shard, and the next generation hard-links it as it does the segment; merges and
-compactions of the index are merges and compactions of every shard.
+its own passages. The shards are derived from the generation's segments (`index.lexical.segments`):
+for each segment, each shard holds a segment of the segment's rows of its articles, in row order,
+under `shards/<shard>/<segment>/`. A segment never changes once written, so neither does its part in
+a shard, and the next generation hard-links it as it does the segment; merges and compactions of the
+index are merges and compactions of every shard.
 
-Exactness. The writer computes the whole index's statistics once (`index.lexical.segments.statistics`:
-N, the average length, the document frequencies and the full idf vector, floored with
-rank_bm25's epsilon in rank_bm25's order of summation) and each shard segment's weights with
-them (`shards/<shard>/weights/<segment>/`, as `weights/` holds the segments'). A posting's weight
-is then the same product in a shard as in the whole index, and a sentence's score the same sum
-in query order (a term a shard segment lacks adds nothing, and `x + 0.0 == x`), so each shard's
-top-k is the whole index's top-k of its rows, bit for bit. Shard rows are numbered in the whole
-index's row order (`global_rows.npy`), so a shard breaks ties by row as the whole index does,
-and merging the shards' top-k by score, ties by global row (`merged`), is the whole index's
-top-k. The vectors likewise: each shard holds its rows' vectors, ranks them exhaustively below
-`index.semantic.vectors.EXHAUSTIVE_ROWS` rows, and cosines are summed in one order whatever rows are
-scored beside them (`index.semantic.embedding.similarities`).
+Exactness. The writer computes the whole index's statistics once
+(`index.lexical.segments.statistics`: N, the average length, the document frequencies and the full
+idf vector, floored with rank_bm25's epsilon in rank_bm25's order of summation) and each shard
+segment's weights with them (`shards/<shard>/weights/<segment>/`, as `weights/` holds the
+segments'). A posting's weight is then the same product in a shard as in the whole index, and a
+sentence's score the same sum in query order (a term a shard segment lacks adds nothing, and `x +
+0.0 == x`), so each shard's top-k is the whole index's top-k of its rows, bit for bit. Shard rows
+are numbered in the whole index's row order (`global_rows.npy`), so a shard breaks ties by row as
+the whole index does, and merging the shards' top-k by score, ties by global row (`merged`), is the
+whole index's top-k. The vectors likewise: each shard holds its rows' vectors, ranks them
+exhaustively below `index.semantic.vectors.EXHAUSTIVE_ROWS` rows, and cosines are summed in one
+order whatever rows are scored beside them (`index.semantic.embedding.similarities`).
 
-The coordinator (`index.scale.sharded`) holds the whole index's statistics (`shards/vocabulary.json`,
-`doc_freq.npy`, `idf.npy`, `doc_len.npy`) and the archive; a `Shard` holds its postings and
-vectors and answers a `ShardRequest` with a `ShardReply`, in process or in a Ray actor
-(`index.scale.cluster`).
+The coordinator (`index.scale.sharded`) holds the whole index's statistics
+(`shards/vocabulary.json`, `doc_freq.npy`, `idf.npy`, `doc_len.npy`) and the archive; a `Shard`
+holds its postings and vectors and answers a `ShardRequest` with a `ShardReply`, in process or in a
+Ray actor (`index.scale.cluster`).
 """
 
 from __future__ import annotations
@@ -39,10 +39,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index.store import layout, generations
 from index.lexical import segments
 from index.lexical.bm25 import BM25Index, BM25Params
 from index.semantic.vectors import SentenceVectors
+from index.store import generations, layout
 
 FloatArray = npt.NDArray[np.float64]
 Rows = npt.NDArray[np.int64]
@@ -306,8 +306,8 @@ class ShardReply:
 def merged(parts: Sequence[tuple[Rows, npt.NDArray[Any]]], k: int) -> tuple[Rows, npt.NDArray[Any]]:
     """Return the `k` best of several top-k lists: by score descending, then row ascending.
 
-    The rule of `index.lexical.topk` and `index.semantic.vectors`: the whole index's order, so merging its
-    shards' top-k gives its own top-k.
+    The rule of `index.lexical.topk` and `index.semantic.vectors`: the whole index's order, so
+    merging its shards' top-k gives its own top-k.
     """
     if not parts:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)

@@ -1,1 +1,1 @@
-"""Stage 1, sources: what is read and from where (files, folders, feeds), fetched within bounds and spooled."""
+"""Stage 1, sources: files, folders and feeds read, fetched within bounds, spooled."""

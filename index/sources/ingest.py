@@ -21,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 
 from index.config import is_url
+from index.model import Article, Ingested, Skipped, SourceFile
 from index.sources.feedpoll import (
     FeedState,
     RefreshPolicy,
@@ -54,7 +55,6 @@ from index.sources.formats import (
 )
 from index.sources.formats.dates import clamp_date
 from index.sources.formats.encodings import decode_detected
-from index.model import Article, Ingested, Skipped, SourceFile
 from index.sources.spool import Spool
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,11 @@ FEED_SUFFIXES = frozenset({".xml", ".rss", ".atom"})
 SUPPORTED_SUFFIXES = frozenset(PARSERS) | FEED_SUFFIXES
 ENCODING_NOTE = "{where} is not UTF-8: read as {encoding} (detected)"
 MAX_FILE_BYTES = 1 << 30  # a sanity limit for local files; they are read whole
-__all__ = ["MAX_REDIRECTS", "USER_AGENT", "read_sources"]  # the feed limits live in index.sources.fetch
+__all__ = [
+    "MAX_REDIRECTS",
+    "USER_AGENT",
+    "read_sources",
+]  # the feed limits live in index.sources.fetch
 
 _HTML_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.IGNORECASE)
 _OPEN_FLAGS = (
@@ -220,8 +224,8 @@ def _parse(document: _Document, result: Ingested) -> Parsed:
 def _decode(document: _Document, result: Ingested) -> str | None:
     """Decode UTF-8 or UTF-16 (by BOM), an HTML page's declared charset, else as detected.
 
-    The encoding charset-normalizer detects (`index.sources.formats.encodings`) is noted in the report.
-    JSON Lines with bad bytes decode with the bad bytes escaped, so that the parser reports
+    The encoding charset-normalizer detects (`index.sources.formats.encodings`) is noted in the
+    report. JSON Lines with bad bytes decode with the bad bytes escaped, so that the parser reports
     those lines and reads the others. Bytes that are text in no encoding are skipped.
     """
     data = document.data

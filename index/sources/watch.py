@@ -3,10 +3,10 @@
 A `Snapshot` records, for every supported file under the local sources, its size, mtime and
 SHA-256. `rescan` stats every file again and hashes only those whose size or mtime moved, reusing
 the previous hash for the rest; `changes` compares two snapshots by content, so a file touched
-but not edited (same bytes, new mtime) is no change. Paths are spelled as `index.sources.ingest` spells
-them in an index's manifest (the source as given, joined with the names below it), and the
-hashes are the manifest's (SHA-256 of the bytes), so a snapshot can be compared with the
-manifest of the index being served (`from_manifest`).
+but not edited (same bytes, new mtime) is no change. Paths are spelled as `index.sources.ingest`
+spells them in an index's manifest (the source as given, joined with the names below it), and the
+hashes are the manifest's (SHA-256 of the bytes), so a snapshot can be compared with the manifest of
+the index being served (`from_manifest`).
 
 Files are listed as `index.sources.ingest` walks folders: sorted, hidden entries left out, supported
 suffixes only, symlinked folders not followed. Feed URLs are not watched here (see

@@ -1,1 +1,1 @@
-"""Stage 4, store: the on-disk layout, generations, the archive, and the build and update that write them."""
+"""Stage 4, store: the files of a generation, the archive, and the build and update writing them."""

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index.store import layout
 from index.caches import BoundedCache
-from index.sources.formats.dates import utc_seconds
 from index.model import Article
+from index.sources.formats.dates import utc_seconds
+from index.store import layout
 
 # Article metadata kept parsed, per archive: the newest-first listing reads every article once.
 _ARTICLE_CACHE = 4096
@@ -212,7 +212,8 @@ def live_articles(
 def newest_first_key(date: str | None) -> float:
     """Sort key by publication date, with `reverse=True`: dated newest first, then the undated.
 
-    The instant the date names (`index.sources.formats.dates.utc_seconds`), so mixed offsets sort by time.
+    The instant the date names (`index.sources.formats.dates.utc_seconds`), so mixed offsets sort by
+    time.
     """
     return utc_seconds(date)
 

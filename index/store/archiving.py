@@ -35,10 +35,10 @@ import numpy as np
 import numpy.typing as npt
 import xxhash
 
-from index.store import layout, generations
-from index.store.archive import Archive
 from index.config import MAX_REMOVAL_ENV, is_url
 from index.model import Article, Ingested, counted
+from index.store import generations, layout
+from index.store.archive import Archive
 
 # What tells a change: everything an article holds but when it was first seen and which of the
 # configured sources it came from.

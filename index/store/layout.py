@@ -1,13 +1,15 @@
 """The files of an index generation: their names, their dtypes, and the checks a reader runs.
 
-The writer (`index.store.build`, `index.lexical.bm25.BM25Index.save`) and the readers (`index.lexical.bm25`,
-`index.store.archive`, `index.answers.search`) take every name and dtype from here. A generation folder holds:
+The writer (`index.store.build`, `index.lexical.bm25.BM25Index.save`) and the readers
+(`index.lexical.bm25`, `index.store.archive`, `index.answers.search`) take every name and dtype from
+here. A generation folder holds:
 
     index.json             header: format version, counts, settings, and each file's checksum
     bm25.json              BM25 parameters and the vocabulary (terms by id)
     doc_len.npy, idf.npy   terms per sentence (by row), floored idf (by term id)
     offsets.npy ... bounds.npy
-                           the posting lists, one file per field of `index.lexical.postings.Postings`
+                           the posting lists, one file per field of
+                           `index.lexical.postings.Postings`
     sentences.bin          sentence texts, UTF-8, one after the other
     sentence_offsets.npy   byte offset of each sentence in sentences.bin, and the end
     article_first.npy      first sentence row of each article, and the number of sentences
@@ -21,10 +23,11 @@ The writer (`index.store.build`, `index.lexical.bm25.BM25Index.save`) and the re
                            (sign-off, table row, fragment...: `index.text.boilerplate`)
     sentence_lines.npy     per sentence row, the hash of its line as repeated lines are counted
     vector_codes.npy ... vector_keys.npy
-                           sentence vectors, when the encoder was available (`index.semantic.vectors`)
+                           sentence vectors, when the encoder was available
+                           (`index.semantic.vectors`)
 
-The top-k kernel (`index.lexical.topk`) is compiled without bounds checks, so a reader checks, before any
-question, that every array has its dtype and length and that the posting arrays hold the
+The top-k kernel (`index.lexical.topk`) is compiled without bounds checks, so a reader checks,
+before any question, that every array has its dtype and length and that the posting arrays hold the
 invariants the kernel relies on (`check_postings`), and that no file changed since the build
 (`verify_files`: size and xxHash64 of each file, written into the header). Every check raises
 `ValueError` naming what is wrong; `index.answers.search.NewsIndex.load` turns it into
@@ -83,8 +86,9 @@ DTYPES: dict[str, tuple[type[np.generic], ...]] = {
     "article_first": (np.int32,),
     "article_offsets": (np.int64,),
     "body_offsets": (np.int64,),
-    # Segments (`index.lexical.segments`): each segment's analyzed sentences, the rows masked as removed,
-    # each article's content key, and the statistics of the whole index when it has several.
+    # Segments (`index.lexical.segments`): each segment's analyzed sentences, the rows masked as
+    # removed, each article's content key, and the statistics of the whole index when it has
+    # several.
     "tokens": (np.int32,),
     "dead_rows": (np.int64,),
     "article_keys": (np.uint64,),

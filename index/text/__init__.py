@@ -1,1 +1,1 @@
-"""Stage 2, text: articles into sentences, sentences and questions into analyzed terms, names, times and sign-offs."""
+"""Stage 2, text: sentences, analyzed terms; names, times and sign-offs in questions, articles."""

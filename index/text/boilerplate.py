@@ -3,10 +3,10 @@
 Wire text carries lines that are not statements: Reuters' "Reuter" sign-off, a dateline on a
 line of its own ("NEW YORK, March 3 -"), "(Reporting by ...; Editing by ...)", photo credits,
 "Read more", the rows of an earnings table ("Shr 12 cts vs 10 cts", "12 mths", "Year"). Each
-sentence is embedded as "title: sentence" (`index.semantic.vectors.embedding_text`), so such a line's
-vector is its headline's, and ranked by that cosine it becomes the first answer of any question
-about the story (docs/quality.md, "Wire text"). They are found by what they are, not by a list of
-words, and each kind has a bit in the flags stored per sentence row (`sentence_flags.npy`):
+sentence is embedded as "title: sentence" (`index.semantic.vectors.embedding_text`), so such a
+line's vector is its headline's, and ranked by that cosine it becomes the first answer of any
+question about the story (docs/quality.md, "Wire text"). They are found by what they are, not by a
+list of words, and each kind has a bit in the flags stored per sentence row (`sentence_flags.npy`):
 
 - `FRAGMENT`: fewer than two words of letters ("Reuter", "Year", "Ltd>."), or a line without
   closing punctuation (`index.answers.passages.is_heading`) of fewer than `FRAGMENT_WORDS` words of
@@ -25,7 +25,8 @@ An article's only sentence is never flagged: a title-only article's title is its
 flags are computed when a generation is written (`save_flags`), over all of its rows, so that
 `REPEATED` is exact for the whole generation after every build, update, merge and compaction;
 the cost is in docs/quality.md ("Wire text"). Flagged sentences stay in the index and may be the
-context of a passage; they are never an answer's best sentence (`index.answers.fusion.with_content`).
+context of a passage; they are never an answer's best sentence
+(`index.answers.fusion.with_content`).
 """
 
 from __future__ import annotations
@@ -41,9 +42,9 @@ import numpy as np
 import numpy.typing as npt
 import xxhash
 
-from index.store import layout, generations
-from index.text.analysis import Analyzer, AnalyzerSettings
 from index.answers.passages import is_heading
+from index.store import generations, layout
+from index.text.analysis import Analyzer, AnalyzerSettings
 
 FRAGMENT = 1
 TABLE = 2

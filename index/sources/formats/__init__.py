@@ -2,8 +2,8 @@
 
 Each parser takes the document's decoded text (a feed: its bytes) and yields `Draft`s (articles
 without an id or path yet) and `Problem`s (entries it could not use, with a 1-based line or entry
-number). Parsers never raise on bad input; `index.sources.ingest` turns drafts into articles and problems
-into skipped items.
+number). Parsers never raise on bad input; `index.sources.ingest` turns drafts into articles and
+problems into skipped items.
 
 One module per format family:
 

@@ -1,8 +1,8 @@
 """CSV files with a header row: one article a row, columns named as JSON records name fields.
 
 The header's names are matched without regard to case or surrounding space against the
-common field names (`index.sources.formats.fields`: title or headline, text or body, date, url or link,
-source, id). A file whose header names neither a text nor a title column is skipped as a whole
+common field names (`index.sources.formats.fields`: title or headline, text or body, date, url or
+link, source, id). A file whose header names neither a text nor a title column is skipped as a whole
 with the reason; a row that cannot be used is skipped by its line.
 """
 
