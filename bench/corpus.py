@@ -159,8 +159,9 @@ def _code() -> str:
     """Return a hash of the code that turns articles into sentences and terms."""
     digest = hashlib.sha256(str(CORPUS_VERSION).encode())
     index = ROOT / "index"
-    formats = sorted((index / "formats").glob("*.py"))
-    for path in [*formats, *(index / n for n in ("ingest.py", "sentences.py", "analysis.py"))]:
+    formats = sorted((index / "sources" / "formats").glob("*.py"))
+    stages = ("sources/ingest.py", "text/sentences.py", "text/analysis.py")
+    for path in [*formats, *(index / n for n in stages)]:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
