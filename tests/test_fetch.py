@@ -16,11 +16,12 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from index.sources.feedpoll import FeedError, FeedState, fetch_feed, poll_feed
+from index.model import Skipped
+from index.sources.feedpoll import fetch_feed, poll_feed
+from index.sources.feedschedule import FeedError, FeedState
 from index.sources.fetch import USER_AGENT
 from index.sources.formats.feeds import parse_feed
 from index.sources.ingest import read_sources
-from index.model import Skipped
 from tests.hostile_feeds import ENTITY, HostileServer, entity_bomb
 
 BOMB = 200_000_000  # zeros behind ~200 KB of gzip (the bench serves 2 GB)

@@ -21,12 +21,13 @@ from pathlib import Path
 from types import TracebackType
 
 from index.config import is_url
-from index.sources.feedpoll import (
+from index.model import Article, Ingested, Skipped, SourceFile
+from index.sources.feedpoll import feed_response
+from index.sources.feedschedule import (
     FeedState,
     RefreshPolicy,
     after_failure,
     after_success,
-    feed_response,
     refresh_from_env,
 )
 from index.sources.fetch import (
@@ -54,7 +55,6 @@ from index.sources.formats import (
 )
 from index.sources.formats.dates import clamp_date
 from index.sources.formats.encodings import decode_detected
-from index.model import Article, Ingested, Skipped, SourceFile
 from index.sources.spool import Spool
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,11 @@ FEED_SUFFIXES = frozenset({".xml", ".rss", ".atom"})
 SUPPORTED_SUFFIXES = frozenset(PARSERS) | FEED_SUFFIXES
 ENCODING_NOTE = "{where} is not UTF-8: read as {encoding} (detected)"
 MAX_FILE_BYTES = 1 << 30  # a sanity limit for local files; they are read whole
-__all__ = ["MAX_REDIRECTS", "USER_AGENT", "read_sources"]  # the feed limits live in index.sources.fetch
+__all__ = [
+    "MAX_REDIRECTS",
+    "USER_AGENT",
+    "read_sources",
+]  # the feed limits live in index.sources.fetch
 
 _HTML_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.IGNORECASE)
 _OPEN_FLAGS = (
