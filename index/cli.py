@@ -16,8 +16,6 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
-from index.store.archiving import remembered_sources
-from index.store.build import BuildReport, BuildSettings, build_index
 from index.answers.check import (
     DEFAULT_SAMPLE,
     DEFAULT_SEED,
@@ -26,6 +24,8 @@ from index.answers.check import (
     K,
     check_index,
 )
+from index.answers.excerpts import shown_passage
+from index.answers.search import MIN_COVERAGE, WEAK_COVERAGE, NewsIndex
 from index.config import (
     DEFAULT_SOURCES,
     SEMANTIC_ENV,
@@ -37,14 +37,14 @@ from index.config import (
     semantic_enabled,
     sources_to_read,
 )
-from index.answers.excerpts import shown_passage
 from index.model import Answer, Article, Findings, Skipped
-from index.text.names import caveat, listed
 from index.progress import phases_for
-from index.answers.search import MIN_COVERAGE, WEAK_COVERAGE, NewsIndex
 from index.scale.sharded import UNAVAILABLE, ShardsUnavailable
 from index.scale.shards import MAX_SHARDS
+from index.store.archiving import remembered_sources
+from index.store.build import BuildReport, BuildSettings, build_index
 from index.store.generations import IndexMissingError, StoreError
+from index.text.names import caveat, listed
 from index.text.timeframe import TIMEZONE_ENV, Period, period_between, shown_date, timezone_from_env
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -483,8 +483,8 @@ def load_index(folder: Path, *, semantic: bool = True, ray: str | None = None) -
         index.store.generations.StoreError: The index is missing or unusable.
         UsageError: The cluster cannot be used.
     """
-    from index.scale.cluster import ClusterError
     from index.scale.cluster import load_index as load_served
+    from index.scale.ray_connect import ClusterError
 
     try:
         index: NewsIndex = load_served(folder, semantic=semantic, address=ray)
