@@ -4,10 +4,10 @@
     python -m bench.cluster --shards 2 --rounds 5
     python -m bench.cluster --index-dir DIR        # an index already built with --shards N
 
-Starts a private local Ray cluster (`index.scale.cluster.connect("local")`: 127.0.0.1 only, token
-authentication on, no dashboard), loads the index in this process and through its shards' replicas,
-and asks the question sets' questions of both, side by side (single, then cluster, for each
-question, `--rounds` times). Prints, as one JSON object: the answers that differ (expected 0:
+Starts a private local Ray cluster (`index.scale.ray_connect.connect("local")`: 127.0.0.1 only,
+token authentication on, no dashboard), loads the index in this process and through its shards'
+replicas, and asks the question sets' questions of both, side by side (single, then cluster, for
+each question, `--rounds` times). Prints, as one JSON object: the answers that differ (expected 0:
 rows, scores and order), `ask` latency p50/p99 of each and what the cluster adds, and the memory
 (RSS and PSS, from /proc) of Ray's own processes, of an empty Ray worker, of each replica, and of
 this process before and after loading the index alone.
@@ -29,7 +29,8 @@ if __package__ in (None, ""):  # run as `python bench/cluster.py`
     sys.path.insert(0, str(ROOT))
 
 from index.answers.search import NewsIndex  # noqa: E402
-from index.scale.cluster import LOCAL, Cluster  # noqa: E402
+from index.scale.cluster import Cluster  # noqa: E402
+from index.scale.ray_connect import LOCAL  # noqa: E402
 from index.scale.sharded import ShardedNewsIndex  # noqa: E402
 from index.scale.shards import shard_count  # noqa: E402
 from index.store.build import BuildSettings, build_index  # noqa: E402
@@ -176,7 +177,7 @@ def _pid(cluster: Cluster, name: str) -> int:
     """The process id of a replica."""
     import ray
 
-    from index.scale.cluster import NAMESPACE
+    from index.scale.ray_connect import NAMESPACE
 
     state = ray.get(ray.get_actor(name, namespace=NAMESPACE).status.remote())
     return int(state["pid"])

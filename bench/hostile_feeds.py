@@ -41,7 +41,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from index.sources.feedpoll import FeedState, feed_client, poll_feed
+from index.sources.feedpoll import feed_client, poll_feed
+from index.sources.feedschedule import FeedState
 from tests.hostile_feeds import HostileServer, gzip_bomb, stacked_bomb
 
 CASES = (

@@ -80,7 +80,7 @@ from tests.test_refresh import Wire
 CORPUS_1M = (OUT / "corpus-1m" / "articles.jsonl").resolve()
 CORPUS_100K = (OUT / "corpus-100k" / "articles.jsonl").resolve()
 PROBE_CHAT = 50_000_000  # probes ask from chats above this, a fresh one each time
-REFRESH_FLOOR = "60"  # NEWSBOT_REFRESH's smallest value (index.sources.feedpoll.RefreshPolicy.floor)
+REFRESH_FLOOR = "60"  # NEWSBOT_REFRESH's least (index.sources.feedschedule.RefreshPolicy.floor)
 _LETTERS = "bdfgkmprtvz"  # marker words: 'kel' + 4 of these + 'ox', one analyzed term each
 _LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) \w+ ([\w.]+): (.*)$")
 

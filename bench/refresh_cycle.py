@@ -23,7 +23,8 @@ from multiprocessing.connection import Connection
 
 from aiohttp import web
 
-from index.sources.feedpoll import FeedState, Poll, feed_client, poll_all
+from index.sources.feedpoll import Poll, feed_client, poll_all
+from index.sources.feedschedule import FeedState
 
 LAST_MODIFIED = "Wed, 11 Feb 2026 10:00:00 GMT"
 

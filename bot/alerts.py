@@ -30,7 +30,8 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot import callbacks, render, texts
 from bot.callbacks import StopFollowing
 from bot.newsroom import Newsroom
-from bot.subscriptions import Alert, NewAlert, StandingQuestion, Subscriptions
+from bot.state_records import Alert, NewAlert, StandingQuestion
+from bot.subscriptions import Subscriptions
 from index.answers.search import NewsIndex
 from index.follow.percolate import Match, Percolator, Standing, answer_of
 from index.follow.stories import StoryGroups

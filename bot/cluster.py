@@ -33,7 +33,8 @@ def add_command(commands: argparse._SubParsersAction[Any]) -> None:
 
 def run_cluster(args: argparse.Namespace) -> int:
     """Print the cluster's status; exit 1 when a shard has no live replica."""
-    from index.scale.cluster import Cluster, ClusterError, ray_address, status_json
+    from index.scale.cluster import Cluster, status_json
+    from index.scale.ray_connect import ClusterError, ray_address
 
     address = ray_address(given=args.ray)
     if address is None:

@@ -25,7 +25,7 @@ from bot import render, texts
 from bot.alerts import Alerts, alerts_or_off
 from bot.context import NewsContext
 from bot.questions import answering_turn
-from bot.subscriptions import Reader
+from bot.state_records import Reader
 from index.answers.search import NewsIndex
 
 log = logging.getLogger(__name__)

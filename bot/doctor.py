@@ -157,7 +157,8 @@ def check_sources(sources: list[str]) -> list[Finding]:
 
 async def _fetch_feeds(urls: list[str]) -> list[str | None]:
     """Fetch each feed once, within the poller's limits; None for a feed that answered."""
-    from index.sources.feedpoll import FeedError, feed_client, fetch_feed
+    from index.sources.feedpoll import feed_client, fetch_feed
+    from index.sources.feedschedule import FeedError
 
     async def fetch(client: Any, url: str) -> str | None:
         try:

@@ -13,7 +13,7 @@ from bot.context import NewsContext
 from bot.feedadmin import count_articles, removal_keyboard
 from bot.refresh import AdminEvent, Notify
 from bot.reindex import admin_request
-from index.sources.feedpoll import FeedEvent
+from index.sources.feedschedule import FeedEvent
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,8 @@ from typing import Any, Literal
 from index.answers.search import MIN_COVERAGE, NewsIndex
 from index.config import semantic_enabled
 from index.model import Findings
-from index.scale.cluster import ClusterError, load_index
+from index.scale.cluster import load_index
+from index.scale.ray_connect import ClusterError
 from index.scale.sharded import ShardsUnavailable
 from index.store.build import BuildReport
 from index.store.generations import IndexMissingError, StoreError

@@ -16,7 +16,7 @@ schedule per feed needs). Each check:
 - asks `Newsroom.request` for an update (in a child process) when anything changed; when a
   build is already running, one more is queued after it;
 - tells the admins, through `notify`, when a feed has failed for `alert_after` and when it
-  recovers (once each; `index.sources.feedpoll` decides), and when an update failed.
+  recovers (once each; `index.sources.feedschedule` decides), and when an update failed.
 
 A file or folder source that has vanished (or come up empty where it held files) is failing,
 like a feed that does not answer: its files are left out of the comparison, so it starts no
@@ -43,14 +43,9 @@ import httpx
 
 from bot.newsroom import BuildJob, Newsroom, RebuildResult
 from index.config import canonical_source, is_url
-from index.sources.feedpoll import (
-    FeedEvent,
-    FeedState,
-    RefreshPolicy,
-    Validators,
-    feed_client,
-    poll_all,
-)
+from index.sources.feedpoll import feed_client, poll_all
+from index.sources.feedschedule import FeedEvent, FeedState, RefreshPolicy
+from index.sources.fetch import Validators
 from index.sources.spool import Spool
 from index.sources.watch import Snapshot, changes, rebase, rescan
 

@@ -17,7 +17,7 @@ from bot.newsroom import RebuildResult, duration_text
 from bot.refresh import SourceStatus
 from index.answers.excerpts import shorten, shown_passage, visible_length
 from index.model import Answer, Article, Findings, counted
-from index.sources.feedpoll import FeedEvent
+from index.sources.feedschedule import FeedEvent
 from index.text.names import listed
 
 MESSAGE_LIMIT = 4096

@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from index.cli_flags import add_ray_option
-from index.scale.cluster import RAY_ADDRESS_ENV
+from index.scale.ray_connect import RAY_ADDRESS_ENV
 
 
 def add_command(commands: argparse._SubParsersAction[Any]) -> None:

@@ -15,7 +15,7 @@ import platformdirs
 from bot.heartbeat import heartbeat_path
 from bot.newsroom import DEFAULT_BUILD_TIMEOUT
 from index.config import DEFAULT_SOURCES, SOURCES_ENV, default_index_dir, default_sources
-from index.sources.feedpoll import REFRESH_ENV, RefreshPolicy, refresh_from_env
+from index.sources.feedschedule import REFRESH_ENV, RefreshPolicy, refresh_from_env
 from index.text.timeframe import timezone_from_env
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"

@@ -3,7 +3,8 @@
 One file (`state.sqlite3` in the per-user data folder, `NEWSBOT_STATE_DB` to place it), the
 standard library's `sqlite3` in WAL mode, every change in one transaction. The schema carries
 its version (`PRAGMA user_version`); `MIGRATIONS[n]` takes a file from version n to n + 1, so an
-older file is brought up to date at open and a newer one is refused with one line.
+older file is brought up to date at open and a newer one is refused with one line. The records
+it takes and returns (`StandingQuestion`, `Alert`, `Reader`) are `bot.state_records`'.
 
 Alerts are kept at least once: the percolator records an alert as `pending` in the same
 transaction that marks its articles as seen (`record_matches`), and `mark_sent` records
@@ -18,18 +19,25 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from bot.state_records import (
+    Alert,
+    AlertState,
+    NewAlert,
+    Reader,
+    StandingQuestion,
+    alert_of,
+    reader_of,
+    standing_of,
+)
+
 # Standing questions one user may keep.
 MAX_FOLLOWED = 20
-
-AlertState = Literal["pending", "held", "sent", "summarized"]
 
 # Each entry takes the schema from version i to i + 1; never edit one that has shipped, add one.
 MIGRATIONS: tuple[str, ...] = (
@@ -77,77 +85,6 @@ class StateError(Exception):
 
 class FollowLimitError(Exception):
     """The user already follows `MAX_FOLLOWED` questions."""
-
-
-@dataclass(frozen=True, slots=True)
-class StandingQuestion:
-    """A question a user follows.
-
-    Attributes:
-        id: Its row id (stable; alerts name it).
-        user_id: Whose it is.
-        text: As the user wrote it.
-        terms: Analyzed when followed, with the index's analyzer.
-        vector: Its unit vector, embedded when followed; None without the semantic layer.
-    """
-
-    id: int
-    user_id: int
-    text: str
-    terms: tuple[str, ...]
-    vector: npt.NDArray[np.float32] | None
-
-
-@dataclass(frozen=True, slots=True)
-class Alert:
-    """An alert recorded for a user: what to send, and where it stands.
-
-    Attributes:
-        id: Its row id.
-        user_id: To whom.
-        chat_id: The chat to send it to.
-        standing_id: The standing question it answers (its "stop following" button).
-        story: The story it tells (one alert per user and story).
-        title: The headline, for a summary line.
-        url: The article's link, for a summary line.
-        body: The message, HTML as `bot.render` wrote it.
-        state: pending (to send), held (over the hourly cap), sent, summarized.
-        created: When it was recorded.
-    """
-
-    id: int
-    user_id: int
-    chat_id: int
-    standing_id: int
-    story: str
-    title: str
-    url: str | None
-    body: str
-    state: AlertState
-    created: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class NewAlert:
-    """An alert the percolator found, before it is recorded (`record_matches`)."""
-
-    user_id: int
-    standing_id: int
-    story: str
-    title: str
-    url: str | None
-    body: str
-
-
-@dataclass(frozen=True, slots=True)
-class Reader:
-    """What is kept about a user besides questions: their chat, zone and digest time."""
-
-    user_id: int
-    chat_id: int
-    timezone: str | None
-    digest_at: str | None
-    last_digest: datetime | None
 
 
 def _now() -> datetime:
@@ -269,12 +206,12 @@ class Subscriptions:
             "SELECT id, user_id, text, terms, vector FROM standing WHERE user_id = ? ORDER BY id",
             (user_id,),
         )
-        return [_standing(row) for row in rows]
+        return [standing_of(row) for row in rows]
 
     def all_standing(self) -> list[StandingQuestion]:
         """Return every standing question, by id."""
         rows = self._query("SELECT id, user_id, text, terms, vector FROM standing ORDER BY id")
-        return [_standing(row) for row in rows]
+        return [standing_of(row) for row in rows]
 
     def unfollow(self, user_id: int, standing_id: int) -> StandingQuestion | None:
         """Remove one of the user's standing questions; None when it is not theirs (or gone)."""
@@ -292,7 +229,7 @@ class Subscriptions:
                 "DELETE FROM alerts WHERE standing_id = ? AND state IN ('pending', 'held')",
                 (standing_id,),
             )
-        return _standing(row)
+        return standing_of(row)
 
     def forget(self, user_id: int) -> None:
         """Delete everything kept about `user_id`: questions, alerts, digest, time zone."""
@@ -309,7 +246,7 @@ class Subscriptions:
             "WHERE user_id = ?",
             (user_id,),
         )
-        return _reader(rows[0]) if rows else None
+        return reader_of(rows[0]) if rows else None
 
     def readers_with_digest(self) -> list[Reader]:
         """Return every user who set a digest time."""
@@ -317,7 +254,7 @@ class Subscriptions:
             "SELECT user_id, chat_id, timezone, digest_at, last_digest FROM users "
             "WHERE digest_at IS NOT NULL ORDER BY user_id"
         )
-        return [_reader(row) for row in rows]
+        return [reader_of(row) for row in rows]
 
     def set_timezone(self, user_id: int, chat_id: int, zone: str) -> None:
         """Keep the user's time zone (an IANA name already checked)."""
@@ -433,7 +370,7 @@ class Subscriptions:
         if user_id is not None:
             sql += " AND user_id = ?"
             params.append(user_id)
-        return [_alert(row) for row in self._query(sql + " ORDER BY id", params)]
+        return [alert_of(row) for row in self._query(sql + " ORDER BY id", params)]
 
     def mark(self, alert_ids: Sequence[int], state: AlertState) -> None:
         """Move alerts to `state` (sent: Telegram accepted it)."""
@@ -442,40 +379,3 @@ class Subscriptions:
                 "UPDATE alerts SET state = ?, sent = ? WHERE id = ?",
                 ((state, _iso(_now()), i) for i in alert_ids),
             )
-
-
-def _standing(row: tuple[object, ...]) -> StandingQuestion:
-    qid, user_id, text, terms, blob = row
-    vector = None
-    if isinstance(blob, bytes):
-        vector = np.frombuffer(blob, dtype="<f4").astype(np.float32)
-    return StandingQuestion(
-        int(str(qid)), int(str(user_id)), str(text), tuple(json.loads(str(terms))), vector
-    )
-
-
-def _reader(row: tuple[object, ...]) -> Reader:
-    user_id, chat_id, zone, at, last = row
-    return Reader(
-        int(str(user_id)),
-        int(str(chat_id)),
-        None if zone is None else str(zone),
-        None if at is None else str(at),
-        None if last is None else datetime.fromisoformat(str(last)),
-    )
-
-
-def _alert(row: tuple[object, ...]) -> Alert:
-    aid, user_id, chat_id, standing_id, story, title, url, body, state, created = row
-    return Alert(
-        int(str(aid)),
-        int(str(user_id)),
-        int(str(chat_id)),
-        int(str(standing_id)),
-        str(story),
-        str(title),
-        None if url is None else str(url),
-        str(body),
-        state,  # type: ignore[arg-type]
-        datetime.fromisoformat(str(created)),
-    )

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from index.answers.check import EmptyIndexError, check_index
-from index.answers.search import WEAK_COVERAGE, NewsIndex
+from index.answers.excerpts import shown_passage
+from index.answers.search import MIN_COVERAGE, WEAK_COVERAGE, NewsIndex
 from index.cli_flags import add_ask_parser, add_check_parser, add_index_parser
 from index.cli_output import (
     ask_json,
@@ -243,8 +244,8 @@ def load_index(folder: Path, *, semantic: bool = True, ray: str | None = None) -
         index.store.generations.StoreError: The index is missing or unusable.
         UsageError: The cluster cannot be used.
     """
-    from index.scale.cluster import ClusterError
     from index.scale.cluster import load_index as load_served
+    from index.scale.ray_connect import ClusterError
 
     try:
         index: NewsIndex = load_served(folder, semantic=semantic, address=ray)

@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 
 from index.answers.search import NewsIndex
-from index.scale.cluster import NAMESPACE, Cluster, replica_name
+from index.scale.cluster import Cluster, replica_name
+from index.scale.ray_connect import NAMESPACE
 from index.scale.sharded import ShardedNewsIndex, ShardsUnavailable
 from index.store.build import BuildSettings, build_index
 from tests.conftest import ROOT, SEEDS

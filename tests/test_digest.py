@@ -30,7 +30,7 @@ async def test_a_digest_fires_at_its_minute_in_the_users_zone(
         )
         await ask(telegram, USER, "/follow trade between China and Russia")
         (question,) = alerts.store.following(USER)
-        from bot.subscriptions import NewAlert
+        from bot.state_records import NewAlert
 
         now = datetime(2026, 2, 11, 7, 30, tzinfo=UTC)
         story = NewAlert(USER, question.id, "s1", "Trade soars", "https://example.org/t", "🔔")

@@ -11,24 +11,20 @@ import httpx
 import pytest
 from aiohttp import web
 
-from index.sources.feedpoll import (
+from index.sources.feedpoll import feed_client, feed_ttl, fetch_feed, poll_all, poll_feed
+from index.sources.feedschedule import (
     FeedError,
     FeedEvent,
     FeedResponse,
     FeedState,
     RefreshPolicy,
-    Validators,
     after_failure,
     after_success,
     failure_delay,
-    feed_client,
-    feed_ttl,
-    fetch_feed,
-    poll_all,
-    poll_feed,
     refresh_from_env,
     success_delay,
 )
+from index.sources.fetch import Validators
 
 ETAG = '"v1"'
 LAST_MODIFIED = "Wed, 11 Feb 2026 10:00:00 GMT"

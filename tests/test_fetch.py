@@ -17,7 +17,8 @@ import httpx
 import pytest
 
 from index.model import Skipped
-from index.sources.feedpoll import FeedError, FeedState, fetch_feed, poll_feed
+from index.sources.feedpoll import fetch_feed, poll_feed
+from index.sources.feedschedule import FeedError, FeedState
 from index.sources.fetch import USER_AGENT
 from index.sources.formats.feeds import parse_feed
 from index.sources.ingest import read_sources

@@ -286,7 +286,7 @@ async def test_a_user_who_blocked_the_bot_is_unsubscribed(
         alerts = alerts_of(bot)
         await ask(telegram, USER, "/follow trade between China and Russia")
         (question,) = alerts.store.following(USER)
-        from bot.subscriptions import NewAlert
+        from bot.state_records import NewAlert
 
         alerts.store.record_matches(
             {}, [NewAlert(USER, question.id, "story-1", "Trade", None, "🔔 trade")], per_hour=6

@@ -21,7 +21,7 @@ from bot.heartbeat import MAX_AGE
 from bot.newsroom import Newsroom
 from bot.refresh import Refresher
 from bot.settings import Settings
-from index.sources.feedpoll import FeedEvent, RefreshPolicy
+from index.sources.feedschedule import FeedEvent, RefreshPolicy
 from tests.conftest import ROOT, SEEDS
 from tests.fake_telegram import FakeTelegram
 from tests.harness import bot_settings, running_bot

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bot.settings import Settings, SettingsError
 from bot.texts import FEEDS_REFUSED
-from index.sources.feedpoll import RefreshPolicy
+from index.sources.feedschedule import RefreshPolicy
 from index.store.build import build_index
 from tests.fake_telegram import FakeTelegram, Message
 from tests.harness import ADMIN, USER, RunningBot, bot_settings, running_bot

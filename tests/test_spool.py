@@ -13,14 +13,8 @@ import pytest
 
 from bot.newsroom import Newsroom
 from bot.refresh import Refresher
-from index.sources.feedpoll import (
-    FeedEvent,
-    FeedState,
-    RefreshPolicy,
-    feed_client,
-    poll_all,
-    poll_feed,
-)
+from index.sources.feedpoll import feed_client, poll_all, poll_feed
+from index.sources.feedschedule import FeedEvent, FeedState, RefreshPolicy
 from index.sources.ingest import read_sources
 from index.sources.spool import Spool, SpooledFeed
 from index.store.build import build_index

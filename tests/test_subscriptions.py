@@ -9,13 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.subscriptions import (
-    SCHEMA_VERSION,
-    FollowLimitError,
-    NewAlert,
-    StateError,
-    Subscriptions,
-)
+from bot.state_records import NewAlert
+from bot.subscriptions import SCHEMA_VERSION, FollowLimitError, StateError, Subscriptions
 
 
 def test_a_new_file_is_created_at_the_current_schema_in_wal_mode(tmp_path: Path) -> None:

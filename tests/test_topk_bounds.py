@@ -1,7 +1,8 @@
 """Work per question is bounded (issue #9.3): only the rarest terms are scored, buffers stay small.
 
-A 4,096-character message can hold hundreds of distinct terms; `index.lexical.topk.rarest_terms`
-keeps the `MAX_QUERY_TERMS` rarest, and the scores of those are still rank_bm25's own.
+A 4,096-character message can hold hundreds of distinct terms;
+`index.lexical.topk_query.rarest_terms` keeps the `MAX_QUERY_TERMS` rarest, and the scores of those
+are still rank_bm25's own.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
 from index.lexical.bm25 import BM25Index
-from index.lexical.topk import MAX_QUERY_TERMS, WINDOW, Buffers, rarest_terms, top_k_maxscore
+from index.lexical.topk import WINDOW
+from index.lexical.topk_query import MAX_QUERY_TERMS, Buffers, rarest_terms, top_k_maxscore
 
 
 def expected_top_k(scores: np.ndarray, k: int) -> list[int]:

@@ -286,10 +286,10 @@ class NewsIndex:
         """Return the score of an average-length sentence holding each scored question term once.
 
         The terms are those BM25 actually scores: every unknown term (at the idf of a term no
-        sentence holds), and of the known ones only the `index.lexical.topk.MAX_QUERY_TERMS` rarest
-        distinct terms (`index.lexical.topk.rarest_terms`), repeats kept. Counting the dropped common
-        terms would hold a long, headline-like question to a share of its ideal that no sentence
-        can reach.
+        sentence holds), and of the known ones only the `index.lexical.topk_query.MAX_QUERY_TERMS`
+        rarest distinct terms (`index.lexical.topk_query.rarest_terms`), repeats kept. Counting the
+        dropped common terms would hold a long, headline-like question to a share of its ideal that
+        no sentence can reach.
         """
         bm25 = self.bm25
         scored = bm25.rarest(bm25.query_terms(question.terms))

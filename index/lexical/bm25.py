@@ -28,7 +28,8 @@ import numpy as np
 import numpy.typing as npt
 
 from index.lexical.postings import ARRAYS, Postings, build_postings, length_ranks, reweigh
-from index.lexical.topk import WORK, Buffers, rarest_terms, top_k_maxscore
+from index.lexical.topk import WORK
+from index.lexical.topk_query import Buffers, rarest_terms, top_k_maxscore
 from index.store import layout
 
 # The arrays that depend on the corpus statistics (N, avgdl, document frequencies): an index
@@ -235,8 +236,8 @@ class BM25Index:
         """Return the `k` best sentences with a score above zero, best first.
 
         Ties are broken by sentence row, ascending. Only the rarest
-        `index.lexical.topk.MAX_QUERY_TERMS` distinct terms are scored
-        (`index.lexical.topk.rarest_terms`; every term of a shorter question), and scores are
+        `index.lexical.topk_query.MAX_QUERY_TERMS` distinct terms are scored
+        (`index.lexical.topk_query.rarest_terms`; every term of a shorter question), and scores are
         exactly `scores(kept)`'s. Most postings of common terms are skipped (see
         `index.lexical.topk`), unless a query term weighs below zero. With `within` (a flag per
         sentence row), only flagged sentences are ranked; the scores stay those of the whole index.
@@ -246,7 +247,7 @@ class BM25Index:
     def top_k_ids(
         self, term_ids: list[int], k: int, within: BoolArray | None = None
     ) -> tuple[IntArray, FloatArray]:
-        """Return `top_k` of term ids kept by `index.lexical.topk.rarest_terms` (repeats kept)."""
+        """Return `top_k` of term ids already kept by `topk_query.rarest_terms` (repeats kept)."""
         if not term_ids or k <= 0:
             return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float64)
         if min(self.idf[term_ids].tolist()) < 0:

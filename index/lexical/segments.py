@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.lexical.bm25 import BM25Index, BM25Params, floor_idf, okapi_idf
-from index.lexical.topk import rarest_terms
+from index.lexical.topk_query import rarest_terms
 from index.store import layout
 
 FloatArray = npt.NDArray[np.float64]

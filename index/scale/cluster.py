@@ -5,9 +5,9 @@ With an address (`--ray ADDRESS` or `NEWSBOT_RAY_ADDRESS`: `auto`, `HOST:PORT`,
 `run` answer through the generation's shards (`index.scale.shards`): each shard is served by
 `NEWSBOT_REPLICAS` detached, named, restartable actors (`ShardReplica`) that load the shard's
 files from the index folder, which every node sees at the same path. The coordinator (the CLI or
-the bot, `index.scale.sharded.ShardedNewsIndex`) sends each question once to one replica per shard, in
-parallel, and merges. A replica that fails is replaced at once by another of its shard (Ray
-restarts it); a shard none of whose replicas answers makes the question fail with
+the bot, `index.scale.sharded.ShardedNewsIndex`) sends each question once to one replica per
+shard, in parallel, and merges. A replica that fails is replaced at once by another of its shard
+(Ray restarts it); a shard none of whose replicas answers makes the question fail with
 `index.scale.sharded.ShardsUnavailable`, never a partial ranking.
 
 A generation switch is two-phase (`Cluster.switch`): every replica loads the new generation
@@ -16,7 +16,8 @@ Every request names its generation and a replica answers from that one only (loa
 was restarted meanwhile), so no answer mixes two. Replicas keep the last `KEPT_GENERATIONS`.
 
 Without an address nothing here runs and `ray` is not imported. Ray is an optional extra
-(`pip install 'newsbot[ray]'`).
+(`pip install 'newsbot[ray]'`); joining the cluster, and its settings, are
+`index.scale.ray_connect`'s.
 """
 
 from __future__ import annotations
@@ -24,112 +25,31 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import secrets
 import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from index.scale.ray_connect import (
+    NAMESPACE,
+    ClusterError,
+    connect,
+    import_ray,
+    ray_address,
+    replicas_per_shard,
+)
 from index.scale.sharded import ShardsUnavailable
 from index.scale.shards import Shard, ShardReply, ShardRequest
 
-RAY_ADDRESS_ENV = "NEWSBOT_RAY_ADDRESS"
-REPLICAS_ENV = "NEWSBOT_REPLICAS"
-DEFAULT_REPLICAS = 2
-NAMESPACE = "newsbot"
-# The address that starts a private cluster of this machine, on loopback only.
-LOCAL = "local"
 # A replica that has not answered after this long is given up for another of its shard.
 REPLY_TIMEOUT = 10.0
 # Between rounds over a shard's replicas while Ray restarts one.
 RESTART_PAUSE = 0.2
 # Generations a replica keeps loaded: the serving one and the one before (questions in flight).
 KEPT_GENERATIONS = 2
-
-
-class ClusterError(RuntimeError):
-    """The cluster cannot be used: Ray missing, no cluster at the address, a bad setting."""
-
-
-def ray_address(env: Mapping[str, str] | None = None, given: str | None = None) -> str | None:
-    """Return the cluster address: `given` (a `--ray` flag), else `NEWSBOT_RAY_ADDRESS`."""
-    value = (
-        given
-        if given is not None
-        else (env if env is not None else os.environ).get(RAY_ADDRESS_ENV, "")
-    )
-    return value.strip() or None
-
-
-def replicas_per_shard(env: Mapping[str, str] | None = None) -> int:
-    """Return `NEWSBOT_REPLICAS` (default `DEFAULT_REPLICAS`).
-
-    Raises:
-        ClusterError: It is not a whole number of at least 1.
-    """
-    raw = (env if env is not None else os.environ).get(REPLICAS_ENV, "").strip()
-    if not raw:
-        return DEFAULT_REPLICAS
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ClusterError(f"{REPLICAS_ENV} must be a whole number of at least 1, not {raw!r}")
-    return value
-
-
-def _ray() -> Any:
-    """Import Ray (the optional extra).
-
-    Raises:
-        ClusterError: Ray is not installed.
-    """
-    try:
-        import ray
-    except ImportError:
-        raise ClusterError("Ray is not installed: pip install 'newsbot[ray]'") from None
-    return ray
-
-
-def connect(address: str) -> None:
-    """Connect this process to the cluster at `address` (once; later calls do nothing).
-
-    `local` starts a private cluster whose every process listens on 127.0.0.1 only
-    (`RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0` with the node address 127.0.0.1: without the
-    variable, a Linux node takes the interface's address), with token authentication on and no
-    dashboard. Other addresses join an existing cluster, with the token its nodes were given
-    (`RAY_AUTH_TOKEN` or `~/.ray/auth_token`, docs/scale.md).
-
-    Raises:
-        ClusterError: Ray is missing or no cluster answers at `address`.
-    """
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    if address == LOCAL:  # before Ray is imported: it reads its settings then
-        os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
-        os.environ.setdefault("RAY_AUTH_MODE", "token")
-        if os.environ["RAY_AUTH_MODE"] == "token":
-            os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
-    ray = _ray()
-    if ray.is_initialized():
-        return
-    try:
-        if address == LOCAL:
-            ray.init(
-                _node_ip_address="127.0.0.1",
-                include_dashboard=False,
-                namespace=NAMESPACE,
-                logging_level="WARNING",
-                log_to_driver=False,
-            )
-        else:
-            ray.init(address=address, namespace=NAMESPACE, logging_level="WARNING")
-    except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise ClusterError(f"cannot join the Ray cluster at {address}: {exc}") from None
 
 
 # -- replicas ------------------------------------------------------------------------------------
@@ -161,9 +81,10 @@ class ShardReplica:
 
     def status(self) -> dict[str, Any]:
         """Return where this replica runs and what it holds."""
+        node_id = import_ray().get_runtime_context().get_node_id()[:12]
         return {
             "shard": self.shard,
-            "node": f"{socket.gethostname()} ({_ray().get_runtime_context().get_node_id()[:12]})",
+            "node": f"{socket.gethostname()} ({node_id})",
             "pid": os.getpid(),
             "generations": list(self._loaded),
             "loaded_bytes": sum(s.loaded_bytes for s in self._loaded.values()),
@@ -198,7 +119,7 @@ def _actor_class() -> Any:
     """Return `ShardReplica` as a Ray actor class (made once, Ray imported then)."""
     # Replicas reserve no CPU: a question is a millisecond of work, and a node's CPUs stay free
     # for the build's tasks; `Cluster.handles` puts a shard's replicas on different nodes.
-    return _ray().remote(num_cpus=0, max_restarts=-1, max_task_retries=0)(ShardReplica)
+    return import_ray().remote(num_cpus=0, max_restarts=-1, max_task_retries=0)(ShardReplica)
 
 
 def replica_name(index_dir: Path, shard: int, replica: int) -> str:
@@ -225,7 +146,7 @@ class ReplicaStatus:
 
 
 class RayShards:
-    """The shards of one generation, asked through their replicas (an `index.scale.sharded` backend)."""
+    """The shards of one generation, asked through their replicas (a `sharded` backend)."""
 
     def __init__(self, generation: str, replicas: list[list[Any]]) -> None:
         self.generation = generation
@@ -239,7 +160,7 @@ class RayShards:
         Raises:
             ShardsUnavailable: Some shard had no replica that answered.
         """
-        ray = _ray()
+        ray = import_ray()
         with self._turn_lock:
             turn = self._turn
             self._turn += 1
@@ -274,7 +195,7 @@ class RayShards:
         Returns:
             The reply, or why the last replica tried failed.
         """
-        ray = _ray()
+        ray = import_ray()
         replicas = self.replicas[shard]
         reason = "no replica"
         deadline = time.monotonic() + REPLY_TIMEOUT
@@ -324,7 +245,7 @@ class Cluster:
         shard's replicas are on different nodes while there are enough of them; the affinity
         is soft, so Ray restarts a replica elsewhere when its node is gone.
         """
-        ray = _ray()
+        ray = import_ray()
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         nodes = sorted(str(n["NodeID"]) for n in ray.nodes() if n.get("Alive"))
@@ -357,7 +278,7 @@ class Cluster:
         Raises:
             ShardsUnavailable: A shard has no replica that loaded the generation.
         """
-        ray = _ray()
+        ray = import_ray()
         handles = self.handles(n_shards)
         refs = [[r.prepare.remote(generation.name) for r in shard] for shard in handles]
         missing, reasons = [], []
@@ -377,7 +298,7 @@ class Cluster:
 
     def status(self, n_shards: int) -> list[ReplicaStatus]:
         """Return each replica's status (none is started by asking)."""
-        ray = _ray()
+        ray = import_ray()
         found = []
         for shard in range(n_shards):
             for replica in range(self.replicas):
@@ -403,7 +324,7 @@ class Cluster:
 
     def stop(self, n_shards: int) -> None:
         """Kill this index folder's replicas (detached actors outlive their starter)."""
-        ray = _ray()
+        ray = import_ray()
         for shard in range(n_shards):
             for replica in range(self.replicas):
                 try:
@@ -439,7 +360,8 @@ def load_index(index_dir: Path, *, semantic: bool = True, address: str | None = 
     The address is `address`, else `NEWSBOT_RAY_ADDRESS`; without one Ray is not imported.
 
     Returns:
-        An `index.answers.search.NewsIndex` (an `index.scale.sharded.ShardedNewsIndex` on a cluster).
+        An `index.answers.search.NewsIndex` (an `index.scale.sharded.ShardedNewsIndex` on a
+        cluster).
 
     Raises:
         index.store.generations.StoreError: The index is missing or unusable.

@@ -22,12 +22,12 @@ from types import TracebackType
 
 from index.config import is_url
 from index.model import Article, Ingested, Skipped, SourceFile
-from index.sources.feedpoll import (
+from index.sources.feedpoll import feed_response
+from index.sources.feedschedule import (
     FeedState,
     RefreshPolicy,
     after_failure,
     after_success,
-    feed_response,
     refresh_from_env,
 )
 from index.sources.fetch import (

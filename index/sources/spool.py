@@ -1,10 +1,11 @@
 """The feed spool: each feed's last fetched body and its state, kept in `<index_dir>/spool/`.
 
 What the poller fetched is what the build reads: the bot's poller writes each new body here with
-its validators, and the build child (`newsbot index`, through `index.sources.ingest.read_sources`) reads
-it instead of fetching the feed a second time. The feed's state (`index.sources.feedpoll.FeedState`:
-validators, failures in a row, first failure, next check, last success and error) is kept beside
-it, so a restart neither resets the dead-feed clock nor drops conditional requests.
+its validators, and the build child (`newsbot index`, through
+`index.sources.ingest.read_sources`) reads it instead of fetching the feed a second time. The
+feed's state (`index.sources.feedschedule.FeedState`: validators, failures in a row, first
+failure, next check, last success and error) is kept beside it, so a restart neither resets the
+dead-feed clock nor drops conditional requests.
 
 Per feed, named by the SHA-256 of its URL (a URL is no file name):
 
@@ -29,7 +30,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from index.sources.feedpoll import FeedResponse, FeedState, RefreshPolicy
+from index.sources.feedschedule import FeedResponse, FeedState, RefreshPolicy
 from index.sources.fetch import MAX_DECODED, Validators
 
 SPOOL_DIR = "spool"  # inside the index folder
