@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as `python bench/cluster.py`
     sys.path.insert(0, str(ROOT))
 
-from index.store.build import BuildSettings, build_index  # noqa: E402
+from index.store.build_settings import BuildSettings  # noqa: E402
+from index.store.build import build_index  # noqa: E402
 from index.scale.cluster import LOCAL, Cluster  # noqa: E402
 from index.answers.search import NewsIndex  # noqa: E402
 from index.scale.sharded import ShardedNewsIndex  # noqa: E402

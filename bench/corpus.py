@@ -36,7 +36,8 @@ from pathlib import Path
 import numpy as np
 
 from index.text.analysis import Analyzer
-from index.store.build import BuildSettings, analyze_articles
+from index.store.build_settings import BuildSettings
+from index.text.analyzing import analyze_articles
 from index.sources.ingest import read_sources
 from index.model import Article
 
@@ -201,7 +202,7 @@ def _raw_bodies() -> dict[str, str]:
 
 def _split(articles: Sequence[Article], settings: BuildSettings) -> Iterator[list[str]]:
     """Yield each article's sentences, as newsbot's build splits them."""
-    for sentences, _terms in analyze_articles(articles, settings):
+    for sentences, _terms in analyze_articles(articles, settings.analyzer, settings.workers):
         yield sentences
 
 
@@ -314,7 +315,7 @@ def _write(
     vocabulary: dict[str, int] = {}
     token_ids: list[int] = []
     lengths: list[int] = []
-    for _sentences, terms in analyze_articles(articles, settings):
+    for _sentences, terms in analyze_articles(articles, settings.analyzer, settings.workers):
         for joined in terms:
             split = joined.split()
             lengths.append(len(split))

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 
-from index.store.build import BuildReport
+from index.store.build_report import BuildReport
 from index.scale.cluster import ClusterError, load_index
 from index.config import semantic_enabled
 from index.model import Findings

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from index.store.archiving import remembered_sources
-from index.store.build import BuildReport, BuildSettings, build_index
+from index.store.build_report import BuildReport
+from index.store.build_settings import BuildSettings
+from index.store.build import build_index
 from index.answers.check import (
     DEFAULT_SAMPLE,
     DEFAULT_SEED,

@@ -22,7 +22,8 @@ import pytest
 from bot.cli import main
 from index.store import layout
 from index.store.archiving import read_stored
-from index.store.build import BuildSettings, build_from_articles, build_index
+from index.store.build_settings import BuildSettings
+from index.store.build import build_from_articles, build_index
 from index.config import max_removal, retention
 from index.answers.search import NewsIndex
 from index.store.generations import current_generation, read_header

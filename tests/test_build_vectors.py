@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from index.store import layout
-from index.store.build import BuildSettings, build_index
+from index.store.build_settings import BuildSettings
+from index.store.build import build_index
 from index.semantic.embedding import MINILM_INT8, SentenceEncoder
 from index.answers.search import NewsIndex
 from index.store.generations import IndexFormatError, current_generation

@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from index.store.build import BuildSettings, build_index
+from index.store.build_settings import BuildSettings
+from index.store.build import build_index
 from index.scale.cluster import NAMESPACE, Cluster, replica_name
 from index.answers.search import NewsIndex
 from index.scale.sharded import ShardedNewsIndex, ShardsUnavailable

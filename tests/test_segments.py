@@ -20,7 +20,9 @@ from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
 from index.store import update
-from index.store.build import BuildReport, BuildSettings, build_from_articles
+from index.store.build_report import BuildReport
+from index.store.build_settings import BuildSettings
+from index.store.build import build_from_articles
 from index.model import Article
 from index.answers.search import NewsIndex
 from index.store.generations import current_generation, read_header

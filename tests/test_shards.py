@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
 from index.store import layout, update
-from index.store.build import BuildSettings, build_from_articles, build_index
+from index.store.build_settings import BuildSettings
+from index.store.build import build_from_articles, build_index
 from index.answers.search import NewsIndex
 from index.scale.sharded import UNAVAILABLE, InProcessShards, ShardedNewsIndex, ShardsUnavailable
 from index.scale.shards import ShardReply, ShardRequest, merged, shard_folder, shard_of_rows

@@ -22,7 +22,8 @@ import pytest
 from bot.cli import main
 from bot.settings import Settings, SettingsError
 from index.store.archive import newest_first_key
-from index.store.build import BuildSettings, build_index
+from index.store.build_settings import BuildSettings
+from index.store.build import build_index
 from index.answers.check import best_positive, oracle
 from index.answers.fusion import Candidate, newer_first_on_ties
 from index.answers.search import NewsIndex

@@ -10,14 +10,8 @@ import pytest
 
 from index.store import layout
 from index.semantic.embedding import quantize, similarities
-from index.semantic.vectors import (
-    SentenceVectors,
-    content_keys,
-    embedding_text,
-    sign_bits,
-    sign_dot,
-    sign_words,
-)
+from index.semantic.vectors import SentenceVectors, content_keys, embedding_text
+from index.semantic.signs import sign_bits, sign_dot, sign_words
 
 
 def unit_rows(n: int, dimension: int = 384, seed: int = 0) -> np.ndarray:
