@@ -31,7 +31,7 @@ if __package__ in (None, ""):  # run as `python bench/boilerplate_cost.py`
 from index.model import Article  # noqa: E402
 from index.sources.ingest import read_sources  # noqa: E402
 from index.store import layout  # noqa: E402
-from index.store.build import write_articles, write_sentences  # noqa: E402
+from index.store.archive_writer import write_articles, write_sentences  # noqa: E402
 from index.text import boilerplate  # noqa: E402
 from index.text.analysis import AnalyzerSettings  # noqa: E402
 from index.text.sentences import split_sentences  # noqa: E402

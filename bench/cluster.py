@@ -33,7 +33,8 @@ from index.scale.cluster import Cluster  # noqa: E402
 from index.scale.ray_connect import LOCAL  # noqa: E402
 from index.scale.sharded import ShardedNewsIndex  # noqa: E402
 from index.scale.shards import shard_count  # noqa: E402
-from index.store.build import BuildSettings, build_index  # noqa: E402
+from index.store.build import build_index  # noqa: E402
+from index.store.build_settings import BuildSettings  # noqa: E402
 from index.store.generations import current_generation  # noqa: E402
 
 QUESTIONS = ROOT / "bench" / "questions"

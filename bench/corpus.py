@@ -37,8 +37,9 @@ import numpy as np
 
 from index.model import Article
 from index.sources.ingest import read_sources
-from index.store.build import BuildSettings, analyze_articles
+from index.store.build_settings import BuildSettings
 from index.text.analysis import Analyzer
+from index.text.analyzing import analyze_articles
 
 ROOT = Path(__file__).resolve().parent.parent
 REUTERS = ROOT.parent / "shared" / "corpus" / "reuters21578" / "articles.jsonl"
@@ -202,7 +203,7 @@ def _raw_bodies() -> dict[str, str]:
 
 def _split(articles: Sequence[Article], settings: BuildSettings) -> Iterator[list[str]]:
     """Yield each article's sentences, as newsbot's build splits them."""
-    for sentences, _terms in analyze_articles(articles, settings):
+    for sentences, _terms in analyze_articles(articles, settings.analyzer, settings.workers):
         yield sentences
 
 
@@ -315,7 +316,7 @@ def _write(
     vocabulary: dict[str, int] = {}
     token_ids: list[int] = []
     lengths: list[int] = []
-    for _sentences, terms in analyze_articles(articles, settings):
+    for _sentences, terms in analyze_articles(articles, settings.analyzer, settings.workers):
         for joined in terms:
             split = joined.split()
             lengths.append(len(split))

@@ -43,7 +43,8 @@ def reuters_records() -> list[dict[str, object]]:
 
 def prepare(work: Path, n_articles: int, n_base: int, semantic: bool) -> tuple[Path, list[str]]:
     """Build the index once; return its folder and the titles left for questions."""
-    from index.store.build import BuildSettings, build_index
+    from index.store.build_settings import BuildSettings
+    from index.store.build import build_index
 
     records = reuters_records()
     records.sort(key=lambda r: (-len(str(r["body"])), str(r["id"])))

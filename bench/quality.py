@@ -52,7 +52,8 @@ from bench.measures import (  # noqa: E402
     variant_questions,
     variant_row,
 )
-from index.store.build import BuildSettings, build_from_articles  # noqa: E402
+from index.store.build_settings import BuildSettings  # noqa: E402
+from index.store.build import build_from_articles  # noqa: E402
 from index.answers.excerpts import shown_passage  # noqa: E402
 from index.answers.fusion import Fusion  # noqa: E402
 from index.model import Answer, Findings, Ingested  # noqa: E402

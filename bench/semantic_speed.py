@@ -36,20 +36,19 @@ import numpy as np
 
 from index.answers.search import NewsIndex
 from index.semantic.embedding import SentenceEncoder, quantize, similarities
+from index.semantic.signs import closest_by_signs, sign_bits, sign_dot
 from index.semantic.vectors import (
     CANDIDATES,
     SIGN_CANDIDATES,
     SentenceVectors,
-    _closest_by_signs,
     embed_question,
     embedding_text,
     shared_encoder,
-    sign_bits,
-    sign_dot,
 )
 from index.sources.ingest import read_sources
 from index.store import layout
-from index.store.build import BuildSettings, build_from_articles
+from index.store.build import build_from_articles
+from index.store.build_settings import BuildSettings
 from index.store.generations import current_generation
 from index.text.sentences import split_sentences
 
@@ -160,7 +159,7 @@ def recall_step(vectors: SentenceVectors, queries: np.ndarray) -> dict[str, Any]
     for hamming, kept in plans:
         found = 0
         for q, truth in zip(queries, exact, strict=True):
-            rows = _closest_by_signs(
+            rows = closest_by_signs(
                 vectors.signs, sign_bits(q.reshape(1, -1))[0], at_share(hamming)
             )
             if kept < hamming:
@@ -260,9 +259,7 @@ def serve_step() -> dict[str, Any]:
         vector = news.embed_question(q)
         assert vector is not None
         t0 = time.perf_counter()
-        rows = _closest_by_signs(
-            vectors.signs, sign_bits(vector.reshape(1, -1))[0], SIGN_CANDIDATES
-        )
+        rows = closest_by_signs(vectors.signs, sign_bits(vector.reshape(1, -1))[0], SIGN_CANDIDATES)
         t1 = time.perf_counter()
         dots = sign_dot(vectors.signs, rows, vector)
         kept = np.sort(rows[np.argsort(-dots)[:CANDIDATES]])

@@ -48,7 +48,8 @@ from bench.quality import (  # noqa: E402
 from index.answers.search import NewsIndex  # noqa: E402
 from index.model import Article, Findings, Ingested  # noqa: E402
 from index.sources.ingest import read_sources  # noqa: E402
-from index.store.build import BuildSettings, build_from_articles  # noqa: E402
+from index.store.build import build_from_articles  # noqa: E402
+from index.store.build_settings import BuildSettings  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "wire"
 DEV = ROOT / "bench" / "questions" / "dev.jsonl"

@@ -33,7 +33,7 @@ from index.model import Findings
 from index.scale.cluster import load_index
 from index.scale.ray_connect import ClusterError
 from index.scale.sharded import ShardsUnavailable
-from index.store.build import BuildReport
+from index.store.build_report import BuildReport
 from index.store.generations import IndexMissingError, StoreError
 
 # Seconds a stopped bot gives a running rebuild to exit on SIGTERM before killing it.

@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from index.answers.check import EmptyIndexError, check_index
-from index.answers.excerpts import shown_passage
-from index.answers.search import MIN_COVERAGE, WEAK_COVERAGE, NewsIndex
+from index.answers.search import WEAK_COVERAGE, NewsIndex
 from index.cli_flags import add_ask_parser, add_check_parser, add_index_parser
 from index.cli_output import (
     ask_json,
@@ -40,7 +39,9 @@ from index.config import (
 from index.progress import phases_for
 from index.scale.sharded import ShardsUnavailable
 from index.store.archiving import remembered_sources
-from index.store.build import BuildReport, BuildSettings, build_index
+from index.store.build import build_index
+from index.store.build_report import BuildReport
+from index.store.build_settings import BuildSettings
 from index.store.generations import IndexMissingError, StoreError
 from index.text.timeframe import Period, period_between, timezone_from_env
 

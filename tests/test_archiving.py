@@ -25,7 +25,8 @@ from index.config import max_removal, retention
 from index.sources.watch import articles_per_source
 from index.store import layout
 from index.store.archiving import read_stored
-from index.store.build import BuildSettings, build_from_articles, build_index
+from index.store.build import build_from_articles, build_index
+from index.store.build_settings import BuildSettings
 from index.store.generations import current_generation, read_header
 from tests.conftest import ROOT
 

@@ -21,7 +21,8 @@ from index.answers.search import NewsIndex
 from index.semantic.embedding import MINILM_INT8, SentenceEncoder
 from index.semantic.vectors import embedding_text
 from index.store import layout
-from index.store.build import BuildSettings, build_index
+from index.store.build import build_index
+from index.store.build_settings import BuildSettings
 from index.store.generations import IndexFormatError, current_generation
 from tests.conftest import ROOT, SEEDS
 

@@ -24,7 +24,8 @@ from index.answers.search import NewsIndex
 from index.scale.cluster import Cluster, replica_name
 from index.scale.ray_connect import NAMESPACE
 from index.scale.sharded import ShardedNewsIndex, ShardsUnavailable
-from index.store.build import BuildSettings, build_index
+from index.store.build import build_index
+from index.store.build_settings import BuildSettings
 from tests.conftest import ROOT, SEEDS
 
 pytestmark = [pytest.mark.slow, pytest.mark.process]

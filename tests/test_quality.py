@@ -24,7 +24,7 @@ from bench.quality import (
 from bench.scifact import load_scifact, mean_ndcg, ndcg_at, run
 from index.answers.search import MIN_COVERAGE, NewsIndex
 from index.lexical.bm25 import BM25Params
-from index.store.build import BuildSettings
+from index.store.build_settings import BuildSettings
 from index.text.analysis import Analyzer
 from tests.conftest import SEED_QUESTION, SEED_SENTENCE
 

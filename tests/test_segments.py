@@ -22,7 +22,9 @@ from rank_bm25 import BM25Okapi
 from index.answers.search import NewsIndex
 from index.model import Article
 from index.store import update
-from index.store.build import BuildReport, BuildSettings, build_from_articles
+from index.store.build import build_from_articles
+from index.store.build_report import BuildReport
+from index.store.build_settings import BuildSettings
 from index.store.generations import current_generation, read_header
 from index.text.timeframe import Period
 

@@ -16,7 +16,8 @@ import pytest
 from bench.quality import load_questions, read_articles
 from index.answers.search import NewsIndex
 from index.lexical.sentence_terms import SentenceTerms
-from index.store.build import BuildSettings, build_from_articles
+from index.store.build import build_from_articles
+from index.store.build_settings import BuildSettings
 
 
 class AnalyzedTerms(SentenceTerms):

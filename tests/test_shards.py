@@ -27,7 +27,8 @@ from index.scale.sharded import UNAVAILABLE, InProcessShards, ShardedNewsIndex, 
 from index.scale.shards import ShardReply, ShardRequest, merged, shard_folder, shard_of_rows
 from index.semantic.vectors import SentenceVectors
 from index.store import layout, update
-from index.store.build import BuildSettings, build_from_articles, build_index
+from index.store.build import build_from_articles, build_index
+from index.store.build_settings import BuildSettings
 from index.store.generations import IndexFormatError, current_generation
 from index.text.timeframe import Period
 from tests.conftest import ROOT, SEED_QUESTION, SEEDS

@@ -26,7 +26,8 @@ from index.answers.fusion import Candidate, newer_first_on_ties
 from index.answers.search import NewsIndex
 from index.semantic.vectors import EXHAUSTIVE_ROWS, SentenceVectors
 from index.store.archive import newest_first_key
-from index.store.build import BuildSettings, build_index
+from index.store.build import build_index
+from index.store.build_settings import BuildSettings
 from index.text.timeframe import Period, find_period, period_between
 from tests.fake_telegram import FakeTelegram, Message
 from tests.harness import USER, bot_settings, running_bot

@@ -9,14 +9,8 @@ import numpy as np
 import pytest
 
 from index.semantic.embedding import quantize, similarities
-from index.semantic.vectors import (
-    SentenceVectors,
-    content_keys,
-    embedding_text,
-    sign_bits,
-    sign_dot,
-    sign_words,
-)
+from index.semantic.signs import sign_bits, sign_dot, sign_words
+from index.semantic.vectors import SentenceVectors, content_keys, embedding_text
 from index.store import layout
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from rank_bm25 import BM25Okapi
 
-from index.store.build import Progress
+from index.text.analyzing import Progress
 from index.answers.search import NewsIndex
 
 # Relative score difference allowed: far above nothing (the scores are the same sums), far

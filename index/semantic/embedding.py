@@ -296,9 +296,9 @@ def similarities(
 ) -> npt.NDArray[np.float32]:
     """Cosine of a unit query vector with every stored vector: (codes @ query) * scales.
 
-    Each row's dot product is summed in one fixed order (`index.semantic.cosines`), whatever other rows are
-    in the call: a BLAS product's rounding depends on a row's place in the matrix, so the cosine
-    of a sentence would change in its last bits with the rows scored beside it, and a sharded
+    Each row's dot product is summed in one fixed order (`index.semantic.cosines`), whatever other
+    rows are in the call: a BLAS product's rounding depends on a row's place in the matrix, so the
+    cosine of a sentence would change in its last bits with the rows scored beside it, and a sharded
     index (`index.scale.shards`), scoring other groups of rows, would rank near-ties otherwise.
     """
     # Imported here: the encoder itself runs without numba's JIT (docs/operating.md: a service

@@ -1,10 +1,11 @@
 """A generation's sentence vectors: int8 codes memory-mapped from disk, searched in two steps.
 
 Each sentence is embedded (`embedding_text`: the text the model reads for it) by
-`index.semantic.embedding.SentenceEncoder` into a unit float32 vector, stored as int8 codes with one
-float32 scale per row (`index.semantic.embedding.quantize`: cosines move by less than 0.01). Beside them a
-generation holds each row's sign bits (one bit per dimension, 48 bytes a row for 384 dimensions)
-and a content key (xxHash64 of the embedded text) by which a rebuild reuses vectors it already has.
+`index.semantic.embedding.SentenceEncoder` into a unit float32 vector, stored as int8 codes with
+one float32 scale per row (`index.semantic.embedding.quantize`: cosines move by less than 0.01).
+Beside them a generation holds each row's sign bits (`index.semantic.signs`: one bit per
+dimension, 48 bytes a row for 384 dimensions) and a content key (xxHash64 of the embedded text)
+by which a rebuild reuses vectors it already has (`index.semantic.build_vectors`).
 
 `SentenceVectors.top_k` avoids reading every code for every question: at 1M rows the codes are
 384 MB. It first ranks all rows by the Hamming distance between their sign bits and the
@@ -33,10 +34,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 import xxhash
-from numba import types
-from numba.extending import intrinsic
 
-from index.store import layout
 from index.semantic.embedding import (
     MINILM_INT8,
     EncoderModel,
@@ -46,6 +44,15 @@ from index.semantic.embedding import (
     quantize,
     similarities,
 )
+from index.semantic.signs import (
+    FloatVectors,
+    Rows,
+    closest_by_signs,
+    sign_bits,
+    sign_dot,
+    sign_words,
+)
+from index.store import layout
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +63,6 @@ SIGN_CANDIDATES = 16_384
 CANDIDATES = 4096
 # Below this many rows an exhaustive scan (about 2 ms at 64k rows) is cheaper than two steps.
 EXHAUSTIVE_ROWS = 65_536
-_BITS = 64
-
-FloatVectors = npt.NDArray[np.float32]
-Rows = npt.NDArray[np.int64]
 
 
 def embedding_text(title: str, sentence: str) -> str:
@@ -113,144 +116,6 @@ def embed_question(encoder: SentenceEncoder, text: str) -> FloatVectors:
     with _encoding:
         vector: FloatVectors = encoder.encode([text])[0]
     return vector
-
-
-# -- sign bits ---------------------------------------------------------------------------------
-
-
-def sign_words(dimension: int) -> int:
-    """Return the number of uint64 words holding one row's sign bits."""
-    return -(-dimension // _BITS)
-
-
-def sign_bits(codes: npt.NDArray[Any]) -> npt.NDArray[np.uint64]:
-    """Return each row's sign bits (bit j of a row set when its dimension j is positive).
-
-    Args:
-        codes: (n, dimension) codes or floats.
-
-    Returns:
-        (n, words) uint64, the bits of dimensions past `dimension` zero.
-    """
-    n, dimension = codes.shape
-    words = sign_words(dimension)
-    positive = np.zeros((n, words * _BITS), dtype=bool)
-    positive[:, :dimension] = codes > 0
-    packed = np.packbits(positive, axis=1, bitorder="little")
-    return np.ascontiguousarray(packed).view("<u8").astype(np.uint64, copy=False)
-
-
-@intrinsic
-def _ctpop(typingctx: Any, word: Any) -> Any:
-    """Number of set bits of a uint64 (LLVM's `ctpop`: one instruction on x86-64 with POPCNT)."""
-    signature = types.uint64(types.uint64)
-
-    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-        return builder.ctpop(args[0])
-
-    return signature, codegen
-
-
-_popcount: Any = _ctpop
-
-
-def _closest_by_signs(
-    signs: npt.NDArray[np.uint64],
-    query: npt.NDArray[np.uint64],
-    wanted: int,
-    within: npt.NDArray[np.bool_] | None = None,
-) -> Rows:
-    """`_closest_flagged` over every row, or over the rows flagged in `within`."""
-    return _closest_flagged(signs, query, wanted, _EVERY_ROW if within is None else within)
-
-
-# `within` for "every row": no flags.
-_EVERY_ROW = np.zeros(0, dtype=np.bool_)
-
-
-@numba.njit(cache=True, nogil=True)
-def _closest_flagged(
-    signs: npt.NDArray[np.uint64],
-    query: npt.NDArray[np.uint64],
-    wanted: int,
-    within: npt.NDArray[np.bool_],
-) -> Rows:  # pragma: no cover - compiled
-    """Return `wanted` rows of least Hamming distance to `query` (ties: the lower rows), by row.
-
-    Two passes over the sign bits: distances and their histogram, then the rows below the
-    distance at which the histogram reaches `wanted`, and enough rows at that distance. With
-    `within` (a flag per row; empty: every row), only flagged rows are taken, and `wanted` must
-    not exceed their number.
-    """
-    n, words = signs.shape
-    everyone = len(within) == 0
-    past = words * 64 + 1  # beyond every distance: an unflagged row
-    distances = np.empty(n, dtype=np.uint16)
-    histogram = np.zeros(past + 1, dtype=np.int64)
-    for row in range(n):
-        if not everyone and not within[row]:
-            distances[row] = past
-            continue
-        d = 0
-        for w in range(words):
-            d += _popcount(signs[row, w] ^ query[w])
-        distances[row] = d
-        histogram[d] += 1
-    cutoff, below = 0, 0
-    while below + histogram[cutoff] < wanted:
-        below += histogram[cutoff]
-        cutoff += 1
-    at_cutoff = wanted - below
-    rows = np.empty(wanted, dtype=np.int64)
-    taken = 0
-    for row in range(n):
-        d = distances[row]
-        if d < cutoff or (d == cutoff and at_cutoff > 0):
-            if d == cutoff:
-                at_cutoff -= 1
-            rows[taken] = row
-            taken += 1
-    return rows
-
-
-def sign_tables(query: FloatVectors, words: int) -> FloatVectors:
-    """Return, for each byte of a row's sign bits, the query's sum over each of its 256 values.
-
-    Row `8 * w + b` holds, for byte `b` of word `w` (dimensions `64 w + 8 b` to `+ 7`), the sum
-    of the query's components at the set bits of each byte value: the dot product of the query
-    with a row's sign pattern, up to a constant, is the sum of one entry per byte.
-    """
-    padded = np.zeros(words * _BITS, dtype=np.float32)
-    padded[: len(query)] = query
-    bits = ((np.arange(256)[:, None] >> np.arange(8)[None, :]) & 1).astype(np.float32)
-    tables: FloatVectors = np.ascontiguousarray((bits @ padded.reshape(-1, 8).T).T)
-    return tables
-
-
-def sign_dot(signs: npt.NDArray[np.uint64], rows: Rows, query: FloatVectors) -> FloatVectors:
-    """Return, for each of `rows`, the query's dot product with its sign bits (up to a constant).
-
-    Asymmetric: the question keeps its float components, so this ranks rows more closely to
-    their cosine than the Hamming distance between sign bits does.
-    """
-    # Little-endian words: byte 8 w + b of a row is byte b of its word w, as `sign_tables` has it.
-    row_bytes = signs.view(np.uint8).reshape(len(signs), -1)
-    return _sign_dot(row_bytes, rows, sign_tables(query, signs.shape[1]))
-
-
-@numba.njit(cache=True, nogil=True)
-def _sign_dot(
-    row_bytes: npt.NDArray[np.uint8], rows: Rows, tables: FloatVectors
-) -> FloatVectors:  # pragma: no cover - compiled
-    """Sum, for each of `rows`, one entry of `tables` per byte of its sign bits."""
-    out = np.empty(len(rows), dtype=np.float32)
-    for i in range(len(rows)):
-        row = rows[i]
-        total = np.float32(0.0)
-        for j in range(row_bytes.shape[1]):
-            total += tables[j, row_bytes[row, j]]
-        out[i] = total
-    return out
 
 
 # -- the vectors -------------------------------------------------------------------------------
@@ -382,7 +247,7 @@ class SentenceVectors:
             pool = np.flatnonzero(within)
             return _best(pool, self.similarities(query, pool), k)
         bits = sign_bits(query.reshape(1, -1))[0]
-        rows = _closest_by_signs(self.signs, bits, min(sign_candidates, size), within)
+        rows = closest_by_signs(self.signs, bits, min(sign_candidates, size), within)
         if candidates < len(rows):
             rows = np.sort(_best(rows, sign_dot(self.signs, rows, query), candidates)[0])
         return _best(rows, self.similarities(query, rows), k)

@@ -1,6 +1,6 @@
 """The sentences and articles of an index generation: text, metadata, and where each belongs.
 
-The reading side of what `index.store.build` writes beside the BM25 arrays (file names in
+The reading side of what `index.store.archive_writer` writes beside the BM25 arrays (file names in
 `index.store.layout`): a sentence is read by row from one UTF-8 blob, an article's metadata from one
 line of JSON, both with `pread` (`index.store.layout.ReadOnlyFile`), so loading costs nothing per
 sentence and the pieces a question reads stay out of the process's RSS (docs/semantic.md).

@@ -14,7 +14,10 @@ into the one before it while that one is less than `MERGE_FACTOR` times its size
 than `MAX_SEGMENTS` remain. Merging reads the segments' stored terms (`tokens.npy`), never the
 sources. Once dead rows are `COMPACT_DEAD` of all rows, the generation is compacted: one
 segment, archive and vectors without the dead rows. Every step writes a new generation through
-`index.store.generations.GenerationWriter`, so a crash at any point leaves the last committed one current.
+`index.store.generations.GenerationWriter`, so a crash at any point leaves the last committed one
+current. The text, semantic and lexical stages are the full build's (`index.text.analyzing`,
+`index.semantic.build_vectors`, `index.lexical.segments`), and so are the writers
+(`index.store.archive_writer`, `index.store.header`).
 """
 
 from __future__ import annotations
@@ -32,28 +35,26 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index.text import boilerplate
-from index.store import layout, generations
 from index.lexical import segments
-from index.store.archive import Archive, live_articles
-from index.store.archiving import article_keys
 from index.lexical.bm25 import BM25Index, BM25Params
-from index.store.build import (
-    Analyzed,
-    BuildReport,
-    BuildSettings,
+from index.model import Article, Ingested
+from index.semantic.build_vectors import (
     Embedding,
     EmbeddingProgress,
-    Progress,
-    analyze,
-    article_line,
     embed_sentences,
-    generation_header,
-    write_dates,
+    embedding_texts,
 )
-from index.model import Article, Ingested
-from index.store.generations import GenerationWriter
 from index.semantic.vectors import SentenceVectors
+from index.store import generations, layout
+from index.store.archive import Archive, live_articles
+from index.store.archive_writer import article_line, write_dates
+from index.store.archiving import article_keys
+from index.store.build_report import BuildReport
+from index.store.build_settings import BuildSettings
+from index.store.generations import GenerationWriter
+from index.store.header import generation_header
+from index.text import boilerplate
+from index.text.analyzing import Analyzed, Progress, analyze
 
 # The newest segment is merged into the previous one while that one is below this many times
 # its size: sizes then fall at least this fast along the index, so segments stay O(log N).
@@ -115,12 +116,12 @@ def update_index(
         return None
     dead = np.unique(np.concatenate([current.dead, *new_dead])).astype(np.int64)
 
-    analyzed = analyze(added, settings, progress) if added else None
+    analyzed = analyze(added, settings.analyzer, settings.workers, progress) if added else None
     vectors = current.vectors
     embedding = Embedding(None, 0, 0)
     if vectors is not None and analyzed is not None:
         embedding = embed_sentences(
-            analyzed.embedding_texts(added),
+            embedding_texts(analyzed, added),
             previous=vectors,
             threads=settings.workers or os.cpu_count() or 1,
             progress=embedding_progress,
