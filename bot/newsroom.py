@@ -27,12 +27,13 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 
-from index.store.build import BuildReport
-from index.scale.cluster import ClusterError, load_index
+from index.answers.policy import MIN_COVERAGE
+from index.answers.search import NewsIndex
 from index.config import semantic_enabled
 from index.model import Findings
-from index.answers.search import MIN_COVERAGE, NewsIndex
+from index.scale.cluster import ClusterError, load_index
 from index.scale.sharded import ShardsUnavailable
+from index.store.build import BuildReport
 from index.store.generations import IndexMissingError, StoreError
 
 # Seconds a stopped bot gives a running rebuild to exit on SIGTERM before killing it.

@@ -23,8 +23,8 @@ from bot import browsing, render, texts
 from bot.context import NewsContext
 from bot.state import AskedQuestion
 from index.answers.excerpts import shorten
+from index.answers.policy import MIN_COVERAGE, WEAK_COVERAGE
 from index.model import Answer
-from index.answers.search import MIN_COVERAGE, WEAK_COVERAGE
 
 INLINE_RESULTS = 5
 

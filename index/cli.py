@@ -16,8 +16,6 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
-from index.store.archiving import remembered_sources
-from index.store.build import BuildReport, BuildSettings, build_index
 from index.answers.check import (
     DEFAULT_SAMPLE,
     DEFAULT_SEED,
@@ -26,6 +24,9 @@ from index.answers.check import (
     K,
     check_index,
 )
+from index.answers.excerpts import shown_passage
+from index.answers.policy import MIN_COVERAGE, WEAK_COVERAGE
+from index.answers.search import NewsIndex
 from index.config import (
     DEFAULT_SOURCES,
     SEMANTIC_ENV,
@@ -37,14 +38,14 @@ from index.config import (
     semantic_enabled,
     sources_to_read,
 )
-from index.answers.excerpts import shown_passage
 from index.model import Answer, Article, Findings, Skipped
-from index.text.names import caveat, listed
 from index.progress import phases_for
-from index.answers.search import MIN_COVERAGE, WEAK_COVERAGE, NewsIndex
 from index.scale.sharded import UNAVAILABLE, ShardsUnavailable
 from index.scale.shards import MAX_SHARDS
+from index.store.archiving import remembered_sources
+from index.store.build import BuildReport, BuildSettings, build_index
 from index.store.generations import IndexMissingError, StoreError
+from index.text.names import caveat, listed
 from index.text.timeframe import TIMEZONE_ENV, Period, period_between, shown_date, timezone_from_env
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2

@@ -22,10 +22,11 @@ from bench.quality import (
     score,
 )
 from bench.scifact import load_scifact, mean_ndcg, ndcg_at, run
-from index.text.analysis import Analyzer
+from index.answers.policy import MIN_COVERAGE
+from index.answers.search import NewsIndex
 from index.lexical.bm25 import BM25Params
 from index.store.build import BuildSettings
-from index.answers.search import MIN_COVERAGE, NewsIndex
+from index.text.analysis import Analyzer
 from tests.conftest import SEED_QUESTION, SEED_SENTENCE
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"

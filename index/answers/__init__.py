@@ -1,1 +1,1 @@
-"""Stage 5, answers: a loaded generation asked a question; hits fused, passages, excerpts, headlines, the check."""
+"""Stage 5, answers: a generation asked a question; the policy, fusion, passages, the check."""
