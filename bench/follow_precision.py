@@ -75,9 +75,9 @@ LABELS: dict[tuple[int, str], bool] = {
 
 
 def main() -> None:
-    from index.store.build import build_index
-    from index.follow.percolate import Percolator, Standing
     from index.answers.search import NewsIndex
+    from index.follow.percolate import Percolator, Standing
+    from index.store.build import build_index
 
     index_dir = Path("/tmp/newsbot-follow-precision")
     if not (index_dir / "CURRENT").exists():

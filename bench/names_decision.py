@@ -40,7 +40,8 @@ from bench.quality import (  # noqa: E402
     shown,
 )
 from index.answers.fusion import Fusion, is_answered  # noqa: E402
-from index.answers.search import FUSION, MIN_COVERAGE, NewsIndex  # noqa: E402
+from index.answers.policy import FUSION, MIN_COVERAGE  # noqa: E402
+from index.answers.search import NewsIndex  # noqa: E402
 from index.model import Answer  # noqa: E402
 
 SIMILARITIES = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, math.inf)
@@ -165,12 +166,14 @@ def sweep(asked: Sequence[Asked]) -> None:
 
 
 def names_cost(index: NewsIndex, questions: Sequence[DevQuestion], variants: Variants) -> str:
-    """Time the names decision alone (`NewsIndex._naming` over each question's fused candidates).
+    """Time the names decision alone (`index.answers.policy.naming` over each question's fused
+    candidates).
 
     Cold: the article words cache emptied before each question (every article's words read and
     analyzed); warm: as a serving bot meets them again.
     """
     from index.answers.fusion import fuse
+    from index.answers.policy import naming
 
     cold, warm = [], []
     for question in questions:
@@ -178,13 +181,13 @@ def names_cost(index: NewsIndex, questions: Sequence[DevQuestion], variants: Var
             query = index.embed_question(text)
             assert query is not None
             q = index.analyze(text)
-            ranked = fuse(index._candidates(q, query, FUSION.depth), index.ideal_score(q), FUSION)
+            ranked = fuse(index.candidates(q, query, FUSION.depth), index.ideal_score(q), FUSION)
             if not ranked:
                 continue
-            index._article_words.cache_clear()
+            index._article_words.clear()
             for times in (cold, warm):
                 start = time.perf_counter()
-                index._naming(text, ranked)
+                naming(index, text, ranked)
                 times.append(time.perf_counter() - start)
     cold.sort()
     warm.sort()

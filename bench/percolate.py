@@ -43,8 +43,8 @@ def reuters_records() -> list[dict[str, object]]:
 
 def prepare(work: Path, n_articles: int, n_base: int, semantic: bool) -> tuple[Path, list[str]]:
     """Build the index once; return its folder and the titles left for questions."""
-    from index.store.build_settings import BuildSettings
     from index.store.build import build_index
+    from index.store.build_settings import BuildSettings
 
     records = reuters_records()
     records.sort(key=lambda r: (-len(str(r["body"])), str(r["id"])))
@@ -76,7 +76,7 @@ def main() -> None:
     index_dir, titles = prepare(args.work, args.articles, args.base, not args.lexical)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    from index.store.layout import load_array
+    from index.answers.search import NewsIndex
     from index.follow.percolate import (
         Percolator,
         Standing,
@@ -85,7 +85,7 @@ def main() -> None:
         compile_questions,
         new_rows,
     )
-    from index.answers.search import NewsIndex
+    from index.store.layout import load_array
 
     index = NewsIndex.load(index_dir, semantic=not args.lexical)
     index.warm()

@@ -52,12 +52,13 @@ from bench.measures import (  # noqa: E402
     variant_questions,
     variant_row,
 )
-from index.store.build_settings import BuildSettings  # noqa: E402
-from index.store.build import build_from_articles  # noqa: E402
 from index.answers.excerpts import shown_passage  # noqa: E402
 from index.answers.fusion import Fusion  # noqa: E402
+from index.answers.policy import FUSION, MIN_COVERAGE, WEAK_COVERAGE  # noqa: E402
+from index.answers.search import NewsIndex  # noqa: E402
 from index.model import Answer, Findings, Ingested  # noqa: E402
-from index.answers.search import FUSION, MIN_COVERAGE, WEAK_COVERAGE, NewsIndex  # noqa: E402
+from index.store.build import build_from_articles  # noqa: E402
+from index.store.build_settings import BuildSettings  # noqa: E402
 
 QUESTIONS = ROOT / "bench" / "questions" / "dev.jsonl"
 SPLITS = {
@@ -640,7 +641,7 @@ def typing_variants(
 
 
 def chosen_rule() -> str:
-    """The name in `RULES` of the product's ranking rule (`index.answers.search.FUSION`)."""
+    """The name in `RULES` of the product's ranking rule (`index.answers.policy.FUSION`)."""
     for name, fusion in RULES.items():
         if (fusion.rule, fusion.weight, fusion.rrf_k, fusion.tie) == (
             FUSION.rule,

@@ -119,13 +119,13 @@ def run(data: SciFact, analyzer: Analyzer, params: BM25Params, k: int = 10) -> d
 
 def run_hybrid(data: SciFact, analyzer: Analyzer, k: int = 10) -> dict[str, list[str]] | None:
     """Rank as `NewsIndex.ask` does: BM25's and the vectors' top candidates fused by the product's
-    `index.answers.search.FUSION` (each document embedded as `title text`, cut at the model's 256
+    `index.answers.policy.FUSION` (each document embedded as `title text`, cut at the model's 256
     tokens).
 
     Returns None when the sentence model is not installed.
     """
     from index.answers.fusion import Candidate, fuse
-    from index.answers.search import FUSION
+    from index.answers.policy import FUSION
     from index.semantic.vectors import shared_encoder
 
     encoder = shared_encoder()

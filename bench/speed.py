@@ -251,8 +251,8 @@ def worker(args: argparse.Namespace) -> None:
     elif args.phase == "serve":
         out = serve(args.engine, folder, questions)
     elif args.phase == "full":
-        from index.store.build_settings import BuildSettings
         from index.store.build import build_index
+        from index.store.build_settings import BuildSettings
 
         # BM25's build: sentence vectors (issue #11) are timed by bench.semantic_speed.
         report = build_index([source / "articles.jsonl"], folder, BuildSettings(semantic=False))

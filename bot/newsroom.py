@@ -27,7 +27,8 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 
-from index.answers.search import MIN_COVERAGE, NewsIndex
+from index.answers.policy import MIN_COVERAGE
+from index.answers.search import NewsIndex
 from index.config import semantic_enabled
 from index.model import Findings
 from index.scale.cluster import load_index

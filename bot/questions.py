@@ -23,7 +23,7 @@ from bot import browsing, render, texts
 from bot.context import NewsContext
 from bot.state import AskedQuestion
 from index.answers.excerpts import shorten
-from index.answers.search import MIN_COVERAGE, WEAK_COVERAGE
+from index.answers.policy import MIN_COVERAGE, WEAK_COVERAGE
 from index.model import Answer
 
 INLINE_RESULTS = 5

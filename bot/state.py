@@ -16,7 +16,7 @@ from bot.ledger import SourceLedger
 from bot.newsroom import Newsroom
 from bot.refresh import Refresher
 from bot.settings import Settings
-from index.answers.search import MIN_COVERAGE
+from index.answers.policy import MIN_COVERAGE
 
 # More users than this in a table: those idle long enough to be back at rest are forgotten.
 _TABLE_LIMIT = 100_000

@@ -137,8 +137,8 @@ def wikinews_index_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not (CORPUS / "wikinews-gum" / "articles.jsonl").is_file():
         pytest.skip(f"shared corpora not found at {CORPUS}")
     from bench.quality import read_articles
-    from index.store.build_settings import BuildSettings
     from index.store.build import build_from_articles
+    from index.store.build_settings import BuildSettings
 
     folder = tmp_path_factory.mktemp("wikinews") / "index"
     build_from_articles(read_articles(), folder, BuildSettings(workers=1))

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from index.store.build import build_index
-from index.follow.percolate import Percolator, Standing, answer_of
 from index.answers.search import NewsIndex
+from index.follow.percolate import Percolator, Standing, answer_of
+from index.store.build import build_index
 
 ARTICLES = {
     "ferry.md": (
@@ -101,8 +101,8 @@ def test_without_vectors_bm25_coverage_decides(news_index: NewsIndex) -> None:
 def test_the_sparse_product_finds_every_pair_at_the_floor_with_its_score(
     news_index: NewsIndex,
 ) -> None:
+    from index.answers.policy import MIN_COVERAGE
     from index.follow.percolate import _bm25_scores, compile_questions, new_rows
-    from index.answers.search import MIN_COVERAGE
 
     words = ["copper", "prices", "Chile", "ferry", "strike", "the", "council", "budget", "fuel"]
     texts = [" ".join(words[i : i + n]) for n in (1, 2, 3, 4) for i in range(len(words) - n + 1)]

@@ -22,7 +22,8 @@ from bench.quality import (
     score,
 )
 from bench.scifact import load_scifact, mean_ndcg, ndcg_at, run
-from index.answers.search import MIN_COVERAGE, NewsIndex
+from index.answers.policy import MIN_COVERAGE
+from index.answers.search import NewsIndex
 from index.lexical.bm25 import BM25Params
 from index.store.build_settings import BuildSettings
 from index.text.analysis import Analyzer

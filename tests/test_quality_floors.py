@@ -18,7 +18,8 @@ import pytest
 from bench.measures import ANSWERABLE, hit3, refused_share, variant_questions
 from bench.quality import DevQuestion, Outcome, attach_vectors, evaluate, load_questions
 from bench.variants import KINDS
-from index.answers.search import MIN_COVERAGE, NewsIndex
+from index.answers.policy import MIN_COVERAGE
+from index.answers.search import NewsIndex
 
 pytestmark = pytest.mark.slow
 

@@ -1,1 +1,1 @@
-"""Stage 5, answers: a generation asked a question; hits fused into passages and excerpts."""
+"""Stage 5, answers: a generation asked a question; the policy, fusion, passages, the check."""

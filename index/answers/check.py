@@ -23,8 +23,8 @@ import numpy as np
 import numpy.typing as npt
 from rank_bm25 import BM25Okapi
 
-from index.text.analyzing import Progress
 from index.answers.search import NewsIndex
+from index.text.analyzing import Progress
 
 # Relative score difference allowed: far above nothing (the scores are the same sums), far
 # below any difference a ranking could notice.

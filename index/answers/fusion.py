@@ -171,12 +171,12 @@ def with_content(
 def own_similarity(candidates: Sequence[Candidate], alone: float) -> float:
     """Return the best cosine that counts as evidence that the news answers the question.
 
-    A sentence's vector is its "title: sentence" (`index.semantic.vectors.embedding_text`): one sharing
-    no scored term with the question may owe its cosine to its headline ("What is a good recipe
-    for banana bread?" reached 0.354 with "The bonus was awarded to the Pillsbury Company." under
-    a flour tender's headline). Its cosine counts only from `alone` (the floor before the names
-    check, 0.45); one with a BM25 score counts from the usual floor. On dev it cost no answerable
-    question (docs/quality.md, "Wire text").
+    A sentence's vector is its "title: sentence" (`index.semantic.vectors.embedding_text`): one
+    sharing no scored term with the question may owe its cosine to its headline ("What is a good
+    recipe for banana bread?" reached 0.354 with "The bonus was awarded to the Pillsbury
+    Company." under a flour tender's headline). Its cosine counts only from `alone` (the floor
+    before the names check, 0.45); one with a BM25 score counts from the usual floor. On dev it
+    cost no answerable question (docs/quality.md, "Wire text").
     """
     return max(
         (c.similarity for c in candidates if c.bm25 > 0 or c.similarity >= alone), default=0.0
@@ -196,7 +196,7 @@ def is_answered(
         best_similarity: The highest cosine of any candidate with the question.
         best_coverage: The highest BM25 coverage of any candidate (`coverage`).
         names_mentioned: Whether a candidate's article mentions every name the question asks
-            about (`NewsIndex._naming` kept some; True when it names nothing).
+            about (`index.answers.policy.naming` kept some; True when it names nothing).
         min_coverage: BM25's own floor (docs/relevance.md): a sentence matching that share of
             the question answers it, whatever the cosines say.
         fusion: The cosine floors.

@@ -2,9 +2,10 @@
 
 Without a topic: the newest articles of the index. With one: articles holding a sentence that
 matches the topic as a question would be answered (BM25, at least `MIN_COVERAGE` of the topic's
-ideal score, `index.answers.search`), newest first. Newest means by the instant `Article.date` names
-(`index.store.archive.newest_first_key`, read once a generation: mixed offsets sort by time), undated
-articles last, as `/sources` lists them; articles of one date keep their best sentence's rank.
+ideal score, `index.answers.policy`), newest first. Newest means by the instant `Article.date`
+names (`index.store.archive.newest_first_key`, read once a generation: mixed offsets sort by
+time), undated articles last, as `/sources` lists them; articles of one date keep their best
+sentence's rank.
 A time in the topic ("/latest storms this week", "/latest yesterday") keeps only the articles
 dated then, as a question's does (docs/live.md).
 """
@@ -13,8 +14,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from index.answers.policy import MIN_COVERAGE
+from index.answers.search import NewsIndex
 from index.model import Article
-from index.answers.search import MIN_COVERAGE, NewsIndex
 from index.text.timeframe import find_period, timezone_from_env
 
 LATEST_LIMIT = 10

@@ -6,6 +6,12 @@ import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from index.lexical.sentence_terms import SentenceTerms
+from index.model import Answer, Hit
+from index.store.archive import Archive
+
 # How a sentence may end; one that ends otherwise is a heading (or a label, a list item).
 _CLOSING = tuple(".!?…:;\"'”’»)]")
 
@@ -88,6 +94,54 @@ def assemble(
     for span in spans:
         _keep_to_section(span, hit_rows, is_heading)
     return spans
+
+
+def answers(
+    archive: Archive,
+    sentence_terms: SentenceTerms,
+    hits: list[Hit],
+    terms: tuple[str, ...],
+    page: slice,
+    context: int,
+    similarity: dict[int, float] | None = None,
+) -> list[Answer]:
+    """Turn ranked hits into the answers of `page`: each best sentence in its context.
+
+    Passages are assembled up to `page.stop` (`assemble`), those before `page.start` skipped.
+    `terms` are the question's known terms; `similarity` maps each hit's row to its cosine
+    with the question (None: BM25 alone).
+    """
+    # Each sentence is read once a question: the assembly looks at a row up to three times.
+    read: dict[int, str] = {}
+
+    def sentence(row: int) -> str:
+        text = read.get(row)
+        if text is None:
+            text = read[row] = archive.sentence(row)
+        return text
+
+    rows = np.fromiter((h.sentence for h in hits), dtype=np.int64, count=len(hits))
+    article_of = dict(zip(rows.tolist(), archive.articles_of(rows).tolist(), strict=True))
+    spans = assemble(
+        [(h.sentence, h.score) for h in hits],
+        article_of=article_of.__getitem__,
+        article_rows=archive.article_rows,
+        terms_of=lambda row: frozenset(sentence_terms.terms(row)),
+        is_heading=lambda row: is_heading(sentence(row)),
+        limit=page.stop,
+        context=context,
+    )
+    return [
+        Answer(
+            sentence=sentence(span.best),
+            passage=join([sentence(r) for r in range(span.first, span.last + 1)]),
+            score=span.score,
+            article=archive.article(span.article),
+            terms=terms,
+            similarity=similarity[span.best] if similarity is not None else None,
+        )
+        for span in spans[page]
+    ]
 
 
 def _keep_to_section(

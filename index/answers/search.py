@@ -1,11 +1,18 @@
-"""Answer questions from an index generation: analysis, BM25 top-k, passages."""
+"""A loaded index generation: its files checked and mapped, its rows read, its top-k asked.
+
+`NewsIndex` is the facade the CLI, the bot and the tools hold: it loads a generation (BM25
+segments, archive, sentence vectors and the encoder, the sentences flagged as saying nothing),
+gives its sentences and articles by row, analyzes a question, asks BM25's and the vectors' top-k,
+and keeps what questions fill (`index.answers.question_caches`). Whether and with what a
+question is answered is the answer policy's, in one place: `NewsIndex.ask` calls
+`index.answers.policy.ask`.
+"""
 
 from __future__ import annotations
 
 import functools
 import math
 from collections import Counter
-from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -13,102 +20,58 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index.text import boilerplate
-from index.store import layout
-from index.answers import passages
-from index.text.analysis import Analyzer, AnalyzerSettings
-from index.store.archive import Archive
-from index.lexical.bm25 import term_weights
-from index.caches import BoundedCache
-from index.semantic.embedding import SentenceEncoder
-from index.answers.fusion import (
-    Candidate,
-    Fusion,
-    apart,
-    coverage,
-    fuse,
-    is_answered,
-    newer_first_on_ties,
-    own_similarity,
-    with_content,
+from index.answers import policy
+from index.answers.fusion import Candidate, Fusion, with_content
+from index.answers.policy import (
+    FUSION,
+    HEADLINE_WORDS,
+    MIN_COVERAGE,
+    Asked,
+    FlagArray,
+    QueryVector,
+    Question,
 )
-from index.model import Answer, Article, Findings, Hit
-from index.text.gazetteer import countries
-from index.text.mentions import TOLERANT, ArticleWords, missing_names
-from index.text.names import question_names
+from index.answers.question_caches import (
+    ARTICLE_WORDS_CACHE,
+    ARTICLE_WORDS_CACHE_BYTES,
+    PERIOD_CACHE,
+    PERIOD_CACHE_BYTES,
+    QUESTION_CACHE,
+    QUESTION_CACHE_BYTES,
+    QUESTION_WORDS_CACHE,
+    QUESTION_WORDS_CACHE_BYTES,
+    ZONE_CACHE,
+    ZONE_CACHE_BYTES,
+    SecondsArray,
+    array_bytes,
+    article_words_bytes,
+    keyed_array_bytes,
+    spans_bytes,
+)
+from index.caches import BoundedCache
+from index.lexical.bm25 import term_weights
 from index.lexical.segments import SegmentedBM25, load_segmented
 from index.lexical.sentence_terms import SentenceTerms
-from index.store.generations import IndexFormatError, current_generation, read_header
-from index.text.timeframe import Period, article_spans, find_period, timezone_from_env
+from index.model import Article, Findings, Hit
+from index.semantic.embedding import SentenceEncoder
 from index.semantic.vectors import SentenceVectors, shared_encoder
 from index.semantic.vectors import embed_question as encode_question
-
-# A question is answered only when its best sentence scores at least this share of the question's
-# ideal score: the sum, over the question's terms, of each term's idf (what a sentence of average
-# length holding every term once scores). Further answers need half that share. See
-# docs/relevance.md for the measure and how it was chosen on the development questions.
-MIN_COVERAGE = 0.5
-# The floor for "the closest passages anyway", offered below MIN_COVERAGE: on the development
-# questions it keeps every right answer of the unfloored ranking, paraphrases included.
-WEAK_COVERAGE = 0.2
-# How BM25 and the sentence vectors are fused, and the floors of the semantic "nothing relevant"
-# decision: chosen on the development questions (docs/quality.md, docs/relevance.md).
-# A missing name (`index.text.names`) refuses unless the best cosine reaches `missing_similarity`:
-# chosen on dev's questions and their typing variants (docs/quality.md, issue #19).
-FUSION = Fusion(rule="dense_first", tie=0.02, min_similarity=0.35, missing_similarity=0.65)
-# What is left of a question asking only for a period ("what happened yesterday?", "any news
-# this morning?") is made of these words (analyzed); it is answered with the period's headlines.
-HEADLINE_WORDS = (
-    "what happened happening happen news new latest anything going on stories story headlines "
-    "headline events event top updates update report reports there any"
-)
-# Sentences of an article's lead quoted for a headline answer.
-LEAD_SENTENCES = 2
-# Every cache below is bounded by entries and by bytes (`index.caches`): what fills them is what
-# strangers ask. Periods whose sentence flags are kept (1 byte per sentence each).
-PERIOD_CACHE = 8
-PERIOD_CACHE_BYTES = 64 << 20
-# Articles of the best candidates looked at for the names a question asks about (`_naming`): about
-# 0.1 ms each when they mention them as written, 0.5-1 ms the first time they do not.
-NAME_ARTICLES = 10
-# Articles whose words are kept for the names check (their text and terms: a few KB each).
-ARTICLE_WORDS_CACHE = 256
-ARTICLE_WORDS_CACHE_BYTES = 16 << 20
-# Question vectors kept (1.5 KB each, and the question's text as the key).
-QUESTION_CACHE = 64
-QUESTION_CACHE_BYTES = 1 << 20
-# Time zones whose article spans are kept (16 bytes per article each): the bot's, and UTC.
-ZONE_CACHE = 4
-ZONE_CACHE_BYTES = 1 << 30
-# The analyzer's words kept while answering (index.text.analysis.Analyzer): a question's words are
-# a stranger's, so fewer than a build keeps.
-QUESTION_WORDS_CACHE = 65_536
-QUESTION_WORDS_CACHE_BYTES = 8 << 20
-
-FlagArray = npt.NDArray[np.bool_]
-SecondsArray = npt.NDArray[np.float64]
-
-
-@dataclass(frozen=True, slots=True)
-class Question:
-    """A question after analysis.
-
-    Attributes:
-        text: As asked.
-        terms: Analyzed terms, repeats kept.
-        known: Those of `terms` that occur in the index.
-    """
-
-    text: str
-    terms: tuple[str, ...]
-    known: tuple[str, ...]
+from index.store import layout
+from index.store.archive import Archive
+from index.store.generations import IndexFormatError, current_generation, read_header
+from index.text import boilerplate
+from index.text.analysis import Analyzer, AnalyzerSettings
+from index.text.gazetteer import countries
+from index.text.mentions import ArticleWords
+from index.text.timeframe import Period, article_spans
 
 
 class NewsIndex:
     """A loaded, read-only index generation that answers questions; safe from several threads.
 
-    Ranking lives here (analyze, search, ask); the sentences and articles it quotes are read from
-    its `archive` (`index.store.archive`), the postings from its `bm25` index (`index.lexical.bm25`).
+    Retrieval lives here (analyze, search, candidates), the answer policy in `index.answers.policy`
+    (`ask` calls it); the sentences and articles it quotes are read from its `archive`
+    (`index.store.archive`), the postings from its `bm25` index (`index.lexical.bm25`).
 
     Attributes:
         folder: The generation folder.
@@ -151,18 +114,18 @@ class NewsIndex:
         self._headline_terms = frozenset(self.analyzer.terms(HEADLINE_WORDS))
         # Caches hold values only, never a bound method of `self`: such a cycle kept a swapped-out
         # generation's files open until a full garbage collection (`index.caches`).
-        self._embedded: BoundedCache[str, npt.NDArray[np.float32]] = BoundedCache(
-            QUESTION_CACHE, QUESTION_CACHE_BYTES, _keyed_array_bytes
+        self._embedded: BoundedCache[str, QueryVector] = BoundedCache(
+            QUESTION_CACHE, QUESTION_CACHE_BYTES, keyed_array_bytes
         )
         self._sentences_between: BoundedCache[tuple[datetime, datetime], FlagArray] = BoundedCache(
-            PERIOD_CACHE, PERIOD_CACHE_BYTES, _array_bytes
+            PERIOD_CACHE, PERIOD_CACHE_BYTES, array_bytes
         )
-        # What the articles of recent answers say, their terms analyzed once (`_naming`).
+        # What the articles of recent answers say, their terms analyzed once (`words_of`).
         self._article_words: BoundedCache[int, ArticleWords] = BoundedCache(
-            ARTICLE_WORDS_CACHE, ARTICLE_WORDS_CACHE_BYTES, _article_words_bytes
+            ARTICLE_WORDS_CACHE, ARTICLE_WORDS_CACHE_BYTES, article_words_bytes
         )
-        # Rows that are never an answer's best sentence (`index.text.boilerplate`), and the live rows
-        # that may be: the vectors rank only those.
+        # Rows that are never an answer's best sentence (`index.text.boilerplate`), and the live
+        # rows that may be: the vectors rank only those.
         self.says_nothing = (
             says_nothing if says_nothing is not None else np.zeros(bm25.n_rows, dtype=bool)
         )
@@ -170,7 +133,7 @@ class NewsIndex:
         self._rankable = ~self.says_nothing if live is None else live & ~self.says_nothing
         # By the zone's name: `datetime.UTC` and `ZoneInfo("UTC")` are one zone, not two.
         self._spans_by_zone: BoundedCache[str, tuple[SecondsArray, SecondsArray]] = BoundedCache(
-            ZONE_CACHE, ZONE_CACHE_BYTES, _spans_bytes
+            ZONE_CACHE, ZONE_CACHE_BYTES, spans_bytes
         )
 
     @classmethod
@@ -178,12 +141,13 @@ class NewsIndex:
         """Load the current generation of `index_dir`, checking every file first.
 
         With `semantic`, the generation's sentence vectors and the process's encoder are attached
-        (`index.semantic.vectors.shared_encoder`: loaded once per process). A generation without vectors,
-        or a model that cannot load (logged once), leaves BM25 alone to answer.
+        (`index.semantic.vectors.shared_encoder`: loaded once per process). A generation without
+        vectors, or a model that cannot load (logged once), leaves BM25 alone to answer.
 
         Raises:
             index.store.generations.IndexMissingError: Nothing was built there yet.
-            index.store.generations.IndexFormatError: The index is damaged or of another format version.
+            index.store.generations.IndexFormatError: The index is damaged or of another format
+                version.
         """
         folder = current_generation(index_dir)
         header = read_header(folder)
@@ -223,7 +187,7 @@ class NewsIndex:
         self.archive.newest_first  # noqa: B018  (the dates' sort keys, computed once)
         countries()
 
-    def embed_question(self, text: str) -> npt.NDArray[np.float32] | None:
+    def embed_question(self, text: str) -> QueryVector | None:
         """Return a question's unit float32 vector; None without an encoder or vectors.
 
         The last few are kept: a question about a time may be asked in two wordings (`ask`), and
@@ -233,7 +197,7 @@ class NewsIndex:
             return None
         return self._embedded.get(text, lambda: self._embed(text))
 
-    def _embed(self, text: str) -> npt.NDArray[np.float32]:
+    def _embed(self, text: str) -> QueryVector:
         """`embed_question`, computed (kept by `embed_question`)."""
         assert self.encoder is not None
         vector = encode_question(self.encoder, text)
@@ -308,238 +272,17 @@ class NewsIndex:
         rows, scores = self.bm25.top_k(q.known, k, within)
         return [Hit(int(r), float(s)) for r, s in zip(rows, scores, strict=True)]
 
-    def ask(
-        self,
-        question: str,
-        k: int = 3,
-        *,
-        offset: int = 0,
-        context: int = 1,
-        min_coverage: float = MIN_COVERAGE,
-        lexical_only: bool = False,
-        fusion: Fusion = FUSION,
-        period: Period | None = None,
-        now: datetime | None = None,
-    ) -> Findings:
-        """Answer a question with up to `k` passages, skipping the first `offset` answers.
-
-        With sentence vectors and an encoder (and not `lexical_only`), candidates from BM25 and
-        from the vectors are ranked by `fusion` and the question is answered when
-        `index.answers.fusion.is_answered` says so; otherwise BM25 alone decides by coverage (below).
-        Either way, `min_coverage` below `MIN_COVERAGE` asks for the closest passages: answers
-        labelled weak, with no floor but the weak one. Answers that tie are given newest first
-        (`index.answers.fusion.newer_first_on_ties`).
-
-        BM25 alone: nothing is answered when no question term is indexed or when the best
-        sentence does not reach `min_coverage` of the question's ideal score; further answers
-        must reach half of it. When nothing reaches the floor but the best sentence reaches
-        `WEAK_COVERAGE`, the findings say that closer passages exist, to be offered as weak
-        matches.
-
-        Time: `period` restricts the answers to articles dated in it. Without one, a time
-        expression in the question does (`index.text.timeframe.find_period`, read at `now`: by
-        default the current time in `$NEWSBOT_TIMEZONE`), its words taken out, and a question
-        left with no topic gets the period's newest headlines. When no article of that period
-        answers, the question is answered as if it named no time: for a strict period
-        ("yesterday") the findings say the answers are from other dates (`elsewhere`); for a
-        calendar date ("in 2025"), which may be the fact's own, silently. Scores stay those of
-        the whole index.
-        """
-        explicit, asked = period is not None, question
-        if period is None:
-            dated = find_period(question, now or datetime.now(timezone_from_env()))
-            if dated is not None:
-                period, asked = dated.period, dated.question
-        if period is None:
-            return self._ask(question, k, offset, context, min_coverage, lexical_only, fusion)
-        within = self.sentences_in(period)
-        if period.strict and self.asks_for_headlines(asked):
-            return self._headlines(period, k, offset, context)
-        # The words of a calendar date may be in the article too ("since 1980"): tried first.
-        wordings = [asked] if period.strict else list(dict.fromkeys([question, asked]))
-        for wording in wordings:
-            found = self._ask(
-                wording, k, offset, context, min_coverage, lexical_only, fusion, within
-            )
-            if found.answers:
-                break
-        if found.answers or explicit:
-            return replace(found, period=period)
-        # No article of the period answers. A calendar date may be the fact's ("trade in 2025"),
-        # and in an archive "last year" is the article's own: the question is answered as if it
-        # named no time (its time words are evidence too). Beside a strict period's answers, the
-        # findings say they are from other dates.
-        found = self._ask(question, k, offset, context, min_coverage, lexical_only, fusion)
-        return replace(found, period=period, elsewhere=True) if period.strict else found
-
-    def _ask(
-        self,
-        question: str,
-        k: int,
-        offset: int,
-        context: int,
-        min_coverage: float,
-        lexical_only: bool,
-        fusion: Fusion,
-        within: FlagArray | None = None,
-    ) -> Findings:
-        """`ask` over the sentences flagged in `within` (all when None), by BM25 or fused."""
-        query = None if lexical_only or k <= 0 else self.embed_question(question)
-        if query is None or self.vectors is None:
-            return self._ask_lexical(question, k, offset, context, min_coverage, within)
-        return self._ask_semantic(question, query, k, offset, context, min_coverage, fusion, within)
-
-    def _ask_lexical(
-        self,
-        question: str,
-        k: int,
-        offset: int,
-        context: int,
-        min_coverage: float,
-        within: FlagArray | None = None,
-    ) -> Findings:
-        """BM25 alone: `ask` gated by coverage of the ideal score (docs/relevance.md)."""
-        found = Findings((), min_coverage, weak=min_coverage < MIN_COVERAGE)
-        q = self.analyze(question)
-        if not q.known or k <= 0:
-            return found
-        ideal = self.ideal_score(q)
-        wanted = offset + k
-        hits = self.search(q, max(4 * wanted, 20), within)
-        if not hits:
-            return found
-        if hits[0].score < min_coverage * ideal:
-            closest = min_coverage > WEAK_COVERAGE and hits[0].score >= WEAK_COVERAGE * ideal
-            return replace(found, closest_exist=closest)
-        hits = [h for h in hits if h.score >= min_coverage / 2 * ideal]
-        ranked = self._newer_first([Candidate(h.sentence, h.score, 0.0) for h in hits])
-        hits = self._said([Hit(c.row, c.bm25) for c in ranked], context)
-        return replace(found, answers=tuple(self._passages(q, hits, offset, wanted, context)))
-
-    def _said(self, hits: list[Hit], context: int) -> list[Hit]:
-        """`hits` with each one that says nothing of its own replaced by a neighbour that does.
-
-        BM25 alone sees no title: a heading or a label matching the question's words ("Fishing")
-        is lexical evidence for the sentences it introduces, so the first of those within
-        `context` rows (after it, else before it) in its article answers, at its score; a hit
-        with none is dropped (`index.text.boilerplate`).
-        """
-        said: dict[int, Hit] = {}
-        for hit in hits:
-            row = hit.sentence
-            if self.says_nothing[row]:
-                first, last = self.archive.article_rows(self.archive.article_of(row))
-                near = [*range(row + 1, row + context + 1), *range(row - 1, row - context - 1, -1)]
-                row = next((r for r in near if first <= r <= last and not self.says_nothing[r]), -1)
-            if row >= 0 and row not in said:
-                said[row] = Hit(row, hit.score)
-        return list(said.values())
-
-    def _ask_semantic(
-        self,
-        question: str,
-        query: npt.NDArray[np.float32],
-        k: int,
-        offset: int,
-        context: int,
-        min_coverage: float,
-        fusion: Fusion,
-        within: FlagArray | None = None,
-    ) -> Findings:
-        """BM25 and sentence vectors: fused ranking, and the decision of `index.answers.fusion`."""
-        weak = min_coverage < MIN_COVERAGE
-        found = Findings((), min_coverage, weak=weak, semantic=True)
-        q = self.analyze(question)
-        ideal = self.ideal_score(q)
-        wanted = offset + k
-        candidates = self._candidates(q, query, max(fusion.depth, 4 * wanted), within)
-        if not candidates:
-            return found
-        ranked = self._newer_first(fuse(candidates, ideal, fusion))
-        named, missing = self._naming(question, ranked)
-        judged = named or ranked  # the evidence of what would be shown
-        best_similarity = max(c.similarity for c in judged)
-        # BM25 coverage is evidence only from a sentence the vectors do not call unrelated: "Who
-        # won the Super Bowl?" covered half its ideal score with "super computers" (cosine 0.08).
-        best_coverage = coverage(
-            max((c.bm25 for c in judged if c.similarity >= fusion.weak_similarity), default=0.0),
-            ideal,
-        )
-        found = replace(
-            found,
-            best_similarity=best_similarity,
-            best_coverage=best_coverage,
-            missing_names=missing,
-        )
-        # A sentence sharing no scored term with the question counts by its cosine only from
-        # `alone_similarity` (its cosine may be its headline's: `index.answers.fusion.own_similarity`).
-        evidence = own_similarity(judged, fusion.alone_similarity)
-        if weak:
-            if best_similarity < fusion.weak_similarity and not judged[0].bm25:
-                return found
-            shown = judged
-        elif not is_answered(evidence, best_coverage, not missing, min_coverage, fusion):
-            if missing and is_answered(evidence, best_coverage, True, min_coverage, fusion):
-                # Refused for the missing names alone: the closest passages are shown with the
-                # caveat that names them (issue #19), as the weak matches asked below the floor
-                # are (the bot pages them so).
-                closest = self._shown(q, ranked, offset, wanted, context, candidates)
-                return replace(found, closest=tuple(closest))
-            # Closest passages are offered only when both signals find something weakly related,
-            # as BM25 alone offers them from WEAK_COVERAGE (docs/relevance.md).
-            closest_exist = (
-                best_similarity >= fusion.weak_similarity and best_coverage >= WEAK_COVERAGE
-            )
-            return replace(found, closest_exist=closest_exist)
-        else:
-            # Answered though a name is missing: the evidence outweighed it, and no caveat.
-            found = replace(found, missing_names=())
-            shown = self._on_topic(judged, ideal, min_coverage, fusion.min_similarity)
-        answers = self._shown(q, shown, offset, wanted, context, candidates)
-        return replace(found, answers=tuple(answers))
-
-    @staticmethod
-    def _on_topic(
-        ranked: list[Candidate], ideal: float, min_coverage: float, min_similarity: float
-    ) -> list[Candidate]:
-        """Those of `ranked` that look on-topic by themselves, by cosine or by BM25."""
-        return [
-            c
-            for c in ranked
-            if c.similarity >= min_similarity or coverage(c.bm25, ideal) >= min_coverage / 2
-        ]
-
-    def _shown(
-        self,
-        q: Question,
-        shown: list[Candidate],
-        offset: int,
-        wanted: int,
-        context: int,
-        candidates: list[Candidate],
-    ) -> list[Answer]:
-        """The passages of `shown` (best first), hits beside better ones left out (`apart`)."""
-        similarity = {c.row: c.similarity for c in candidates}
-        bm25 = {c.row: c.bm25 for c in candidates}
-        rows = apart([c.row for c in shown], self.archive.article_of, context)
-        hits = [Hit(row, bm25[row]) for row in rows]
-        return self._passages(q, hits, offset, wanted, context, similarity)
-
-    def _candidates(
-        self,
-        q: Question,
-        query: npt.NDArray[np.float32],
-        depth: int,
-        within: FlagArray | None = None,
+    def candidates(
+        self, q: Question, query: QueryVector, depth: int, within: FlagArray | None = None
     ) -> list[Candidate]:
         """The union of BM25's and the vectors' best `depth` sentences, with both scores each.
 
-        Sentences that say nothing of their own (`index.answers.fusion.with_content`) are left out: the
-        vectors do not rank them, and BM25's are dropped.
+        Sentences that say nothing of their own (`index.answers.fusion.with_content`) are left
+        out: the vectors do not rank them, and BM25's are dropped.
         """
         assert self.vectors is not None
         bm25_rows, bm25_scores = self.bm25.top_k(q.known, depth, within)
-        dense_rows, _ = self.vectors.top_k(query, depth, within=self._rankable_within(within))
+        dense_rows, _ = self.vectors.top_k(query, depth, within=self.rankable_within(within))
         scores = dict(zip(bm25_rows.tolist(), bm25_scores.tolist(), strict=True))
         rows = list(dict.fromkeys([*bm25_rows.tolist(), *dense_rows.tolist()]))
         if not rows:
@@ -547,12 +290,12 @@ class NewsIndex:
         cosines = self.vectors.similarities(query, np.asarray(rows, dtype=np.int64))
         term_ids = self.bm25.rarest(self.bm25.query_terms(q.known))
         candidates = [
-            Candidate(row, scores[row] if row in scores else self._bm25_of(row, term_ids), float(c))
+            Candidate(row, scores[row] if row in scores else self.bm25_of(row, term_ids), float(c))
             for row, c in zip(rows, cosines.tolist(), strict=True)
         ]
         return with_content(candidates, self.says_nothing)
 
-    def _bm25_of(self, row: int, term_ids: list[int]) -> float:
+    def bm25_of(self, row: int, term_ids: list[int]) -> float:
         """Return rank_bm25's score of sentence `row` for the scored query terms `term_ids`.
 
         For sentences the vectors found but BM25's top did not hold; summed term by term in query
@@ -578,51 +321,15 @@ class NewsIndex:
                 total += float(weight[0])
         return total
 
-    def _rankable_within(self, within: FlagArray | None) -> FlagArray:
+    def rankable_within(self, within: FlagArray | None) -> FlagArray:
         """Return the rows the vectors rank: live, saying something, and flagged in `within`.
 
         `within` flags live rows only (`sentences_in`).
         """
         return self._rankable if within is None else within & ~self.says_nothing
 
-    def _naming(
-        self, question: str, ranked: list[Candidate]
-    ) -> tuple[list[Candidate], tuple[str, ...]]:
-        """Return the candidates whose articles mention every name `question` asks about.
-
-        In their order (`index.text.names`); all of them when the question names nothing. When no
-        article of the first `NAME_ARTICLES` does, no candidate, and the names the best
-        candidate's article misses (what the reply says it never mentions). A name one typo
-        away (`index.text.mentions.TOLERANT`) is looked for only when no article mentions them
-        exactly: the common case pays nothing for it.
-        """
-        names = question_names(question, countries())
-        if not names:
-            return ranked, ()
-        named, missing = self._named(names, ranked, tolerant=False)
-        if not named and TOLERANT:
-            named, missing = self._named(names, ranked, tolerant=True)
-        return named, missing
-
-    def _named(
-        self, names: tuple[str, ...], ranked: list[Candidate], *, tolerant: bool
-    ) -> tuple[list[Candidate], tuple[str, ...]]:
-        """`_naming` with or without the typo tolerance."""
-        missing: dict[int, tuple[str, ...]] = {}  # by article row
-        named = []
-        for candidate in ranked:
-            article = self.archive.article_of(candidate.row)
-            if article not in missing:
-                if len(missing) == NAME_ARTICLES:
-                    break
-                words = self._words_of(article)
-                missing[article] = missing_names(names, words, countries(), tolerant=tolerant)
-            if not missing[article]:
-                named.append(candidate)
-        return named, () if named else missing[self.archive.article_of(ranked[0].row)]
-
-    def _words_of(self, article: int) -> ArticleWords:
-        """Return article row `article`'s words, kept for the next questions."""
+    def words_of(self, article: int) -> ArticleWords:
+        """Return article row `article`'s words, kept for the next questions (the names check)."""
         return self._article_words.get(article, lambda: self._read_article_words(article))
 
     def _read_article_words(self, article: int) -> ArticleWords:
@@ -633,13 +340,6 @@ class NewsIndex:
             + [self.archive.sentence(r) for r in range(first, last + 1)]
         )
         return ArticleWords(text, self.analyzer)
-
-    def _newer_first(self, ranked: list[Candidate]) -> list[Candidate]:
-        """`ranked` with tied candidates newest first (`index.answers.fusion.newer_first_on_ties`)."""
-        rows = np.fromiter((c.row for c in ranked), dtype=np.int64, count=len(ranked))
-        keys = self.archive.date_keys[self.archive.articles_of(rows)]
-        newness = dict(zip(rows.tolist(), keys.tolist(), strict=True))
-        return newer_first_on_ties(ranked, newness.__getitem__)
 
     def articles_in(self, period: Period) -> FlagArray:
         """Return a flag per article row: may it be from `period` (`Period.holds`)."""
@@ -663,91 +363,23 @@ class NewsIndex:
         """Whether a question, its time words taken out, names no topic ("what happened?")."""
         return set(self.analyzer.terms(question)) <= self._headline_terms
 
-    def _headlines(self, period: Period, k: int, offset: int, context: int) -> Findings:
-        """The newest articles of `period`, each answered by its lead, newest first."""
-        flagged = self.articles_in(period)
-        newest = [a for a in self.archive.newest_first if flagged[a]][offset : offset + k]
-        answers = []
-        for article in newest:
-            first, last = self.article_rows(article)
-            rows = [
-                r
-                for r in range(first, last + 1)
-                if not passages.is_heading(self.sentence(r)) and not self.says_nothing[r]
-            ]
-            lead = rows[: max(LEAD_SENTENCES, context)] or [first]
-            answers.append(
-                Answer(
-                    sentence=self.sentence(lead[0]),
-                    passage=passages.join([self.sentence(r) for r in lead]),
-                    score=0.0,
-                    article=self.article(article),
-                )
-            )
-        return Findings(tuple(answers), 0.0, period=period, headlines=True)
-
-    def _passages(
+    def ask(
         self,
-        q: Question,
-        hits: list[Hit],
-        offset: int,
-        wanted: int,
-        context: int,
-        similarity: dict[int, float] | None = None,
-    ) -> list[Answer]:
-        """Turn ranked hits into answers `offset` to `wanted`: each best sentence in context.
+        question: str,
+        k: int = 3,
+        *,
+        offset: int = 0,
+        context: int = 1,
+        min_coverage: float = MIN_COVERAGE,
+        lexical_only: bool = False,
+        fusion: Fusion = FUSION,
+        period: Period | None = None,
+        now: datetime | None = None,
+    ) -> Findings:
+        """Answer a question with up to `k` passages, skipping the first `offset` answers.
 
-        `similarity` maps each hit's row to its cosine with the question (None: BM25 alone).
+        The whole answer policy is `index.answers.policy.ask`'s: what a time in the question
+        means, BM25 alone or fused with the vectors, the names it asks about, what is shown.
         """
-        archive = self.archive
-        # Each sentence is read once a question: the assembly looks at a row up to three times.
-        read: dict[int, str] = {}
-
-        def sentence(row: int) -> str:
-            text = read.get(row)
-            if text is None:
-                text = read[row] = archive.sentence(row)
-            return text
-
-        rows = np.fromiter((h.sentence for h in hits), dtype=np.int64, count=len(hits))
-        article_of = dict(zip(rows.tolist(), archive.articles_of(rows).tolist(), strict=True))
-        spans = passages.assemble(
-            [(h.sentence, h.score) for h in hits],
-            article_of=article_of.__getitem__,
-            article_rows=archive.article_rows,
-            terms_of=lambda row: frozenset(self.sentence_terms.terms(row)),
-            is_heading=lambda row: passages.is_heading(sentence(row)),
-            limit=wanted,
-            context=context,
-        )
-        return [
-            Answer(
-                sentence=sentence(span.best),
-                passage=passages.join([sentence(r) for r in range(span.first, span.last + 1)]),
-                score=span.score,
-                article=archive.article(span.article),
-                terms=q.known,
-                similarity=similarity[span.best] if similarity is not None else None,
-            )
-            for span in spans[offset:wanted]
-        ]
-
-
-def _array_bytes(key: object, value: npt.NDArray[Any]) -> int:
-    """What a kept array takes (`BoundedCache`'s weight)."""
-    return value.nbytes + 200
-
-
-def _keyed_array_bytes(key: str, value: npt.NDArray[Any]) -> int:
-    """What a kept question vector takes, its question's text included."""
-    return len(key) + value.nbytes + 200
-
-
-def _spans_bytes(key: str, value: tuple[SecondsArray, SecondsArray]) -> int:
-    """What a zone's article spans take."""
-    return value[0].nbytes + value[1].nbytes + 200
-
-
-def _article_words_bytes(key: int, value: ArticleWords) -> int:
-    """About what an article's words take: its text, then its analyzed terms (`ArticleWords`)."""
-    return 4 * len(value.text) + 1024
+        how = Asked(k, offset, context, min_coverage, lexical_only, fusion)
+        return policy.ask(self, question, how, period, now)

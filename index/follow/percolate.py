@@ -41,15 +41,16 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from index.store import layout
 from index.answers import passages
-from index.lexical.bm25 import tf_norm
 from index.answers.fusion import coverage, is_answered
+from index.answers.policy import FUSION, MIN_COVERAGE, Question
+from index.answers.search import NewsIndex
+from index.lexical.bm25 import tf_norm
 from index.model import Answer
+from index.store import layout
 from index.text.gazetteer import countries
 from index.text.mentions import ArticleWords, missing_names
 from index.text.names import question_names
-from index.answers.search import FUSION, MIN_COVERAGE, NewsIndex, Question
 
 # Sentences whose cosines with every standing question are computed in one matrix product.
 VECTOR_BLOCK = 2048

@@ -21,8 +21,8 @@ from collections.abc import Callable, Sequence
 
 from datasketch import MinHash, MinHashLSH
 
-from index.model import Article
 from index.answers.search import NewsIndex
+from index.model import Article
 
 # Consecutive words per shingle; the Jaccard of shingle sets at which two texts are one story;
 # MinHash permutations. Set before measuring; docs/follow.md measures them (bench/stories.py).

@@ -2,13 +2,13 @@
 
 `ShardedNewsIndex` is a `index.answers.search.NewsIndex` whose BM25 and vector searches go to the
 generation's shards (`index.scale.shards`) through a `ShardBackend`: in this process
-(`InProcessShards`) or Ray actors (`index.scale.cluster`). The coordinator holds what a question
-needs before and after ranking: the whole index's statistics (to analyze the question into term ids,
-keep its rarest terms and compute the ideal score), the archive (to cut passages) and the encoder;
-fusion and the answer's decision stay in `index.answers.search`, in one place. A question asks each
-shard once (`ShardRequest`: scored term ids with repeats, the question vector, the rows allowed) and
-merges the replies by score, ties by whole-index row (`index.scale.shards.merged`): the single
-index's rows and scores, bit for bit.
+(`InProcessShards`) or Ray actors (`index.scale.cluster`). The coordinator holds what a question needs
+before and after ranking: the whole index's statistics (to analyze the question into term ids,
+keep its rarest terms and compute the ideal score), the archive (to cut passages) and the
+encoder; fusion and the answer's decision stay in `index.answers.policy`, in one place. A question
+asks each shard once (`ShardRequest`: scored term ids with repeats, the question vector, the rows
+allowed) and merges the replies by score, ties by whole-index row (`index.scale.shards.merged`): the
+single index's rows and scores, bit for bit.
 
 A backend that cannot reach every shard raises `ShardsUnavailable`: the answer says that part of
 the archive is unavailable rather than ranking what is left as if it were everything.
@@ -25,7 +25,8 @@ import numpy as np
 import numpy.typing as npt
 
 from index.answers.fusion import Candidate, with_content
-from index.answers.search import FlagArray, NewsIndex, Question
+from index.answers.policy import FlagArray, Question
+from index.answers.search import NewsIndex
 from index.lexical import segments
 from index.lexical.bm25 import BM25Index, BM25Params
 from index.lexical.segments import SegmentedBM25
@@ -286,16 +287,16 @@ class ShardedNewsIndex(NewsIndex):
         index.backend = backend
         return index
 
-    def _candidates(
+    def candidates(
         self,
         q: Question,
         query: npt.NDArray[np.float32],
         depth: int,
         within: FlagArray | None = None,
     ) -> list[Candidate]:
-        """`NewsIndex._candidates` with one request to each shard: both top-k and cosines.
+        """`NewsIndex.candidates` with one request to each shard: both top-k and cosines.
 
-        Mirrors `NewsIndex._candidates` step for step (the rows each ranking may take, the
+        Mirrors `NewsIndex.candidates` step for step (the rows each ranking may take, the
         union, sentences that say nothing left out); `tests/test_shards.py` compares the two.
         """
         term_ids = self.bm25.rarest(self.bm25.query_terms(q.known))
@@ -306,7 +307,7 @@ class ShardedNewsIndex(NewsIndex):
             query,
             depth,
             packed(within),
-            packed(self._rankable_within(within)),
+            packed(self.rankable_within(within)),
         )
         replies = same_generation(self.backend.search(request), self.folder.name)
         bm25_rows, bm25_scores = merged([(r.bm25_rows, r.bm25_scores) for r in replies], depth)
@@ -318,7 +319,7 @@ class ShardedNewsIndex(NewsIndex):
         rows = list(dict.fromkeys([*bm25_rows.tolist(), *dense_rows.tolist()]))
         candidates = [
             Candidate(
-                row, scores[row] if row in scores else self._bm25_of(row, term_ids), cosine[row]
+                row, scores[row] if row in scores else self.bm25_of(row, term_ids), cosine[row]
             )
             for row in rows
         ]
