@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from index.answers.check import EmptyIndexError, check_index
-from index.answers.search import WEAK_COVERAGE, NewsIndex
+from index.answers.policy import WEAK_COVERAGE
+from index.answers.search import NewsIndex
 from index.cli_flags import add_ask_parser, add_check_parser, add_index_parser
 from index.cli_output import (
     ask_json,

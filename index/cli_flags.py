@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from index.answers.check import DEFAULT_SAMPLE, DEFAULT_SEED, K
-from index.answers.search import MIN_COVERAGE
+from index.answers.policy import MIN_COVERAGE
 from index.config import SEMANTIC_ENV
 from index.scale.shards import MAX_SHARDS
 from index.text.timeframe import TIMEZONE_ENV

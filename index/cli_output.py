@@ -20,7 +20,7 @@ from index.answers.excerpts import shown_passage
 from index.answers.search import NewsIndex
 from index.model import Answer, Article, Findings, Skipped
 from index.scale.sharded import UNAVAILABLE, ShardsUnavailable
-from index.store.build import BuildReport
+from index.store.build_report import BuildReport
 from index.text.names import caveat, listed
 from index.text.timeframe import shown_date
 
@@ -66,7 +66,7 @@ def skip_lines(skipped: Sequence[Skipped], *, verbose: bool) -> list[str]:
 
 def ask_json(question: str, found: Findings, news: NewsIndex) -> dict[str, Any]:
     """Return `ask --json`'s object for one answered question, each answer with its copies."""
-    from index.follow.stories import copies_quoting  # datasketch: only for --json's `also`
+    from index.follow.stories import copies_quoting
 
     return {
         "question": question,

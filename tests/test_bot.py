@@ -11,14 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.texts import (
-    CLOSEST_BUTTON,
-    CLOSEST_NOTE,
-    NOT_TEXT,
-    NOTHING_FOUND,
-    NOTHING_MENTIONS,
-    SORRY,
-)
+from bot.texts import CLOSEST_BUTTON, CLOSEST_NOTE, NOT_TEXT, NOTHING_FOUND, NOTHING_MENTIONS, SORRY
 from index.store.build import build_index
 from tests.conftest import SEED_QUESTION, SEEDS
 from tests.fake_telegram import FakeTelegram, Message

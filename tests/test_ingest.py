@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from index.model import Ingested
-from index.sources.formats import normalize_date
+from index.sources.formats.dates import normalize_date
 from index.sources.ingest import read_sources
 from tests.conftest import SEEDS
 

@@ -84,9 +84,7 @@ def test_a_semicolon_csv_and_a_long_body_are_read(tmp_path: Path) -> None:
 
 def test_a_csv_without_a_usable_header_is_skipped_with_the_reason(tmp_path: Path) -> None:
     # Regression: a .csv was ignored without a word.
-    from index.sources.formats.tables import (
-        NO_HEADER,  # here: the module is new, the others still run
-    )
+    from index.sources.formats.tables import NO_HEADER
 
     path = tmp_path / "numbers.csv"
     path.write_text("a,b,c\n1,2,3\n")

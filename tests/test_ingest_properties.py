@@ -17,7 +17,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from index.sources.formats import paragraphs
+from index.sources.formats.text import paragraphs
 from index.sources.ingest import SUPPORTED_SUFFIXES, read_sources
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")

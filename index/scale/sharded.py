@@ -2,13 +2,13 @@
 
 `ShardedNewsIndex` is a `index.answers.search.NewsIndex` whose BM25 and vector searches go to the
 generation's shards (`index.scale.shards`) through a `ShardBackend`: in this process
-(`InProcessShards`) or Ray actors (`index.scale.cluster`). The coordinator holds what a question needs
-before and after ranking: the whole index's statistics (to analyze the question into term ids,
-keep its rarest terms and compute the ideal score), the archive (to cut passages) and the
-encoder; fusion and the answer's decision stay in `index.answers.policy`, in one place. A question
-asks each shard once (`ShardRequest`: scored term ids with repeats, the question vector, the rows
-allowed) and merges the replies by score, ties by whole-index row (`index.scale.shards.merged`): the
-single index's rows and scores, bit for bit.
+(`InProcessShards`) or Ray actors (`index.scale.cluster`). The coordinator holds what a question
+needs before and after ranking: the whole index's statistics (to analyze the question into term ids,
+keep its rarest terms and compute the ideal score), the archive (to cut passages) and the encoder;
+fusion and the answer's decision stay in `index.answers.policy`, in one place. A question asks each
+shard once (`ShardRequest`: scored term ids with repeats, the question vector, the rows allowed) and
+merges the replies by score, ties by whole-index row (`index.scale.shards.merged`): the single
+index's rows and scores, bit for bit.
 
 A backend that cannot reach every shard raises `ShardsUnavailable`: the answer says that part of
 the archive is unavailable rather than ranking what is left as if it were everything.

@@ -41,20 +41,15 @@ from index.sources.fetch import (
     fetch_blocking,
     limits_from_env,
 )
-from index.sources.formats import (
-    Draft,
-    Parsed,
-    Problem,
-    parse_csv,
-    parse_feed,
-    parse_html,
-    parse_json,
-    parse_jsonl,
-    parse_markdown,
-    parse_txt,
-)
 from index.sources.formats.dates import clamp_date
 from index.sources.formats.encodings import decode_detected
+from index.sources.formats.feeds import parse_feed
+from index.sources.formats.html import parse_html
+from index.sources.formats.jsonl import parse_json, parse_jsonl
+from index.sources.formats.markdown import parse_markdown
+from index.sources.formats.records import Draft, Parsed, Problem
+from index.sources.formats.tables import parse_csv
+from index.sources.formats.text import parse_txt
 from index.sources.spool import Spool
 
 logger = logging.getLogger(__name__)
