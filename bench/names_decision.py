@@ -4,10 +4,10 @@ Asks every dev question and its typing variants (`bench.variants`: lower case, c
 greeting before, thanks after, a title, accents, a typo...) with the product's ranking, a
 missing name refusing (`Fusion.missing_similarity` = inf), and records each one's evidence: best
 cosine, BM25 coverage, missing names, and the passages it gets or would get (`Findings.closest`).
-Then applies `index.answers.fusion.is_answered` over a grid of the two floors a question with a missing
-name must reach, and prints per variant kind: Hit@3, answerable refused, off-topic refused, and
-absent facts refused or shown with the caveat (answers empty). An answerable question answered
-only with the caveat counts as refused.
+Then applies `index.answers.fusion.is_answered` over a grid of the two floors a question with a
+missing name must reach, and prints per variant kind: Hit@3, answerable refused, off-topic
+refused, and absent facts refused or shown with the caveat (answers empty). An answerable
+question answered only with the caveat counts as refused.
 
     python bench/names_decision.py                   # dev, the product's floors
     python bench/names_decision.py --sweep           # the grid (dev only)
@@ -30,18 +30,16 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as `python bench/names_decision.py`
     sys.path.insert(0, str(ROOT))
 
-from bench.quality import (  # noqa: E402
+from bench.eval_index import attach_vectors, build_dev_index, shown  # noqa: E402
+from bench.eval_questions import (  # noqa: E402
     ANSWERABLE_KINDS,
     DevQuestion,
-    attach_vectors,
-    build_dev_index,
     load_questions,
     normalize,
-    shown,
 )
 from index.answers.fusion import Fusion, is_answered  # noqa: E402
-from index.model import Answer  # noqa: E402
 from index.answers.search import FUSION, MIN_COVERAGE, NewsIndex  # noqa: E402
+from index.model import Answer  # noqa: E402
 
 SIMILARITIES = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, math.inf)
 COVERAGES = (0.7, 0.9, math.inf)

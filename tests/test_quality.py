@@ -12,20 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from bench.quality import (
-    DevQuestion,
-    Outcome,
-    build_dev_index,
-    evaluate,
-    load_questions,
-    rejected,
-    score,
-)
+from bench.eval_index import build_dev_index, evaluate
+from bench.eval_questions import DevQuestion, Outcome, load_questions
+from bench.quality_scores import rejected, score
 from bench.scifact import load_scifact, mean_ndcg, ndcg_at, run
-from index.text.analysis import Analyzer
+from index.answers.search import MIN_COVERAGE, NewsIndex
 from index.lexical.bm25 import BM25Params
 from index.store.build import BuildSettings
-from index.answers.search import MIN_COVERAGE, NewsIndex
+from index.text.analysis import Analyzer
 from tests.conftest import SEED_QUESTION, SEED_SENTENCE
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
