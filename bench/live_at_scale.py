@@ -29,8 +29,8 @@ is an append of 1,000 articles, a compaction (30% of the articles gone from the 
 segment merged into one without them), or a full rebuild.
 
 3 runs `newsbot run` over the 100k corpus plus one loopback RSS feed (`tests.test_refresh.Wire`
-on the fake's event loop), plays 30 questions/s with `bench.bot_load`'s machinery, publishes 10
-articles a minute into the feed, and probes each published article (a fresh chat each probe)
+on the fake's event loop), plays 30 questions/s with `bench.question_load`'s machinery, publishes
+10 articles a minute into the feed, and probes each published article (a fresh chat each probe)
 until the bot answers it.
 
 Times are `time.monotonic()`; the bot log's wall-clock stamps are converted to it. Every figure

@@ -1,8 +1,8 @@
 """`python -m bench.live_at_scale sustained`: questions at a rate while a feed publishes.
 
-`newsbot run` over the 100k corpus plus one loopback RSS feed (`StampedWire`); `bench.bot_load`'s
-load at `--rate` questions/s beside `publish_and_probe`, which publishes articles into the feed
-and probes each (a fresh chat each probe) until the bot answers it.
+`newsbot run` over the 100k corpus plus one loopback RSS feed (`StampedWire`);
+`bench.question_load`'s load at `--rate` questions/s beside `publish_and_probe`, which publishes
+articles into the feed and probes each (a fresh chat each probe) until the bot answers it.
 """
 
 from __future__ import annotations
