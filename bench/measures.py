@@ -14,14 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
+from bench.eval_questions import ANSWERABLE_KINDS, DevQuestion, Outcome
 from bench.variants import KINDS, variants
 
-if TYPE_CHECKING:
-    from bench.quality import DevQuestion, Outcome
-
-ANSWERABLE = ("lexical", "paraphrase", "headline")
 # Words that carry nothing of their own in a wire story's line: function words, number words and
 # the abbreviations of Reuters' earnings tables ("Shr 20 cts vs 17 cts", "Six mths").
 _EMPTY = frozenset(
@@ -90,7 +86,7 @@ def variant_questions(
 
 def hit3(outcomes: Sequence[Outcome]) -> float:
     """Hit@3 over answerable outcomes: the gold sentence in one of three passages as shown."""
-    group = [o for o in outcomes if o.question.kind in ANSWERABLE]
+    group = [o for o in outcomes if o.question.kind in ANSWERABLE_KINDS]
     return sum(1 <= o.hit_rank <= 3 for o in group) / len(group) if group else float("nan")
 
 
@@ -104,9 +100,10 @@ def variant_row(kind: str, originals: Sequence[Outcome], typed: Sequence[Outcome
         before, after = measure(of(originals, *kinds)), measure(of(typed, *kinds))
         return f"{before:.3f} → {after:.3f}" if measure is hit3 else f"{before:.1%} → {after:.1%}"
 
-    n = len(of(typed, *ANSWERABLE))
+    answerable = ANSWERABLE_KINDS
+    n = len(of(typed, *answerable))
     return (
-        f"| {kind} | {n} | {pair(hit3, *ANSWERABLE)} | {pair(refused_share, *ANSWERABLE)} "
+        f"| {kind} | {n} | {pair(hit3, *answerable)} | {pair(refused_share, *answerable)} "
         f"| {pair(refused_share, 'absent')} | {pair(refused_share, 'offtopic')} |"
     )
 

@@ -30,14 +30,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as `python bench/names_decision.py`
     sys.path.insert(0, str(ROOT))
 
-from bench.quality import (  # noqa: E402
+from bench.eval_index import attach_vectors, build_dev_index, shown  # noqa: E402
+from bench.eval_questions import (  # noqa: E402
     ANSWERABLE_KINDS,
     DevQuestion,
-    attach_vectors,
-    build_dev_index,
     load_questions,
     normalize,
-    shown,
 )
 from index.answers.fusion import Fusion, is_answered  # noqa: E402
 from index.answers.policy import FUSION, MIN_COVERAGE  # noqa: E402

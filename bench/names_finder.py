@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as `python bench/names_finder.py`
     sys.path.insert(0, str(ROOT))
 
-from bench.quality import ANSWERABLE_KINDS, DevQuestion, load_questions, read_articles  # noqa: E402
+from bench.eval_index import read_articles  # noqa: E402
+from bench.eval_questions import ANSWERABLE_KINDS, DevQuestion, load_questions  # noqa: E402
 from index.text.analysis import Analyzer  # noqa: E402
 from index.text.gazetteer import countries  # noqa: E402
 from index.text.mentions import ArticleWords  # noqa: E402

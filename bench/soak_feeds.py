@@ -57,14 +57,8 @@ if str(ROOT) not in sys.path:  # `python bench/soak_feeds.py` as well as `-m ben
 import psutil  # noqa: E402
 
 from bench.archive_scroll import WINDOW, answerable, item_xml, word  # noqa: E402
-from bench.bot_load import (  # noqa: E402
-    ADMIN,
-    Load,
-    ResidentPeak,
-    latency_row,
-    run_load,
-    start_bot,
-)
+from bench.bot_load import ADMIN, ResidentPeak, run_load, start_bot  # noqa: E402
+from bench.question_load import Load, latency_row  # noqa: E402
 from index.sources.fetch import FETCH_TIMEOUT  # noqa: E402
 from tests.fake_telegram import FakeTelegramThread  # noqa: E402
 from tests.hostile_feeds import (  # noqa: E402

@@ -24,14 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as `python bench/typo_tolerance.py`
     sys.path.insert(0, str(ROOT))
 
+from bench.eval_index import attach_vectors, build_dev_index  # noqa: E402
+from bench.eval_questions import ANSWERABLE_KINDS, DevQuestion, load_questions  # noqa: E402
 from bench.names_decision import hit_in, typing_variants  # noqa: E402
-from bench.quality import (  # noqa: E402
-    ANSWERABLE_KINDS,
-    DevQuestion,
-    attach_vectors,
-    build_dev_index,
-    load_questions,
-)
 from index.answers.search import NewsIndex  # noqa: E402
 from index.text.analysis import fold  # noqa: E402
 from index.text.mentions import TYPO_LENGTH  # noqa: E402

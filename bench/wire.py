@@ -33,18 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as `python bench/wire.py`
     sys.path.insert(0, str(ROOT))
 
-from bench.quality import (  # noqa: E402
-    ANSWERABLE_KINDS,
-    REUTERS,
-    SEEDS,
-    WIKINEWS,
-    DevQuestion,
-    evaluate,
-    load_questions,
-    of_kind,
-    refused,
-    score,
-)
+from bench.eval_corpus import REUTERS, SEEDS, WIKINEWS  # noqa: E402
+from bench.eval_index import evaluate  # noqa: E402
+from bench.eval_questions import ANSWERABLE_KINDS, DevQuestion, load_questions, of_kind  # noqa: E402
+from bench.quality_scores import refused, score  # noqa: E402
 from index.answers.search import NewsIndex  # noqa: E402
 from index.model import Article, Findings, Ingested  # noqa: E402
 from index.sources.ingest import read_sources  # noqa: E402

@@ -136,7 +136,7 @@ def wikinews_index_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
     test session, for the quality floors of the product's path (tests/test_quality_floors.py)."""
     if not (CORPUS / "wikinews-gum" / "articles.jsonl").is_file():
         pytest.skip(f"shared corpora not found at {CORPUS}")
-    from bench.quality import read_articles
+    from bench.eval_index import read_articles
     from index.store.build import build_from_articles
     from index.store.build_settings import BuildSettings
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bench.eval_questions import DevQuestion, Outcome
 from bench.measures import (
     caveat_only,
     fragment_share,
@@ -10,7 +11,6 @@ from bench.measures import (
     refused_share,
     variant_questions,
 )
-from bench.quality import DevQuestion, Outcome
 from index.model import Answer, Article, Findings
 
 HEADLINE = "BURLINGTON COAT FACTORY <BCF> 2ND QTR NET"

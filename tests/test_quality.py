@@ -12,15 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.quality import (
-    DevQuestion,
-    Outcome,
-    build_dev_index,
-    evaluate,
-    load_questions,
-    rejected,
-    score,
-)
+from bench.eval_index import build_dev_index, evaluate
+from bench.eval_questions import DevQuestion, Outcome, load_questions
+from bench.quality_scores import rejected, score
 from bench.scifact import load_scifact, mean_ndcg, ndcg_at, run
 from index.answers.policy import MIN_COVERAGE
 from index.answers.search import NewsIndex

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.measures import ANSWERABLE, hit3, refused_share, variant_questions
-from bench.quality import DevQuestion, Outcome, attach_vectors, evaluate, load_questions
+from bench.eval_index import attach_vectors, evaluate
+from bench.eval_questions import ANSWERABLE_KINDS, DevQuestion, Outcome, load_questions
+from bench.measures import hit3, refused_share, variant_questions
 from bench.variants import KINDS
 from index.answers.policy import MIN_COVERAGE
 from index.answers.search import NewsIndex
@@ -68,7 +69,7 @@ def written(product: NewsIndex, questions: list[DevQuestion]) -> list[Outcome]:
 def typed(product: NewsIndex, written: list[Outcome]) -> dict[str, list[Outcome]]:
     """Per kind, the outcomes of the answerable questions' variants (the article is not read:
     `title` and `accents` need it and are measured by bench/quality.py --variants)."""
-    answerable = [o.question for o in written if o.question.kind in ANSWERABLE]
+    answerable = [o.question for o in written if o.question.kind in ANSWERABLE_KINDS]
     pairs = variant_questions(answerable, lambda _: "")
     return {
         kind: evaluate(product, [v for _, v in pairs[kind]], MIN_COVERAGE)
@@ -82,7 +83,7 @@ def of(outcomes: Sequence[Outcome], *kinds: str) -> list[Outcome]:
 
 
 def test_the_product_path_as_written(written: list[Outcome]) -> None:
-    answerable = of(written, *ANSWERABLE)
+    answerable = of(written, *ANSWERABLE_KINDS)
     assert len(answerable) >= 150
     assert hit3(written) >= WRITTEN_HIT3
     assert refused_share(answerable) <= WRITTEN_REFUSED

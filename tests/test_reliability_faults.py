@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.bot_load import Load, ask_at_rate, percentile, stamp_deliveries, wait_for_replies
+from bench.question_load import Load, ask_at_rate, percentile, stamp_deliveries, wait_for_replies
 from bot.app import build_application
 from bot.state import BotState
 from bot.texts import NOTHING_FOUND, SORRY

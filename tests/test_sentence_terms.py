@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.quality import load_questions, read_articles
+from bench.eval_index import read_articles
+from bench.eval_questions import load_questions
 from index.answers.search import NewsIndex
 from index.lexical.sentence_terms import SentenceTerms
 from index.store.build import build_from_articles
