@@ -19,15 +19,18 @@ _MD_RULE = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _MD_LINK_DEFINITION = re.compile(r" {0,3}\[[^\]]+\]:[ \t]*\S+")
 _MD_LIST_ITEM = re.compile(r" {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+")
 _MD_QUOTE = re.compile(r"(?: {0,3}>[ \t]?)+")
+# Inline markup, each span bounded (`_SPAN` characters) and brackets unnested, so that no input
+# makes a pattern backtrack over the whole paragraph: "[[[[..." or a run of backticks took minutes.
+_SPAN = 1000
 _MD_INLINE = (
-    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),  # images
-    (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),  # [text](url)
-    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # [text][ref]
-    (re.compile(r"<(https?://[^>\s]+)>"), r"\1"),  # autolinks
-    (re.compile(r"(`+)(.+?)\1"), r"\2"),  # code spans
-    (re.compile(r"(\*\*|__|~~)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
-    (re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])"), r"\1"),
-    (re.compile(r"(?<![\w_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w_])"), r"\1"),
+    (re.compile(rf"!\[[^\[\]]{{0,{_SPAN}}}\]\([^)]{{0,{_SPAN}}}\)"), ""),  # images
+    (re.compile(rf"\[([^\[\]]{{0,{_SPAN}}})\]\([^)]{{0,{_SPAN}}}\)"), r"\1"),  # [text](url)
+    (re.compile(rf"\[([^\[\]]{{1,{_SPAN}}})\]\[[^\[\]]{{0,{_SPAN}}}\]"), r"\1"),  # [text][ref]
+    (re.compile(r"<(https?://[^>\s]{1,2000})>"), r"\1"),  # autolinks
+    (re.compile(rf"(?<!`)(`{{1,8}})(?!`)(.{{1,{_SPAN}}}?)(?<!`)\1(?!`)"), r"\2"),  # code spans
+    (re.compile(rf"(\*\*|__|~~)(?=\S)(.{{1,{_SPAN}}}?)(?<=\S)\1"), r"\2"),
+    (re.compile(rf"(?<![\w*])\*(?=[^\s*])(.{{1,{_SPAN}}}?)(?<=[^\s*])\*(?![\w*])"), r"\1"),
+    (re.compile(rf"(?<![\w_])_(?=[^\s_])(.{{1,{_SPAN}}}?)(?<=[^\s_])_(?![\w_])"), r"\1"),
 )
 # Escaped punctuation ("\*") is set aside as a private-use character while markup is removed.
 _MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
