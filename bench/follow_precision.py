@@ -6,10 +6,12 @@ printed with its sentence; `LABELS` holds the hand judgement of each (question, 
 the article answer the standing question? Precision = relevant matches / matches.
 
     python -m bench.follow_precision            # prints matches and, with LABELS, precision
+    python -m bench.follow_precision --index-dir /tmp/elsewhere   # built there once
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -79,7 +81,9 @@ def main() -> None:
     from index.follow.percolate import Percolator, Standing
     from index.answers.search import NewsIndex
 
-    index_dir = Path("/tmp/newsbot-follow-precision")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index-dir", type=Path, default=Path("/tmp/newsbot-follow-precision"))
+    index_dir = parser.parse_args().index_dir
     if not (index_dir / "CURRENT").exists():
         build_index([WIKINEWS], index_dir)
     index = NewsIndex.load(index_dir)
