@@ -41,7 +41,7 @@ QUESTIONS = [
     "earthquake in Japan",
 ]
 # (question number, article id) -> relevant? Filled by reading each match printed before the
-# cosine rule of `index.follow.percolate` (30 matches, 20 relevant); every later match is among them.
+# cosine rule of `index.follow.percolate` (30 matches, 20 relevant); every later match is one.
 LABELS: dict[tuple[int, str], bool] = {
     (15, "GUM_interview_ants"): True,
     (9, "GUM_interview_brotherhood"): False,
@@ -77,9 +77,9 @@ LABELS: dict[tuple[int, str], bool] = {
 
 
 def main() -> None:
-    from index.store.build import build_index
-    from index.follow.percolate import Percolator, Standing
     from index.answers.search import NewsIndex
+    from index.follow.percolate import Percolator, Standing
+    from index.store.build import build_index
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index-dir", type=Path, default=Path("/tmp/newsbot-follow-precision"))

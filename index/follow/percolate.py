@@ -36,14 +36,14 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
 from index.answers import passages
-from index.answers.fusion import coverage, is_answered
+from index.answers.fusion import Candidate, coverage, is_answered, own_similarity
 from index.answers.search import FUSION, MIN_COVERAGE, NewsIndex, Question
 from index.follow.cosine_floor import floor_pairs
 from index.follow.term_scores import Scores, bm25_scores
@@ -260,17 +260,24 @@ class _Decision:
         return not (self.semantic and similarity < FUSION.min_similarity)
 
     def best(
-        self, slot: int, article: int, pairs: Sequence[tuple[int, float, float]]
+        self, slot: int, article: int, pairs: Sequence[tuple[int, float, float, float]]
     ) -> tuple[int, float, float] | None:
         """Return the pair (position, cosine, score) of highest (cosine, coverage) that passes.
 
-        Ties go to the first of `pairs` (ascending positions); None when no pair passes.
+        Args:
+            slot: The question.
+            article: The article of every pair.
+            pairs: (position, cosine, score, evidence: the cosine as `_evidence` counts it).
+
+        Returns:
+            The pair; ties go to the first of `pairs` (ascending positions); None when no pair
+            passes.
         """
         ideal = float(self.compiled.ideal[slot])
         kept: tuple[int, float, float] | None = None
-        for position, similarity, score in pairs:
+        for position, similarity, score, evidence in pairs:
             covered = coverage(score, ideal)
-            if not self.passes(slot, article, similarity, covered):
+            if not self.passes(slot, article, evidence, covered):
                 continue
             if kept is None or (similarity, covered) > (kept[1], coverage(kept[2], ideal)):
                 kept = (position, similarity, score)
@@ -292,11 +299,11 @@ def _lexical_matches(
     """Return the best passing sentence of each (article, question), by BM25 coverage alone."""
     position, slot = scores.pairs()
     articles = index.archive.articles_of(rows[position])
-    groups: dict[tuple[int, int], list[tuple[int, float, float]]] = {}
+    groups: dict[tuple[int, int], list[tuple[int, float, float, float]]] = {}
     for p, s, a, v in zip(
         position.tolist(), slot.tolist(), articles.tolist(), scores.values.tolist(), strict=True
     ):
-        groups.setdefault((a, s), []).append((p, 0.0, v))
+        groups.setdefault((a, s), []).append((p, 0.0, v, 0.0))
     out = []
     for (article, s), pairs in groups.items():
         found = decision.best(s, article, pairs)
@@ -314,36 +321,45 @@ def _semantic_matches(
     at (`index.follow.cosine_floor`). In each group the pair of highest cosine decides when it
     is the only one at that cosine and passes; otherwise the group's pairs are walked as the
     decision walks them (ties, or a best pair refused by the names check).
+
+    As `NewsIndex.ask` judges its candidates, a sentence that says nothing of its own (a
+    sign-off, a dateline, a table row: `index.text.boilerplate`) is never evidence, and a cosine
+    counts only as `_evidence` has it.
     """
     assert index.vectors is not None and compiled.vectors is not None
+    content = np.flatnonzero(~index.says_nothing[rows])
     found = floor_pairs(
         index.vectors,
-        rows,
-        index.archive.articles_of(rows),
+        rows[content],
+        index.archive.articles_of(rows[content]),
         compiled.vectors,
         FUSION.min_similarity,
     )
+    found = replace(found, position=content[found.position])
     best, tied = found.best()
     slots = compiled.vector_slots[found.column]
     group_scores = scores.of(found.position[best], slots)
+    group_shares = scores.shares(found.position[best], slots)
     # Groups by the names their question asks about, then by article: the names check's regular
     # expressions then come from `re`'s cache (512 patterns) instead of being compiled again.
     asked = {names: n for n, names in enumerate(sorted(set(compiled.names)))}
     by_names = np.asarray([asked[names] for names in compiled.names], dtype=np.int64)
     order = np.lexsort((found.article, by_names[slots]))
     out = []
-    for g, slot, article, pick, similarity, score, ties in zip(
+    for g, slot, article, pick, similarity, score, shares, ties in zip(
         order.tolist(),
         slots[order].tolist(),
         found.article[order].tolist(),
         found.position[best][order].tolist(),
         found.cosine[best][order].tolist(),
         group_scores[order].tolist(),
+        group_shares[order].tolist(),
         tied[order].tolist(),
         strict=True,
     ):
         ideal = float(compiled.ideal[slot])
-        if ties == 1 and decision.passes(slot, article, similarity, coverage(score, ideal)):
+        evidence = _evidence(similarity, shares)
+        if ties == 1 and decision.passes(slot, article, evidence, coverage(score, ideal)):
             out.append(decision.matched(rows, slot, article, (pick, similarity, score)))
             continue
         first, end = int(found.start[g]), int(found.start[g + 1])
@@ -351,13 +367,26 @@ def _semantic_matches(
         group = scores.of(positions, np.full(len(positions), slot))
         if not decision.passes(slot, article, similarity, coverage(float(group.max()), ideal)):
             continue  # its best cosine and best coverage together fail: so does every pair
-        pairs = list(
-            zip(positions.tolist(), found.cosine[first:end].tolist(), group.tolist(), strict=True)
-        )
+        shared = scores.shares(positions, np.full(len(positions), slot)).tolist()
+        cosines = found.cosine[first:end].tolist()
+        pairs = [
+            (p, c, v, _evidence(c, t))
+            for p, c, v, t in zip(positions.tolist(), cosines, group.tolist(), shared, strict=True)
+        ]
         chosen = decision.best(slot, article, pairs)
         if chosen is not None:
             out.append(decision.matched(rows, slot, article, chosen))
     return out
+
+
+def _evidence(similarity: float, shares: bool) -> float:
+    """Return the cosine a sentence gives as evidence (`index.answers.fusion.own_similarity`).
+
+    A sentence sharing no scored term with the question may owe its cosine to its headline
+    (it is embedded as "title: sentence"), and counts only from `FUSION.alone_similarity`.
+    """
+    candidate = Candidate(row=0, bm25=1.0 if shares else 0.0, similarity=similarity)
+    return own_similarity([candidate], FUSION.alone_similarity)
 
 
 def _article_words(index: NewsIndex, article: int) -> ArticleWords:

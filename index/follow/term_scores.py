@@ -33,11 +33,13 @@ class Scores:
         slots: Number of question slots (a pair's key is `position * slots + slot`).
         keys: The pairs' keys, ascending.
         values: Their scores.
+        shared: The keys of every pair sharing a scored term (any score above 0), ascending.
     """
 
     slots: int
     keys: IntArray
     values: FloatArray
+    shared: IntArray
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -53,6 +55,15 @@ class Scores:
         if not len(self.keys):
             return np.zeros(len(wanted), dtype=np.float64)
         return np.where(self.keys[at] == wanted, self.values[at], 0.0)
+
+    def shares(self, position: IntArray, slot: IntArray) -> npt.NDArray[np.bool_]:
+        """Return whether each (position, slot) sentence shares a scored term with the question."""
+        wanted = np.asarray(position, dtype=np.int64) * self.slots + np.asarray(slot, np.int64)
+        if not len(self.shared):
+            return np.zeros(len(wanted), dtype=bool)
+        at = np.minimum(np.searchsorted(self.shared, wanted), len(self.shared) - 1)
+        found: npt.NDArray[np.bool_] = self.shared[at] == wanted
+        return found
 
 
 def sentence_terms(index: NewsIndex, rows: IntArray) -> tuple[IntArray, IntArray, IntArray]:
@@ -97,7 +108,8 @@ def bm25_scores(
     """
     slots = inverted.shape[1]
     if not inverted.nnz:
-        return Scores(slots, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+        empty = np.zeros(0, dtype=np.int64)
+        return Scores(slots, empty, np.zeros(0, dtype=np.float64), empty)
     bm25 = index.bm25
     position, term, tf = sentence_terms(index, rows)
     weights = bm25.idf[term] * tf_norm(
@@ -106,13 +118,17 @@ def bm25_scores(
     width = len(bm25.vocabulary) + 1
     sentences = sparse.csr_matrix((weights, (position, term)), shape=(len(rows), width))
     floor = MIN_COVERAGE * ideal - 1e-12
-    keys, values = [], []
+    keys, values, shared = [], [], []
     for start in range(0, len(rows), SPARSE_BLOCK):
         product = (sentences[start : start + SPARSE_BLOCK] @ inverted).tocoo()
-        keep = (product.data >= floor[product.col]) & (product.data > 0)
-        keys.append((product.row[keep].astype(np.int64) + start) * slots + product.col[keep])
+        every = (product.row.astype(np.int64) + start) * slots + product.col
+        positive = product.data > 0
+        keep = (product.data >= floor[product.col]) & positive
+        keys.append(every[keep])
         values.append(product.data[keep].astype(np.float64))
+        shared.append(every[positive])
     key = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
     value = np.concatenate(values) if values else np.zeros(0, dtype=np.float64)
     order = np.argsort(key, kind="stable")
-    return Scores(slots, key[order], value[order])
+    every_shared = np.sort(np.concatenate(shared)) if shared else np.zeros(0, dtype=np.int64)
+    return Scores(slots, key[order], value[order], every_shared)
