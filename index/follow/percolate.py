@@ -253,7 +253,12 @@ class _Decision:
         Monotone in `similarity` and `covered` (`is_answered` and the floor are): a group whose
         best cosine and best coverage fail together holds no pair that passes.
         """
-        named = self.named(slot, article) if self.semantic else True
+        named = True
+        if self.semantic and self.compiled.names[slot]:
+            with_names = is_answered(similarity, covered, True, MIN_COVERAGE, FUSION)
+            without = is_answered(similarity, covered, False, MIN_COVERAGE, FUSION)
+            if with_names != without:  # only then is the (costly) names check needed
+                named = self.named(slot, article)
         if not is_answered(similarity, covered, named, MIN_COVERAGE, FUSION):
             return False
         # BM25's coverage alone answers a question, not an alert (module docstring).

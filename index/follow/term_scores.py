@@ -120,7 +120,9 @@ def bm25_scores(
     floor = MIN_COVERAGE * ideal - 1e-12
     keys, values, shared = [], [], []
     for start in range(0, len(rows), SPARSE_BLOCK):
-        product = (sentences[start : start + SPARSE_BLOCK] @ inverted).tocoo()
+        scored = sentences[start : start + SPARSE_BLOCK] @ inverted
+        scored.sort_indices()  # by row, then column: the keys come out ascending
+        product = scored.tocoo()
         every = (product.row.astype(np.int64) + start) * slots + product.col
         positive = product.data > 0
         keep = (product.data >= floor[product.col]) & positive
@@ -129,6 +131,5 @@ def bm25_scores(
         shared.append(every[positive])
     key = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
     value = np.concatenate(values) if values else np.zeros(0, dtype=np.float64)
-    order = np.argsort(key, kind="stable")
-    every_shared = np.sort(np.concatenate(shared)) if shared else np.zeros(0, dtype=np.int64)
-    return Scores(slots, key[order], value[order], every_shared)
+    every_shared = np.concatenate(shared) if shared else np.zeros(0, dtype=np.int64)
+    return Scores(slots, key, value, every_shared)
