@@ -117,11 +117,13 @@ def main() -> None:
     tracemalloc.stop()
     compiled = compile_questions(index, questions)
     cpu = time.process_time()
-    bm25_scores(index, compiled.inverted, compiled.ideal, rows)
+    semantic = index.vectors is not None and compiled.vectors is not None
+    bm25_scores(index, compiled.inverted, compiled.ideal, rows, shared=semantic)
     bm25_cpu = time.process_time() - cpu
     cpu = time.process_time()
     pairs_at_floor = 0
-    if index.vectors is not None and compiled.vectors is not None:
+    if semantic:
+        assert index.vectors is not None and compiled.vectors is not None
         found = floor_pairs(
             index.vectors,
             rows,

@@ -153,8 +153,10 @@ class Percolator:
         if not self._questions or not len(rows):
             return []
         compiled = self._compile(index)
-        scores = bm25_scores(index, compiled.inverted, compiled.ideal, rows)
         decision = _Decision(index, compiled)
+        scores = bm25_scores(
+            index, compiled.inverted, compiled.ideal, rows, shared=decision.semantic
+        )
         if decision.semantic:
             found = _semantic_matches(index, compiled, rows, scores, decision)
         else:
