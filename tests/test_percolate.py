@@ -243,3 +243,52 @@ def test_an_alert_is_never_a_dateline_nor_a_headline_echo(wikinews: NewsIndex) -
     ]
     assert not wikinews.says_nothing[matches[0].row]
     assert wikinews.sentence(matches[0].row).startswith("Homeopathy is")
+
+
+def test_article_blocks_hold_whole_articles() -> None:
+    from index.follow.cosine_floor import article_blocks
+
+    articles = np.asarray([0, 0, 0, 1, 1, 2, 3, 3, 3, 3, 3, 4], dtype=np.int64)
+    assert list(article_blocks(articles, 4)) == [(0, 3), (3, 6), (6, 11), (11, 12)]
+    assert list(article_blocks(articles, 100)) == [(0, 12)]
+    assert list(article_blocks(np.zeros(0, dtype=np.int64), 4)) == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 9), min_size=1, max_size=12),
+    questions=st.integers(1, 6),
+    block=st.integers(1, 20),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_floor_pairs_are_every_pair_at_the_floor(
+    sizes: list[int], questions: int, block: int, seed: int
+) -> None:
+    from index.follow.cosine_floor import floor_pairs
+    from index.semantic.vectors import SentenceVectors
+
+    rng = np.random.default_rng(seed)
+    n = sum(sizes)
+    raw = rng.normal(size=(n + 3, 16)).astype(np.float32)
+    raw[-1] = raw[3]  # the first sentence again: tied cosines when both are in one article
+    vectors = SentenceVectors.from_vectors(raw / np.linalg.norm(raw, axis=1, keepdims=True))
+    asked = rng.normal(size=(questions, 16)).astype(np.float32)
+    asked /= np.linalg.norm(asked, axis=1, keepdims=True)
+    rows = np.arange(3, n + 3, dtype=np.int64)
+    articles = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+    found = floor_pairs(vectors, rows, articles, asked, 0.2, block)
+    cosines = (vectors.codes[rows].astype(np.float32) * vectors.scales[rows, None]) @ asked.T
+    expected = {(int(articles[p]), q, p) for p, q in zip(*np.nonzero(cosines >= 0.2), strict=True)}
+    got = set()
+    for g in range(len(found)):
+        for i in range(int(found.start[g]), int(found.start[g + 1])):
+            p = int(found.position[i])
+            assert int(articles[p]) == int(found.article[g])
+            assert found.cosine[i] == pytest.approx(cosines[p, found.column[g]], abs=1e-6)
+            got.add((int(found.article[g]), int(found.column[g]), p))
+    assert got == expected
+    best, tied = found.best()
+    for g in range(len(found)):
+        group = found.cosine[int(found.start[g]) : int(found.start[g + 1])]
+        assert found.cosine[best[g]] == group.max()
+        assert tied[g] == int((group == group.max()).sum())
