@@ -6,12 +6,19 @@ printed with its sentence; `LABELS` holds the hand judgement of each (question, 
 the article answer the standing question? Precision = relevant matches / matches.
 
     python -m bench.follow_precision            # prints matches and, with LABELS, precision
+    python -m bench.follow_precision --index-dir /tmp/elsewhere   # built there once
+    python -m bench.follow_precision --reuters --index-dir /tmp/newsbot-bench-percolate/index
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from index.answers.search import NewsIndex
 
 WIKINEWS = (
     Path(__file__).resolve().parents[2] / "shared" / "corpus" / "wikinews-gum" / "articles.jsonl"
@@ -39,7 +46,7 @@ QUESTIONS = [
     "earthquake in Japan",
 ]
 # (question number, article id) -> relevant? Filled by reading each match printed before the
-# cosine rule of `index.follow.percolate` (30 matches, 20 relevant); every later match is among them.
+# cosine rule of `index.follow.percolate` (30 matches, 20 relevant); every later match is one.
 LABELS: dict[tuple[int, str], bool] = {
     (15, "GUM_interview_ants"): True,
     (9, "GUM_interview_brotherhood"): False,
@@ -74,20 +81,100 @@ LABELS: dict[tuple[int, str], bool] = {
 }
 
 
+# Reuters only (`--reuters`): 10 questions written before any match was seen, against the 1,000
+# new articles of `bench/percolate.py`'s index; 40 of the matches drawn at random (seed 22) and
+# judged by hand, by one judge, reading the article's title and the alert's sentence: does the
+# article answer the standing question? A test set: nothing was chosen on it.
+REUTERS_QUESTIONS = [
+    "cocoa prices in Ivory Coast",
+    "OPEC oil production quotas",
+    "Federal Reserve interest rates",
+    "US trade deficit with Japan",
+    "wheat exports to the Soviet Union",
+    "Brazil debt negotiations with banks",
+    "takeover bid for a US company",
+    "coffee export quotas",
+    "Bank of Japan intervention to support the dollar",
+    "gold mining output in South Africa",
+]
+REUTERS_LABELS: dict[tuple[int, str], bool] = {
+    (1, "reuters21578-12209"): False,
+    (1, "reuters21578-2522"): True,
+    (1, "reuters21578-236"): True,
+    (2, "reuters21578-13629"): False,
+    (2, "reuters21578-13803"): False,
+    (2, "reuters21578-8098"): True,
+    (2, "reuters21578-5176"): False,
+    (2, "reuters21578-7607"): False,
+    (2, "reuters21578-10765"): False,
+    (3, "reuters21578-19848"): False,
+    (3, "reuters21578-1906"): False,
+    (3, "reuters21578-9764"): False,
+    (3, "reuters21578-5941"): False,
+    (3, "reuters21578-8044"): True,
+    (3, "reuters21578-2992"): True,
+    (3, "reuters21578-18532"): False,
+    (3, "reuters21578-3931"): False,
+    (3, "reuters21578-18352"): False,
+    (5, "reuters21578-16904"): False,
+    (5, "reuters21578-875"): False,
+    (6, "reuters21578-15063"): False,
+    (6, "reuters21578-19432"): False,
+    (6, "reuters21578-3798"): False,
+    (6, "reuters21578-14748"): True,
+    (6, "reuters21578-3267"): False,
+    (7, "reuters21578-2521"): True,
+    (7, "reuters21578-311"): False,
+    (8, "reuters21578-15549"): False,
+    (8, "reuters21578-15470"): False,
+    (8, "reuters21578-223"): False,
+    (8, "reuters21578-9203"): False,
+    (8, "reuters21578-14767"): False,
+    (8, "reuters21578-14654"): True,
+    (8, "reuters21578-5206"): True,
+    (8, "reuters21578-10779"): False,
+    (8, "reuters21578-16190"): False,
+    (8, "reuters21578-17371"): False,
+    (8, "reuters21578-17373"): False,
+    (8, "reuters21578-11498"): False,
+    (8, "reuters21578-17418"): False,
+}
+
+
+def reuters_new_articles(index: NewsIndex) -> list[int]:
+    """Return the article rows `bench/percolate.py` added as its update (the last 1,000)."""
+    from index.store.layout import load_array
+
+    n = len(load_array(index.folder, "article_keys"))
+    return list(range(n - 1000, n))
+
+
 def main() -> None:
     from index.answers.search import NewsIndex
     from index.follow.percolate import Percolator, Standing
     from index.store.build import build_index
 
-    index_dir = Path("/tmp/newsbot-follow-precision")
-    if not (index_dir / "CURRENT").exists():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index-dir", type=Path, default=Path("/tmp/newsbot-follow-precision"))
+    parser.add_argument(
+        "--reuters",
+        action="store_true",
+        help="the Reuters questions against bench/percolate.py's index (give it as --index-dir)",
+    )
+    args = parser.parse_args()
+    index_dir = args.index_dir
+    if not args.reuters and not (index_dir / "CURRENT").exists():
         build_index([WIKINEWS], index_dir)
     index = NewsIndex.load(index_dir)
+    asked, labels = (REUTERS_QUESTIONS, REUTERS_LABELS) if args.reuters else (QUESTIONS, LABELS)
+    articles = (
+        reuters_new_articles(index) if args.reuters else list(range(index.archive.n_articles))
+    )
     questions = [
         Standing(n, q, tuple(index.analyzer.terms(q)), index.embed_question(q))
-        for n, q in enumerate(QUESTIONS)
+        for n, q in enumerate(asked)
     ]
-    matches = Percolator(questions).match(index, list(range(index.archive.n_articles)))
+    matches = Percolator(questions).match(index, articles)
     judged = []
     for m in matches:
         article = index.article(m.article)
@@ -96,18 +183,18 @@ def main() -> None:
             json.dumps(
                 {
                     "question": m.standing_id,
-                    "asked": QUESTIONS[m.standing_id],
+                    "asked": asked[m.standing_id],
                     "article": article.id,
                     "title": article.title,
                     "sentence": index.sentence(m.row)[:200],
                     "coverage": round(m.coverage, 2),
                     "cosine": round(m.similarity, 2),
-                    "relevant": LABELS.get(key),
+                    "relevant": labels.get(key),
                 },
                 ensure_ascii=False,
             )
         )
-        judged.append(LABELS.get(key))
+        judged.append(labels.get(key))
     known = [j for j in judged if j is not None]
     print(
         json.dumps(

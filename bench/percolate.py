@@ -1,4 +1,4 @@
-"""Matching standing questions against an update's new articles (`index.follow.percolate`) on one core.
+"""Standing questions against an update's new articles (`index.follow.percolate`), one core.
 
 An index of Reuters-21578 articles is built once into `--work` (the `--articles` longest bodies
 are "the update's new articles", `--base` others were there before); `--questions` standing
@@ -10,8 +10,10 @@ the wall time is several times the CPU time).
 
 - compile: weighing the questions with the generation's statistics, the inverted index (once per
   generation);
-- match: `Percolator.match` over the new articles' sentences: BM25 through the inverted index,
-  cosines by blocks of a matrix product, the decision and the names check;
+- match: `Percolator.match` over the new articles' sentences: BM25 through the inverted index
+  (`of_which_bm25_cpu_s`), cosines by blocks of whole articles in a matrix product reduced per
+  article (`of_which_cosines_cpu_s`, `index.follow.cosine_floor`), the decision and the names
+  check;
 - memory: the process's peak RSS, and the Python heap's peak during match (tracemalloc).
 
     python -m bench.percolate                      # 10,000 questions x 1,000 articles
@@ -76,15 +78,11 @@ def main() -> None:
     index_dir, titles = prepare(args.work, args.articles, args.base, not args.lexical)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    from index.answers.policy import FUSION
     from index.answers.search import NewsIndex
-    from index.follow.percolate import (
-        Percolator,
-        Standing,
-        _bm25_scores,
-        _cosines,
-        compile_questions,
-        new_rows,
-    )
+    from index.follow.cosine_floor import floor_pairs
+    from index.follow.percolate import Percolator, Standing, compile_questions, new_rows
+    from index.follow.term_scores import bm25_scores
     from index.store.layout import load_array
 
     index = NewsIndex.load(index_dir, semantic=not args.lexical)
@@ -121,10 +119,21 @@ def main() -> None:
     tracemalloc.stop()
     compiled = compile_questions(index, questions)
     cpu = time.process_time()
-    _bm25_scores(index, compiled, rows)
+    semantic = index.vectors is not None and compiled.vectors is not None
+    bm25_scores(index, compiled.inverted, compiled.ideal, rows, shared=semantic)
     bm25_cpu = time.process_time() - cpu
     cpu = time.process_time()
-    _cosines(index, compiled, rows)
+    pairs_at_floor = 0
+    if semantic:
+        assert index.vectors is not None and compiled.vectors is not None
+        found = floor_pairs(
+            index.vectors,
+            rows,
+            index.archive.articles_of(rows),
+            compiled.vectors,
+            FUSION.min_similarity,
+        )
+        pairs_at_floor = len(found.position)
     cosine_cpu = time.process_time() - cpu
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     report = {
@@ -141,6 +150,7 @@ def main() -> None:
         "of_which_bm25_cpu_s": round(bm25_cpu, 3),
         "of_which_cosines_cpu_s": round(cosine_cpu, 3),
         "load_average_1min": round(os.getloadavg()[0], 1),
+        "sentence_question_pairs_at_cosine_floor": pairs_at_floor,
         "matches": len(matches),
         "questions_matched": len({m.standing_id for m in matches}),
         "match_heap_peak_mb": round(heap_peak / 2**20, 1),

@@ -4,17 +4,18 @@ Elasticsearch's percolator stores queries and runs each new document against the
 stored queries are the questions users follow (`/follow`), analyzed and embedded once, when
 followed, and the documents are the sentences of the articles one index update added. A new
 sentence answers a standing question when it passes, for that question, the decision a question
-asked now would get (`index.answers.fusion.is_answered`, with the names check of `index.text.names`), scored
-with the whole index's statistics:
+asked now would get (`index.answers.fusion.is_answered`, with the names check of
+`index.text.names`), scored with the whole index's statistics:
 
 - BM25: the question's scored terms (`NewsIndex.ideal_score`'s: the rarest `MAX_QUERY_TERMS`
   known ones, by the new generation's document frequencies) weighed with the generation's idf
-  and average length, rank_bm25's per-term weights (`index.lexical.bm25.tf_norm`); its coverage of the
-  question's ideal score against `MIN_COVERAGE`. The inverted index from term to standing
-  questions is a sparse matrix, and the new sentences' weights times it is every score at once
-  (scipy's sparse product), so a sentence meets only the questions that share a term with it.
+  and average length, rank_bm25's per-term weights (`index.lexical.bm25.tf_norm`); its
+  coverage of the question's ideal score against `MIN_COVERAGE`. The inverted index from term to
+  standing questions is a sparse matrix, and the new sentences' weights times it is every score
+  at once (`index.follow.term_scores`), so a sentence meets only the questions sharing a term.
 - vectors (when the generation has them): the cosine of the sentence's int8 vector with each
-  question's vector, against `FUSION.min_similarity`, by blocks of a matrix product.
+  question's vector, against `FUSION.min_similarity`, by blocks of whole articles in a matrix
+  product reduced per article before anything leaves numpy (`index.follow.cosine_floor`).
 - names: a question naming something ("Chile") is answered only by an article that mentions it
   (`index.text.mentions.missing_names`), checked for the pairs the first two let through.
 
@@ -25,9 +26,13 @@ a question is answered from its best sentence in the whole index, where BM25 cov
 good evidence; meeting every new article on its own, the same coverage admits articles sharing
 only the question's common half ("Paralympics in the United States" matched four stories that
 only say "United States"): on the Wikinews set of `bench/follow_precision.py` the alerts'
-precision was 0.667 (20 of 30) without this rule and 0.909 (20 of 22) with it. A question only
-gets the best sentence of each new article (one alert per article and question; `bot.alerts`
-makes it one per story and user).
+precision was 0.667 (20 of 30) without this rule and 0.909 (20 of 22) with it. With vectors,
+as `ask` judges its candidates, a sentence that says nothing of its own (a dateline, a sign-off,
+a line repeating its headline) is never evidence, and a cosine counts only as
+`index.answers.fusion.own_similarity` counts it (`_evidence`): 0.952 (20 of 21) on that set,
+and no alert's sentence is a dateline any more (docs/follow.md). A question only gets the best
+sentence of each new article (one alert per article and question; `bot.alerts` makes it one
+per story and user).
 """
 
 from __future__ import annotations
@@ -35,27 +40,22 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
 from index.answers import passages
-from index.answers.fusion import coverage, is_answered
+from index.answers.fusion import Candidate, coverage, is_answered, own_similarity
 from index.answers.policy import FUSION, MIN_COVERAGE, Question
 from index.answers.search import NewsIndex
-from index.lexical.bm25 import tf_norm
+from index.follow.cosine_floor import floor_pairs
+from index.follow.term_scores import Scores, bm25_scores
 from index.model import Answer
-from index.store import layout
 from index.text.gazetteer import countries
 from index.text.mentions import ArticleWords, missing_names
 from index.text.names import question_names
-
-# Sentences whose cosines with every standing question are computed in one matrix product.
-VECTOR_BLOCK = 2048
-# Sentences whose BM25 scores for every standing question are computed in one sparse product.
-SPARSE_BLOCK = 2048
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -160,39 +160,15 @@ class Percolator:
         if not self._questions or not len(rows):
             return []
         compiled = self._compile(index)
-        bm25 = _bm25_scores(index, compiled, rows)
-        cosines = _cosines(index, compiled, rows)
-        semantic = compiled.vectors is not None and index.vectors is not None
-        pairs = set(bm25) | set(cosines)
-        best: dict[tuple[int, int], Match] = {}
-        # By (names, article): many questions ask about the same names ("U.S.").
-        names_ok: dict[tuple[tuple[str, ...], int], bool] = {}
-        words: dict[int, ArticleWords] = {}
-        for position, slot in sorted(pairs):
-            row = int(rows[position])
-            score = bm25.get((position, slot), 0.0)
-            covered = coverage(score, float(compiled.ideal[slot]))
-            similarity = cosines.get((position, slot), 0.0)
-            article = index.article_of(row)
-            named = True
-            asked = compiled.names[slot]
-            if semantic and asked:
-                if (asked, article) not in names_ok:
-                    if article not in words:
-                        words[article] = _article_words(index, article)
-                    missing = missing_names(asked, words[article], countries())
-                    names_ok[asked, article] = not missing
-                named = names_ok[asked, article]
-            if not is_answered(similarity, covered, named, MIN_COVERAGE, FUSION):
-                continue
-            if semantic and similarity < FUSION.min_similarity:
-                continue  # BM25's coverage alone answers a question, not an alert (docstring)
-            standing_id = int(compiled.ids[slot])
-            found = Match(standing_id, row, article, score, covered, similarity)
-            kept = best.get((article, standing_id))
-            if kept is None or (similarity, covered) > (kept.similarity, kept.coverage):
-                best[article, standing_id] = found
-        return [best[key] for key in sorted(best)]
+        decision = _Decision(index, compiled)
+        scores = bm25_scores(
+            index, compiled.inverted, compiled.ideal, rows, shared=decision.semantic
+        )
+        if decision.semantic:
+            found = _semantic_matches(index, compiled, rows, scores, decision)
+        else:
+            found = _lexical_matches(index, compiled, rows, scores, decision)
+        return sorted(found, key=lambda m: (m.article, m.standing_id))
 
     def _compile(self, index: NewsIndex) -> _Compiled:
         key = str(index.folder)
@@ -254,89 +230,177 @@ def new_rows(index: NewsIndex, articles: Sequence[int]) -> IntArray:
     return rows if live is None else rows[live[rows]]
 
 
-def sentence_terms(index: NewsIndex, rows: IntArray) -> tuple[IntArray, IntArray, IntArray]:
-    """Return each sentence's distinct terms: (position in `rows`, term id, term frequency).
+class _Decision:
+    """The decision for one pair, as `NewsIndex.ask` decides, and the alerts' cosine floor.
 
-    Read from the segments' stored analysis (`tokens.npy`), so nothing is analyzed again.
+    Whether an article mentions a name is kept by (name, article): many questions ask about the
+    same names ("U.S."), and on the Reuters bench the names check was most of the match's time.
     """
-    bm25 = index.bm25
-    positions, terms = [], []
-    segment_of = np.searchsorted(bm25.starts, rows, side="right") - 1
-    for s in np.unique(segment_of).tolist():
-        segment = bm25.segments[s]
-        name = index.header["segments"][s]["name"]
-        tokens = np.asarray(layout.load_array(index.folder / name, "tokens"))
-        ends = np.cumsum(segment.doc_len.astype(np.int64))
-        to_global = np.asarray([bm25.terms.get(t, -1) for t in segment.vocabulary], np.int64)
-        mine = np.flatnonzero(segment_of == s)
-        local = rows[mine] - int(bm25.starts[s])
-        lengths = segment.doc_len[local].astype(np.int64)
-        firsts = ends[local] - lengths
-        within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        picked = tokens[np.repeat(firsts, lengths) + within]
-        positions.append(np.repeat(mine, lengths))
-        terms.append(to_global[picked])
-    position = np.concatenate(positions)
-    term = np.concatenate(terms)
-    keep = term >= 0
-    width = len(bm25.vocabulary) + 1
-    keys, tf = np.unique(position[keep] * width + term[keep], return_counts=True)
-    return keys // width, keys % width, tf.astype(np.int64)
+
+    def __init__(self, index: NewsIndex, compiled: _Compiled) -> None:
+        self.index = index
+        self.compiled = compiled
+        self.semantic = compiled.vectors is not None and index.vectors is not None
+        self._mentioned: dict[tuple[str, int], bool] = {}
+        self._words: dict[int, ArticleWords] = {}
+
+    def named(self, slot: int, article: int) -> bool:
+        """Return whether `article` mentions every name question `slot` asks about."""
+        return all(self._mentions(name, article) for name in self.compiled.names[slot])
+
+    def _mentions(self, name: str, article: int) -> bool:
+        if (name, article) not in self._mentioned:
+            if article not in self._words:
+                self._words[article] = _article_words(self.index, article)
+            missing = missing_names((name,), self._words[article], countries())
+            self._mentioned[name, article] = not missing
+        return self._mentioned[name, article]
+
+    def passes(self, slot: int, article: int, similarity: float, covered: float) -> bool:
+        """Return whether a sentence of `article` answers question `slot` (module docstring).
+
+        Monotone in `similarity` and `covered` (`is_answered` and the floor are): a group whose
+        best cosine and best coverage fail together holds no pair that passes.
+        """
+        named = True
+        if self.semantic and self.compiled.names[slot]:
+            with_names = is_answered(similarity, covered, True, MIN_COVERAGE, FUSION)
+            without = is_answered(similarity, covered, False, MIN_COVERAGE, FUSION)
+            if with_names != without:  # only then is the (costly) names check needed
+                named = self.named(slot, article)
+        if not is_answered(similarity, covered, named, MIN_COVERAGE, FUSION):
+            return False
+        # BM25's coverage alone answers a question, not an alert (module docstring).
+        return not (self.semantic and similarity < FUSION.min_similarity)
+
+    def best(
+        self, slot: int, article: int, pairs: Sequence[tuple[int, float, float, float]]
+    ) -> tuple[int, float, float] | None:
+        """Return the pair (position, cosine, score) of highest (cosine, coverage) that passes.
+
+        Args:
+            slot: The question.
+            article: The article of every pair.
+            pairs: (position, cosine, score, evidence: the cosine as `_evidence` counts it).
+
+        Returns:
+            The pair; ties go to the first of `pairs` (ascending positions); None when no pair
+            passes.
+        """
+        ideal = float(self.compiled.ideal[slot])
+        kept: tuple[int, float, float] | None = None
+        for position, similarity, score, evidence in pairs:
+            covered = coverage(score, ideal)
+            if not self.passes(slot, article, evidence, covered):
+                continue
+            if kept is None or (similarity, covered) > (kept[1], coverage(kept[2], ideal)):
+                kept = (position, similarity, score)
+        return kept
+
+    def matched(
+        self, rows: IntArray, slot: int, article: int, found: tuple[int, float, float]
+    ) -> Match:
+        """Return the match of question `slot` by the pair `found` (position, cosine, score)."""
+        position, similarity, score = found
+        covered = coverage(score, float(self.compiled.ideal[slot]))
+        standing_id = int(self.compiled.ids[slot])
+        return Match(standing_id, int(rows[position]), article, score, covered, similarity)
 
 
-def _bm25_scores(
-    index: NewsIndex, compiled: _Compiled, rows: IntArray
-) -> dict[tuple[int, int], float]:
-    """Return rank_bm25's score of each (position in `rows`, question slot) at its floor or more.
+def _lexical_matches(
+    index: NewsIndex, compiled: _Compiled, rows: IntArray, scores: Scores, decision: _Decision
+) -> list[Match]:
+    """Return the best passing sentence of each (article, question), by BM25 coverage alone."""
+    position, slot = scores.pairs()
+    articles = index.archive.articles_of(rows[position])
+    groups: dict[tuple[int, int], list[tuple[int, float, float, float]]] = {}
+    for p, s, a, v in zip(
+        position.tolist(), slot.tolist(), articles.tolist(), scores.values.tolist(), strict=True
+    ):
+        groups.setdefault((a, s), []).append((p, 0.0, v, 0.0))
+    out = []
+    for (article, s), pairs in groups.items():
+        found = decision.best(s, article, pairs)
+        if found is not None:
+            out.append(decision.matched(rows, s, article, found))
+    return out
 
-    A sparse product, by blocks of sentences: the new sentences' term weights (idf times
-    `tf_norm`, by term id) times the inverted index (how often each question scores each
-    term). A sentence meets only the questions filed under one of its terms.
+
+def _semantic_matches(
+    index: NewsIndex, compiled: _Compiled, rows: IntArray, scores: Scores, decision: _Decision
+) -> list[Match]:
+    """Return the best passing sentence of each (article, question) among pairs at the floor.
+
+    With vectors every match reaches the cosine floor, so the pairs below it are never looked
+    at (`index.follow.cosine_floor`). In each group the pair of highest cosine decides when it
+    is the only one at that cosine and passes; otherwise the group's pairs are walked as the
+    decision walks them (ties, or a best pair refused by the names check).
+
+    As `NewsIndex.ask` judges its candidates, a sentence that says nothing of its own (a
+    sign-off, a dateline, a table row: `index.text.boilerplate`) is never evidence, and a cosine
+    counts only as `_evidence` has it.
     """
-    if not compiled.inverted.nnz:
-        return {}
-    bm25 = index.bm25
-    position, term, tf = sentence_terms(index, rows)
-    weights = bm25.idf[term] * tf_norm(
-        tf, bm25.doc_len[rows[position]], bm25.avgdl, bm25.params.k1, bm25.params.b
+    assert index.vectors is not None and compiled.vectors is not None
+    content = np.flatnonzero(~index.says_nothing[rows])
+    found = floor_pairs(
+        index.vectors,
+        rows[content],
+        index.archive.articles_of(rows[content]),
+        compiled.vectors,
+        FUSION.min_similarity,
     )
-    width = len(bm25.vocabulary) + 1
-    sentences = sparse.csr_matrix((weights, (position, term)), shape=(len(rows), width))
-    floor = MIN_COVERAGE * compiled.ideal - 1e-12
-    out: dict[tuple[int, int], float] = {}
-    for start in range(0, len(rows), SPARSE_BLOCK):
-        product = (sentences[start : start + SPARSE_BLOCK] @ compiled.inverted).tocoo()
-        keep = (product.data >= floor[product.col]) & (product.data > 0)
-        for p, q, v in zip(
-            product.row[keep].tolist(),
-            product.col[keep].tolist(),
-            product.data[keep].tolist(),
-            strict=True,
-        ):
-            out[start + p, q] = v
+    found = replace(found, position=content[found.position])
+    best, tied = found.best()
+    slots = compiled.vector_slots[found.column]
+    group_scores = scores.of(found.position[best], slots)
+    group_shares = scores.shares(found.position[best], slots)
+    # Groups by the names their question asks about, then by article: the names check's regular
+    # expressions then come from `re`'s cache (512 patterns) instead of being compiled again.
+    asked = {names: n for n, names in enumerate(sorted(set(compiled.names)))}
+    by_names = np.asarray([asked[names] for names in compiled.names], dtype=np.int64)
+    order = np.lexsort((found.article, by_names[slots]))
+    out = []
+    for g, slot, article, pick, similarity, score, shares, ties in zip(
+        order.tolist(),
+        slots[order].tolist(),
+        found.article[order].tolist(),
+        found.position[best][order].tolist(),
+        found.cosine[best][order].tolist(),
+        group_scores[order].tolist(),
+        group_shares[order].tolist(),
+        tied[order].tolist(),
+        strict=True,
+    ):
+        ideal = float(compiled.ideal[slot])
+        evidence = _evidence(similarity, shares)
+        if ties == 1 and decision.passes(slot, article, evidence, coverage(score, ideal)):
+            out.append(decision.matched(rows, slot, article, (pick, similarity, score)))
+            continue
+        first, end = int(found.start[g]), int(found.start[g + 1])
+        positions = found.position[first:end]
+        group = scores.of(positions, np.full(len(positions), slot))
+        if not decision.passes(slot, article, similarity, coverage(float(group.max()), ideal)):
+            continue  # its best cosine and best coverage together fail: so does every pair
+        shared = scores.shares(positions, np.full(len(positions), slot)).tolist()
+        cosines = found.cosine[first:end].tolist()
+        pairs = [
+            (p, c, v, _evidence(c, t))
+            for p, c, v, t in zip(positions.tolist(), cosines, group.tolist(), shared, strict=True)
+        ]
+        chosen = decision.best(slot, article, pairs)
+        if chosen is not None:
+            out.append(decision.matched(rows, slot, article, chosen))
     return out
 
 
-def _cosines(index: NewsIndex, compiled: _Compiled, rows: IntArray) -> dict[tuple[int, int], float]:
-    """Return the cosine of each (position in `rows`, question slot) at `min_similarity` or more."""
-    vectors = index.vectors
-    if compiled.vectors is None or vectors is None:
-        return {}
-    out: dict[tuple[int, int], float] = {}
-    questions = compiled.vectors.T.copy()
-    for start in range(0, len(rows), VECTOR_BLOCK):
-        block = rows[start : start + VECTOR_BLOCK]
-        codes = (
-            vectors.codes[block] if vectors.codes_file is None else vectors.codes_file.rows(block)
-        )
-        sentences = codes.astype(np.float32) * vectors.scales[block, None]
-        cosine = sentences @ questions
-        where, which = np.nonzero(cosine >= FUSION.min_similarity)
-        for p, v, c in zip(
-            where.tolist(), which.tolist(), cosine[where, which].tolist(), strict=True
-        ):
-            out[start + p, int(compiled.vector_slots[v])] = float(c)
-    return out
+def _evidence(similarity: float, shares: bool) -> float:
+    """Return the cosine a sentence gives as evidence (`index.answers.fusion.own_similarity`).
+
+    A sentence sharing no scored term with the question may owe its cosine to its headline
+    (it is embedded as "title: sentence"), and counts only from `FUSION.alone_similarity`.
+    """
+    candidate = Candidate(row=0, bm25=1.0 if shares else 0.0, similarity=similarity)
+    return own_similarity([candidate], FUSION.alone_similarity)
 
 
 def _article_words(index: NewsIndex, article: int) -> ArticleWords:
