@@ -307,13 +307,13 @@ def run_kills(args: argparse.Namespace, folder: Path) -> Run:
 def report(args: argparse.Namespace, run: Run) -> str:
     """The Markdown table of a run."""
     matched = sum(k.matched for k in run.kills)
-    in_flight = sum(bool(k.pending) for k in run.kills)
+    with_pending = sum(bool(k.pending) for k in run.kills)
     lost = run.lost()
     rows = [
         ("kills (SIGKILL of the bot process)", f"{len(run.kills)}"),
-        ("kill moment", f"{args.kill_at}, seed {args.seed}, window {1.2 * run.window:.1f} s"),
+        ("kill moment", f"{args.kill_at}, seed {args.seed}, round {run.window:.1f} s unkilled"),
         ("kills before the round was matched", f"{len(run.kills) - matched}"),
-        ("kills with alerts pending (in flight)", f"{in_flight}"),
+        ("kills with alerts pending (recorded, not marked sent)", f"{with_pending}"),
         ("alerts pending at the kills", f"{sum(len(k.pending) for k in run.kills)}"),
         ("articles published (on topic / off)", _published(run)),
         ("standing questions followed / lost", f"{_followed()} / {len(run.lost_questions)}"),
@@ -323,8 +323,8 @@ def report(args: argparse.Namespace, run: Run) -> str:
         ),
         ("alerts lost", f"{len(lost)}"),
         (
-            "duplicates (all pending at a kill)",
-            f"{run.duplicates()} ({len(run.unexplained())} unexplained)",
+            "duplicates / of alerts not pending at a kill",
+            f"{run.duplicates()} / {len(run.unexplained())}",
         ),
         ("alerts nothing owed", f"{len(run.unexpected())}"),
         ("run time", f"{run.seconds:.0f} s"),
