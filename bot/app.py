@@ -116,6 +116,7 @@ def build_application(settings: Settings, newsroom: Newsroom | None = None) -> A
             settings.index_dir,
             timezone=settings.timezone,
             build_timeout=settings.build_timeout,
+            polled_feeds=settings.refresh is not None,
         ),
     )
     _register(application)

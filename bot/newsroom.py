@@ -107,6 +107,7 @@ class Newsroom:
         semantic: bool | None = None,
         timezone: tzinfo = UTC,
         build_timeout: float = DEFAULT_BUILD_TIMEOUT,
+        polled_feeds: bool = True,
     ) -> None:
         """Serve `index_dir`, built from `sources`.
 
@@ -117,11 +118,14 @@ class Newsroom:
                 (`index.config.semantic_enabled`).
             timezone: The zone questions about time are read in ("yesterday").
             build_timeout: Seconds a build child may run before it is killed.
+            polled_feeds: Whether a poller (`bot.refresh`) fetches the feeds into the spool, so
+                a build reads them there; False (no scheduled refresh): a build fetches them.
         """
         self.sources = tuple(sources)
         self.index_dir = index_dir
         self.timezone = timezone
         self.build_timeout = build_timeout
+        self.polled_feeds = polled_feeds
         self.semantic = semantic_enabled() if semantic is None else semantic
         self.index: NewsIndex | None = None
         # The last refresh: when the sources were last found to match the index (a build's
@@ -312,8 +316,9 @@ class Newsroom:
     def build_command(self, job: BuildJob) -> list[str]:
         """Return the build child's command line: `newsbot index --json` for `job`."""
         # --spooled: the poller has fetched the feeds into the spool; the child reads them there.
-        command = [sys.executable, "-m", "bot.cli", "index", "--json", "--spooled"]
-        command += ["--index-dir", str(self.index_dir)]
+        # Without a poller (NEWSBOT_REFRESH=off) nothing else fetches them: the child does.
+        command = [sys.executable, "-m", "bot.cli", "index", "--json"]
+        command += ["--spooled"] * self.polled_feeds + ["--index-dir", str(self.index_dir)]
         # The sources read are named (the index remembers those it is not told of, and keeps
         # their articles: sources no longer configured wait for an admin's removal).
         removals = [f"--remove={source}" for source in job.remove]
