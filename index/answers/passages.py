@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.lexical.sentence_terms import SentenceTerms
-from index.model import Answer, Hit
+from index.model import Answer
 from index.store.archive import Archive
 
 # How a sentence may end; one that ends otherwise is a heading (or a label, a list item).
@@ -134,7 +134,7 @@ def keep_to_sections(
 def answers(
     archive: Archive,
     sentence_terms: SentenceTerms,
-    hits: list[Hit],
+    hits: Sequence[tuple[int, float]],
     terms: tuple[str, ...],
     page: slice,
     context: int,
@@ -142,15 +142,16 @@ def answers(
 ) -> list[Answer]:
     """Turn ranked hits into the answers of `page`: each best sentence in its context.
 
-    Passages are assembled up to `page.stop` (`assemble`), those before `page.start` skipped.
+    `hits` are (sentence row, score) pairs, best first. Passages are assembled up to
+    `page.stop` (`assemble`), those before `page.start` skipped.
     `terms` are the question's known terms; `similarity` maps each hit's row to its cosine
     with the question (None: BM25 alone).
     """
-    rows = [h.sentence for h in hits]
+    rows = [row for row, _ in hits]
     found = archive.articles_of(np.asarray(rows, dtype=np.int64)).tolist()
     article_of = dict(zip(rows, found, strict=True))
     spans = group(
-        [(h.sentence, h.score) for h in hits],
+        hits,
         article_of=article_of.__getitem__,
         article_rows=archive.article_rows,
         terms_of=lambda row: frozenset(sentence_terms.terms(row)),
