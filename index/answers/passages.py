@@ -148,16 +148,12 @@ def answers(
     with the question (None: BM25 alone).
     """
     rows = [row for row, _ in hits]
-    # Every hit's article and its rows at once: a numpy look-up a hit cost more (issue #20).
-    found = archive.articles_of(np.asarray(rows, dtype=np.int64))
-    firsts, lasts = archive.articles_rows(found)
-    article_of = dict(zip(rows, found.tolist(), strict=True))
-    spans_of = zip(firsts.tolist(), lasts.tolist(), strict=True)
-    bounds = dict(zip(found.tolist(), spans_of, strict=True))
+    found = archive.articles_of(np.asarray(rows, dtype=np.int64)).tolist()
+    article_of = dict(zip(rows, found, strict=True))
     spans = group(
         hits,
         article_of=article_of.__getitem__,
-        article_rows=bounds.__getitem__,
+        article_rows=archive.article_rows,
         terms_of=lambda row: frozenset(sentence_terms.terms(row)),
         limit=page.stop,
         context=context,

@@ -155,13 +155,6 @@ class Archive:
         first, end = self._article_first[article : article + 2].tolist()
         return first, end - 1
 
-    def articles_rows(
-        self, articles: npt.NDArray[np.integer]
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """Return the first and last sentence rows of each of `articles` (`article_rows`)."""
-        first = self._article_first
-        return first[articles].astype(np.int64), first[articles + 1].astype(np.int64) - 1
-
     def article(self, row: int) -> Article:
         """Return the metadata of article `row` (its `text` is empty)."""
         return self._articles.get(row, lambda: self.read_article(row))
