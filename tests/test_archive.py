@@ -35,3 +35,19 @@ def test_a_sentence_past_the_end_of_a_truncated_file_is_an_error(seed_index: Pat
     texts.write_bytes(texts.read_bytes()[:10])
     with pytest.raises(ValueError, match=r"sentences\.bin ends before byte"):
         news.sentence(last)
+
+
+def test_a_run_of_rows_read_at_once_is_each_row_as_read_alone(seed_index: Path) -> None:
+    # A passage's sentences come in one `pread` (issue #20): split by their offsets, every one
+    # must be the text `sentence` gives, in every article, an empty run giving none.
+    archive = NewsIndex.load(seed_index).archive
+    for article in range(archive.n_articles):
+        first, last = archive.article_rows(article)
+        assert archive.sentences(first, last) == [
+            archive.sentence(r) for r in range(first, last + 1)
+        ]
+        assert archive.sentences(first, first - 1) == []
+    texts = current_generation(seed_index) / "sentences.bin"
+    texts.write_bytes(texts.read_bytes()[:10])
+    with pytest.raises(ValueError, match=r"sentences\.bin ends before byte"):
+        archive.sentences(0, archive.n_sentences - 1)

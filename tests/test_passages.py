@@ -114,3 +114,15 @@ def test_a_heading_before_a_sentence_is_set_off_by_a_dash() -> None:
     assert passages.join(["Fishing", "The herring quota was cut."]) == (
         "Fishing — The herring quota was cut."
     )
+
+
+def test_the_copy_check_by_sizes_decides_as_the_jaccard_does() -> None:
+    # The near-duplicate check skips the intersection when the sizes rule a copy out (issue
+    # #20): over every pair of small term sets, it must decide exactly as the Jaccard does.
+    words = [
+        frozenset(f"t{i}" for i in range(n) if mask >> i & 1) for n in (6,) for mask in range(64)
+    ]
+    for a in words:
+        for b in words:
+            for least in (0.0, 0.5, 0.8, 1.0):
+                assert passages._copies(a, b, least) == (passages._jaccard(a, b) >= least)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.lexical.sentence_terms import SentenceTerms
-from index.model import Answer, Hit
+from index.model import Answer
 from index.store.archive import Archive
 
 # How a sentence may end; one that ends otherwise is a heading (or a label, a list item).
@@ -67,6 +67,36 @@ def assemble(
         Passages in the order of their best hit. A hit whose window touches or overlaps a passage
         already taken from the same article widens that passage instead of starting a new one.
     """
+    spans = group(
+        hits,
+        article_of=article_of,
+        article_rows=article_rows,
+        terms_of=terms_of,
+        limit=limit,
+        context=context,
+        per_article=per_article,
+        duplicate_jaccard=duplicate_jaccard,
+    )
+    keep_to_sections(spans, {row for row, _ in hits}, is_heading)
+    return spans
+
+
+def group(
+    hits: Sequence[tuple[int, float]],
+    *,
+    article_of: Callable[[int], int],
+    article_rows: Callable[[int], tuple[int, int]],
+    terms_of: Callable[[int], frozenset[str]],
+    limit: int,
+    context: int,
+    per_article: int = 2,
+    duplicate_jaccard: float = 0.8,
+) -> list[PassageSpan]:
+    """`assemble`'s passages before their sections are kept to (`keep_to_sections`).
+
+    Each span's rows are then its widest window: all that `keep_to_sections` and the passage
+    shown read lies within it.
+    """
     spans: list[PassageSpan] = []
     kept_terms: list[frozenset[str]] = []
     for row, score in hits:
@@ -84,22 +114,27 @@ def assemble(
         if sum(1 for s in spans if s.article == article) >= per_article:
             continue
         terms = terms_of(row)
-        if any(_jaccard(terms, other) >= duplicate_jaccard for other in kept_terms):
+        if any(_copies(terms, other, duplicate_jaccard) for other in kept_terms):
             continue
         if len(spans) >= limit:
             break
         spans.append(PassageSpan(row, score, first, last, article))
         kept_terms.append(terms)
-    hit_rows = {row for row, _ in hits}
+    return spans
+
+
+def keep_to_sections(
+    spans: list[PassageSpan], hit_rows: set[int], is_heading: Callable[[int], bool]
+) -> None:
+    """Narrow each span's context to its best hit's section (see `assemble`); hits stay."""
     for span in spans:
         _keep_to_section(span, hit_rows, is_heading)
-    return spans
 
 
 def answers(
     archive: Archive,
     sentence_terms: SentenceTerms,
-    hits: list[Hit],
+    hits: Sequence[tuple[int, float]],
     terms: tuple[str, ...],
     page: slice,
     context: int,
@@ -107,34 +142,32 @@ def answers(
 ) -> list[Answer]:
     """Turn ranked hits into the answers of `page`: each best sentence in its context.
 
-    Passages are assembled up to `page.stop` (`assemble`), those before `page.start` skipped.
+    `hits` are (sentence row, score) pairs, best first. Passages are assembled up to
+    `page.stop` (`assemble`), those before `page.start` skipped.
     `terms` are the question's known terms; `similarity` maps each hit's row to its cosine
     with the question (None: BM25 alone).
     """
-    # Each sentence is read once a question: the assembly looks at a row up to three times.
-    read: dict[int, str] = {}
-
-    def sentence(row: int) -> str:
-        text = read.get(row)
-        if text is None:
-            text = read[row] = archive.sentence(row)
-        return text
-
-    rows = np.fromiter((h.sentence for h in hits), dtype=np.int64, count=len(hits))
-    article_of = dict(zip(rows.tolist(), archive.articles_of(rows).tolist(), strict=True))
-    spans = assemble(
-        [(h.sentence, h.score) for h in hits],
+    rows = [row for row, _ in hits]
+    found = archive.articles_of(np.asarray(rows, dtype=np.int64)).tolist()
+    article_of = dict(zip(rows, found, strict=True))
+    spans = group(
+        hits,
         article_of=article_of.__getitem__,
         article_rows=archive.article_rows,
         terms_of=lambda row: frozenset(sentence_terms.terms(row)),
-        is_heading=lambda row: is_heading(sentence(row)),
         limit=page.stop,
         context=context,
     )
+    # A span's sentences are adjacent rows: read in one piece, each row once (issue #20).
+    text: dict[int, str] = {}
+    for span in spans:
+        read = archive.sentences(span.first, span.last)
+        text.update(zip(range(span.first, span.last + 1), read, strict=True))
+    keep_to_sections(spans, set(rows), lambda row: is_heading(text[row]))
     return [
         Answer(
-            sentence=sentence(span.best),
-            passage=join([sentence(r) for r in range(span.first, span.last + 1)]),
+            sentence=text[span.best],
+            passage=join([text[r] for r in range(span.first, span.last + 1)]),
             score=span.score,
             article=archive.article(span.article),
             terms=terms,
@@ -172,6 +205,19 @@ def join(sentences: Sequence[str]) -> str:
         parts.append(" — " if is_heading(before) else " ")
         parts.append(sentence)
     return "".join(parts)
+
+
+def _copies(a: frozenset[str], b: frozenset[str], least: float) -> bool:
+    """Return whether `_jaccard(a, b) >= least`, without the intersection when sizes rule it out.
+
+    The Jaccard is at most min/max of the sizes (the shared terms are at most the smaller set,
+    the union at least the larger), and rounding keeps that order: below `least` there, below
+    it computed.
+    """
+    small, large = (len(a), len(b)) if len(a) <= len(b) else (len(b), len(a))
+    if large and small / large < least:
+        return False
+    return _jaccard(a, b) >= least
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:

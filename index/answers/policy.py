@@ -243,15 +243,15 @@ def ask_lexical(
         return replace(found, closest_exist=closest)
     hits = [h for h in hits if h.score >= min_coverage / 2 * ideal]
     ranked = newer_first(index.archive, [Candidate(h.sentence, h.score, 0.0) for h in hits])
-    hits = said(index, [Hit(c.row, c.bm25) for c in ranked], how.context)
+    shown = said(index, [(c.row, c.bm25) for c in ranked], how.context)
     answers = passages.answers(
-        index.archive, index.sentence_terms, hits, q.known, how.page, how.context
+        index.archive, index.sentence_terms, shown, q.known, how.page, how.context
     )
     return replace(found, answers=tuple(answers))
 
 
-def said(index: Generation, hits: list[Hit], context: int) -> list[Hit]:
-    """`hits` with each one that says nothing of its own replaced by a neighbour that does.
+def said(index: Generation, hits: list[tuple[int, float]], context: int) -> list[tuple[int, float]]:
+    """`hits` (row, score) with each one that says nothing of its own replaced by a neighbour.
 
     BM25 alone sees no title: a heading or a label matching the question's words ("Fishing")
     is lexical evidence for the sentences it introduces, so the first of those within
@@ -259,16 +259,18 @@ def said(index: Generation, hits: list[Hit], context: int) -> list[Hit]:
     with none is dropped (`index.text.boilerplate`).
     """
     says_nothing, archive = index.says_nothing, index.archive
-    kept: dict[int, Hit] = {}
-    for hit in hits:
-        row = hit.sentence
-        if says_nothing[row]:
+    # The hits' flags in one look-up: a numpy scalar a hit cost more than the rest (issue #20).
+    rows = np.fromiter((row for row, _ in hits), dtype=np.int64, count=len(hits))
+    kept: dict[int, float] = {}
+    for (hit_row, score), nothing in zip(hits, says_nothing[rows].tolist(), strict=True):
+        row = hit_row
+        if nothing:
             first, last = archive.article_rows(archive.article_of(row))
             near = [*range(row + 1, row + context + 1), *range(row - 1, row - context - 1, -1)]
             row = next((r for r in near if first <= r <= last and not says_nothing[r]), -1)
         if row >= 0 and row not in kept:
-            kept[row] = Hit(row, hit.score)
-    return list(kept.values())
+            kept[row] = score
+    return list(kept.items())
 
 
 def ask_semantic(
@@ -348,7 +350,7 @@ def shown_passages(
     similarity = {c.row: c.similarity for c in candidates}
     bm25 = {c.row: c.bm25 for c in candidates}
     rows = apart([c.row for c in shown], index.archive.article_of, how.context)
-    hits = [Hit(row, bm25[row]) for row in rows]
+    hits = [(row, bm25[row]) for row in rows]
     return passages.answers(
         index.archive, index.sentence_terms, hits, q.known, how.page, how.context, similarity
     )

@@ -10,6 +10,7 @@ Ranking lives elsewhere (`index.answers.search`), as Pyserini keeps `LuceneIndex
 
 from __future__ import annotations
 
+import itertools
 import json
 from functools import cached_property
 from pathlib import Path
@@ -123,6 +124,20 @@ class Archive:
         start, end = self._sentence_offsets[row : row + 2].tolist()
         return self._texts.read(start, end).decode("utf-8")
 
+    def sentences(self, first: int, last: int) -> list[str]:
+        """Return the texts of sentence rows `first` to `last` (inclusive), read at once.
+
+        Adjacent rows are adjacent in sentences.bin: one `pread` for all, each decoded as
+        `sentence` decodes it (a passage's sentences, issue #20).
+
+        Raises:
+            ValueError: sentences.bin ends before the last sentence (it changed since the load).
+        """
+        offsets = self._sentence_offsets[first : last + 2].tolist()
+        base = offsets[0]
+        blob = self._texts.read(base, offsets[-1])
+        return [blob[a - base : b - base].decode("utf-8") for a, b in itertools.pairwise(offsets)]
+
     def article_of(self, row: int) -> int:
         """Return the article row of sentence `row`."""
         # Searched for as the array's own dtype: a Python int would convert the whole array.
@@ -167,7 +182,7 @@ class Archive:
         5): split again, they give the same sentences.
         """
         return [
-            "\n".join(self.sentence(r) for r in range(first, last + 1))
+            "\n".join(self.sentences(first, last))
             for first, last in (self.article_rows(a) for a in range(self.n_articles))
         ]
 
