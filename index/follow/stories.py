@@ -16,13 +16,19 @@ story of its own.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 from datasketch import MinHash, MinHashLSH
 
 from index.answers.search import NewsIndex
 from index.model import Article
+from index.store import layout
+from index.text.boilerplate import line_hashes
 
 # Consecutive words per shingle; the Jaccard of shingle sets at which two texts are one story;
 # MinHash permutations. Set before measuring; docs/follow.md measures them (bench/stories.py).
@@ -240,31 +246,67 @@ def jaccard(a: str, b: str) -> float:
 
 # Sentences read for the articles quoting an answer's sentence (`copies_quoting`).
 QUOTING_CANDIDATES = 20
+# Generations whose rows are kept sorted by line hash (`quoting_rows`): the one served and the next.
+LINE_TABLES = 2
+
+
+@functools.lru_cache(maxsize=LINE_TABLES)
+def _line_table(folder: Path) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]] | None:
+    """Return a generation's sentence line hashes sorted, and the rows in that order."""
+    try:
+        lines = np.asarray(layout.load_array(folder, "sentence_lines"))
+    except (OSError, ValueError):
+        return None
+    order = np.argsort(lines, kind="stable")
+    return lines[order], order
+
+
+def quoting_rows(index: NewsIndex, sentence: str) -> list[int]:
+    """Return live rows that may hold `sentence` word for word (the caller compares the text).
+
+    Rows are found by the hash of their line (`index.text.boilerplate.line_hashes`, which every
+    generation stores), looked up in the rows sorted by it once per generation: a binary search
+    instead of a BM25 search per answer. Without the file, the BM25 search of the sentence.
+    """
+    table = _line_table(index.archive.folder)
+    if table is None:
+        return [h.sentence for h in index.search(sentence, QUOTING_CANDIDATES)]
+    keys, order = table
+    key = line_hashes([sentence])[0]
+    rows = order[np.searchsorted(keys, key, "left") : np.searchsorted(keys, key, "right")]
+    live = index.archive.live_sentences
+    if live is not None:
+        rows = rows[live[rows]]
+    return [int(r) for r in rows[:QUOTING_CANDIDATES]]
 
 
 def copies_quoting(index: NewsIndex, article: Article, sentence: str) -> list[Article]:
     """Return the other articles of `article`'s story that quote `sentence` word for word.
 
-    Stateless, for one answer: the articles holding the same sentence are found by BM25 (the
-    sentence as the question), then confirmed as copies (`same_story` on their texts). What
+    Stateless, for one answer: the articles holding the same sentence are found by its line's
+    hash (`quoting_rows`), then confirmed as copies (`same_story` on their texts). What
     `newsbot ask --json` reports as `also`; the bot's story groups also find copies that
     rewrote every sentence the answer quotes.
     """
-    rows = [h.sentence for h in index.search(sentence, QUOTING_CANDIDATES)]
+    rows = quoting_rows(index, sentence)
     mine = next(
         (index.article_of(r) for r in rows if index.article(index.article_of(r)).id == article.id),
         None,
     )
     if mine is None:
         return []
+    quoting = dict.fromkeys(
+        other
+        for row in rows
+        if (other := index.article_of(row)) != mine and index.sentence(row) == sentence
+    )
+    if not quoting:  # the common case: no other article holds the sentence, no MinHash to make
+        return []
     text = article_text(index, mine)
     fingerprint = (signature(text), numbers(text))
-    found: dict[int, Article] = {}
-    for row in rows:
-        other = index.article_of(row)
-        if other == mine or other in found or index.sentence(row) != sentence:
-            continue
+    found: list[Article] = []
+    for other in quoting:
         copy = article_text(index, other)
         if same_story(*fingerprint, signature(copy), numbers(copy)):
-            found[other] = index.article(other)
-    return list(found.values())
+            found.append(index.article(other))
+    return found
