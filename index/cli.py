@@ -39,6 +39,7 @@ from index.config import (
 )
 from index.progress import phases_for
 from index.scale.sharded import ShardsUnavailable
+from index.semantic.build_vectors import EmbedBlocks
 from index.store.archiving import remembered_sources
 from index.store.build import build_index
 from index.store.build_report import BuildReport
@@ -75,6 +76,7 @@ def run_index(args: argparse.Namespace) -> int:
         remove=args.remove,
         fetch_feeds=not args.spooled,
         shards=args.shards,
+        ray=args.ray,
     )
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
@@ -95,6 +97,7 @@ def index_sources(
     remove: Sequence[str] = (),
     fetch_feeds: bool = True,
     shards: int | None = None,
+    ray: str | None = None,
 ) -> BuildReport:
     """Choose the sources, check the new ones, and build, telling its progress on stderr.
 
@@ -141,6 +144,7 @@ def index_sources(
             full=full,
             remove=remove,
             fetch_feeds=fetch_feeds,
+            embed_blocks=cluster_embedding(ray),
         )
     except StoreError as exc:  # another build is running
         raise UsageError(str(exc)) from None
@@ -234,6 +238,27 @@ def open_index(
         print(f"Indexed {report.summary()}", file=sys.stderr)
         return load_index(folder, semantic=semantic, ray=ray)
     except StoreError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cluster_embedding(ray: str | None) -> EmbedBlocks | None:
+    """Return the embedding as Ray tasks at `ray` (else `NEWSBOT_RAY_ADDRESS`), or None.
+
+    Without an address Ray is not imported.
+
+    Raises:
+        UsageError: The cluster cannot be used.
+    """
+    from index.scale.ray_connect import ClusterError, ray_address
+
+    address = ray_address(given=ray)
+    if address is None:
+        return None
+    from index.scale.ray_build import ray_embed_blocks
+
+    try:
+        return ray_embed_blocks(address)
+    except ClusterError as exc:
         raise UsageError(str(exc)) from None
 
 

@@ -78,6 +78,7 @@ def add_index_parser(commands: argparse._SubParsersAction[Any]) -> argparse.Argu
         help="also write N shards for serving over a Ray cluster, 0 for none (default: as many "
         "as the index has; docs/scale.md)",
     )
+    add_ray_option(index)
     index.add_argument("--json", action="store_true", help="print the summary as JSON")
     index.add_argument(
         "--verbose",
@@ -152,12 +153,13 @@ def add_check_parser(commands: argparse._SubParsersAction[Any]) -> argparse.Argu
 
 
 def add_ray_option(parser: argparse.ArgumentParser) -> None:
-    """Add `--ray ADDRESS`: answer through the index's shards on a Ray cluster."""
+    """Add `--ray ADDRESS`: answer through the index's shards (embed, for index) on Ray."""
     parser.add_argument(
         "--ray",
         default=None,
         metavar="ADDRESS",
-        help="answer through the index's shards on the Ray cluster at ADDRESS: auto, HOST:PORT, "
+        help="answer through the index's shards (index: embed as tasks) on the Ray cluster at "
+        "ADDRESS: auto, HOST:PORT, "
         "ray://HOST:PORT, or local for a private one (default: $NEWSBOT_RAY_ADDRESS, else "
         "none; docs/scale.md)",
     )

@@ -11,7 +11,7 @@ new ones.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +34,9 @@ _EMBED_BLOCK = 2048
 
 # Given how many sentences will be embedded, returns the progress callback of that phase.
 EmbeddingProgress = Callable[[int], Progress]
+# Embeds blocks of texts elsewhere (`index.scale.ray_build`: Ray tasks), yielding each block's
+# quantized vectors in the blocks' order; a block's result depends only on its texts.
+EmbedBlocks = Callable[[list[list[str]]], Iterator[QuantizedVectors]]
 
 
 def embedding_texts(analyzed: Analyzed, articles: Sequence[Article]) -> list[str]:
@@ -67,6 +70,7 @@ def embed_sentences(
     threads: int = 1,
     progress: EmbeddingProgress | None = None,
     encoder: SentenceEncoder | None = None,
+    embed_blocks: EmbedBlocks | None = None,
 ) -> Embedding:
     """Give each text a vector: the previous generation's for a text it holds, else the model's.
 
@@ -79,6 +83,8 @@ def embed_sentences(
         progress: Called with the number of texts to embed, if any; returns the callback told
             how many are done.
         encoder: Embed with this encoder instead of loading one.
+        embed_blocks: Embed the blocks with this (a cluster's tasks) instead of an encoder
+            here; the blocks are those the encoder would get, so the vectors are the same.
     """
     keys = content_keys(texts)
     n = len(texts)
@@ -98,19 +104,30 @@ def embed_sentences(
     _, first, copies = np.unique(keys[missing], return_index=True, return_inverse=True)
     embedded = missing[first]
     if len(embedded):
-        encoder = encoder or load_encoder(threads=threads)
-        if encoder is None:  # load_encoder has logged why
-            return Embedding(None, 0, 0)
+        blocks = [embedded[s : s + _EMBED_BLOCK] for s in range(0, len(embedded), _EMBED_BLOCK)]
+        if embed_blocks is None:
+            encoder = encoder or load_encoder(threads=threads)
+            if encoder is None:  # load_encoder has logged why
+                return Embedding(None, 0, 0)
+            embed_blocks = _local_blocks(encoder)
         done = progress(len(embedded)) if progress is not None else None
-        for start in range(0, len(embedded), _EMBED_BLOCK):
-            rows = embedded[start : start + _EMBED_BLOCK]
-            stored = quantize(encoder.encode([texts[r] for r in rows]))
+        results = embed_blocks([[texts[r] for r in rows] for rows in blocks])
+        for rows, stored in zip(blocks, results, strict=True):
             codes[rows], scales[rows] = stored.codes, stored.scales
             if done is not None:
                 done(len(rows))
         codes[missing], scales[missing] = codes[embedded[copies]], scales[embedded[copies]]
     vectors = SentenceVectors.from_quantized(QuantizedVectors(codes, scales), keys)
     return Embedding(vectors, embedded=len(embedded), reused=n - len(missing))
+
+
+def _local_blocks(encoder: SentenceEncoder) -> EmbedBlocks:
+    """Return the embedding of blocks by `encoder` in this process, one block at a time."""
+
+    def embed(blocks: list[list[str]]) -> Iterator[QuantizedVectors]:
+        return (quantize(encoder.encode(block)) for block in blocks)
+
+    return embed
 
 
 def previous_vectors(index_dir: Path) -> SentenceVectors | None:

@@ -25,6 +25,7 @@ from index.config import canonical_source
 from index.lexical import segments
 from index.model import Article, Ingested
 from index.semantic.build_vectors import (
+    EmbedBlocks,
     Embedding,
     EmbeddingProgress,
     embed_sentences,
@@ -54,6 +55,7 @@ def build_index(
     full: bool = True,
     remove: Sequence[str | Path] = (),
     fetch_feeds: bool = True,
+    embed_blocks: EmbedBlocks | None = None,
 ) -> BuildReport:
     """Read `sources` into the archive `index_dir` holds, and commit it if it checks out.
 
@@ -74,6 +76,8 @@ def build_index(
         remove: Sources to forget, with their articles.
         fetch_feeds: Fetch every feed now (conditionally) into the spool; False reads what
             the bot's poller spooled (`index.sources.ingest.read_sources`'s `fresh`).
+        embed_blocks: Embed a full build's sentences with this (Ray tasks,
+            `index.scale.ray_build`) instead of in this process.
 
     Raises:
         index.store.generations.BuildRunningError: Another build is writing into `index_dir`.
@@ -100,6 +104,7 @@ def build_index(
             started=started,
             full=full,
             sources=merged.sources,
+            embed_blocks=embed_blocks,
         )
         return replace(
             report,
@@ -147,6 +152,7 @@ def build_from_articles(
     started: float | None = None,
     full: bool = True,
     sources: Sequence[str] = (),
+    embed_blocks: EmbedBlocks | None = None,
 ) -> BuildReport:
     """Index exactly these articles into a new current generation of `index_dir`.
 
@@ -163,6 +169,7 @@ def build_from_articles(
         started: When the build began (`time.perf_counter`), for the report.
         full: Index everything again; else append what changed.
         sources: What the generation's header remembers as its sources.
+        embed_blocks: Embed a full build's sentences with this instead of in this process.
 
     Raises:
         index.store.generations.BuildRunningError: Another build is writing into `index_dir`.
@@ -178,7 +185,16 @@ def build_from_articles(
             )
             if report is not None:
                 return report
-        return _build(ingested, index_dir, settings, progress, embedding_progress, started, sources)
+        return _build(
+            ingested,
+            index_dir,
+            settings,
+            progress,
+            embedding_progress,
+            started,
+            sources,
+            embed_blocks,
+        )
 
 
 def _build(
@@ -189,6 +205,7 @@ def _build(
     embedding_progress: EmbeddingProgress | None,
     started: float | None,
     sources: Sequence[str] = (),
+    embed_blocks: EmbedBlocks | None = None,
 ) -> BuildReport:
     """Index articles into a new current generation of one segment (the writer lock held)."""
     started = time.perf_counter() if started is None else started
@@ -203,6 +220,7 @@ def _build(
             previous=previous_vectors(index_dir),
             threads=settings.workers or os.cpu_count() or 1,
             progress=embedding_progress,
+            embed_blocks=embed_blocks,
         )
     bm25 = analyzed.bm25(settings.params)
     with GenerationWriter(index_dir) as writer:
