@@ -63,7 +63,7 @@ from index.sources.fetch import FETCH_TIMEOUT  # noqa: E402
 from tests.fake_telegram import FakeTelegramThread  # noqa: E402
 from tests.hostile_feeds import (  # noqa: E402
     CHECKING_PAGE,
-    QuietServer,
+    LoopbackServer,
     entity_bomb,
     gzip_bomb,
 )
@@ -90,7 +90,7 @@ class Feed:
     changes: int = 0  # good answers whose items differ from the previous good answer's
 
 
-class FailingFeeds:
+class FailingFeeds(LoopbackServer):
     """The feed server: `/feed/<n>` answers good or one of `FAILURES`, drawn per request."""
 
     def __init__(self, feeds: int, seed: int, good_share: float, new_item: float) -> None:
@@ -101,16 +101,12 @@ class FailingFeeds:
         self.answers: Counter[str] = Counter()
         self.served: set[int] = set()
         self.frozen = False  # the load is over: 503 to everything
-        self.stop = threading.Event()
         self.lock = threading.Lock()
         for feed in self.feeds:
             for _ in range(2):
                 self._publish(feed)
-        self.httpd = QuietServer(("127.0.0.1", 0), _handler(self))
-        self.urls = [
-            f"http://127.0.0.1:{self.httpd.server_address[1]}/feed/{n}" for n in range(feeds)
-        ]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+        super().__init__(_handler(self))
+        self.urls = [f"{self.base}/feed/{n}" for n in range(feeds)]
 
     def _publish(self, feed: Feed) -> None:
         feed.items.append(self.next_item)
@@ -146,16 +142,6 @@ class FailingFeeds:
             f"<link>http://127.0.0.1/{n}</link><lastBuildDate>{formatdate(usegmt=True)}"
             f"</lastBuildDate>{items}</channel></rss>"
         ).encode()
-
-    def __enter__(self) -> FailingFeeds:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
 
 
 def _handler(feeds: FailingFeeds) -> type[http.server.BaseHTTPRequestHandler]:

@@ -28,6 +28,7 @@ import urllib.parse
 import zlib
 from collections import Counter
 from functools import cache
+from typing import Self
 
 ETAG = '"hostile-1"'
 ENTITY = "x" * 100
@@ -87,7 +88,43 @@ def stacked_bomb(size: int) -> bytes:
     return gzip.compress(gzip_bomb(size), 9)
 
 
-class HostileServer:
+class QuietServer(http.server.ThreadingHTTPServer):
+    """A threading server that says nothing when a client hangs up (the benches' too)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client hanging up on a bomb or a trickle is the point
+
+
+class LoopbackServer:
+    """A `QuietServer` on 127.0.0.1 served from a thread: `with` starts it, leaving stops it.
+
+    `stop` is set first on leaving, so that routes which trickle or hold can end at once.
+    """
+
+    def __init__(
+        self,
+        handler: type[http.server.BaseHTTPRequestHandler],
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.stop = stop or threading.Event()
+        self.httpd = QuietServer(("127.0.0.1", 0), handler)
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self._thread.join(5)
+
+
+class HostileServer(LoopbackServer):
     """The server; a context manager. `url(path)` names a route, `asked[path]` counts requests."""
 
     def __init__(
@@ -101,37 +138,15 @@ class HostileServer:
         self.asked: Counter[str] = Counter()
         self.not_modified = 0  # 304s answered
         self.feed_answer = "ok"
-        self.stop = threading.Event()
         self.bomb_bytes = bomb_bytes
         self.entity_bytes = entity_bytes
         self.trickle = trickle
         self.hold = hold
-        self.httpd = QuietServer(("127.0.0.1", 0), _handler(self))
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+        super().__init__(_handler(self))
 
     def url(self, path: str) -> str:
         """Return the URL of `path` on this server."""
         return f"{self.base}{path}"
-
-    def __enter__(self) -> HostileServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self._thread.join(5)
-
-
-class QuietServer(http.server.ThreadingHTTPServer):
-    """A threading server that says nothing when a client hangs up (the benches' too)."""
-
-    daemon_threads = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # a client hanging up on a bomb or a trickle is the point
 
 
 def _handler(server: HostileServer) -> type[http.server.BaseHTTPRequestHandler]:

@@ -18,6 +18,7 @@ from index.model import Ingested
 from index.sources.formats.dates import normalize_date
 from index.sources.ingest import read_sources
 from tests.conftest import SEEDS
+from tests.hostile_feeds import LoopbackServer
 
 RSS = """<?xml version="1.0"?>
 <rss version="2.0"><channel><title>Loopback News</title>
@@ -524,12 +525,12 @@ def test_missing_and_unsupported_explicit_sources(tmp_path: Path) -> None:
 # -- feeds over HTTP -------------------------------------------------------------------------
 
 
-class FeedServer:
+class FeedServer(LoopbackServer):
     """A loopback HTTP server for feeds: normal, slow, trickling, huge and redirecting routes."""
 
     def __init__(self) -> None:
         feed = RSS.encode()
-        stop = self.stop = threading.Event()
+        stop = threading.Event()
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
@@ -573,25 +574,8 @@ class FeedServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        class Server(http.server.ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request: object, client_address: object) -> None:
-                pass  # the client hanging up on a slow or huge answer is the point
-
-        self.httpd = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-
-    def __enter__(self) -> FeedServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
+        super().__init__(Handler, stop)
+        self.url = self.base
 
 
 @pytest.fixture
