@@ -96,22 +96,3 @@ def test_a_task_whose_worker_dies_is_retried_and_the_vectors_are_the_same(
     # The marker's creator died before returning: the build finished, so its block was retried.
     assert killed.exists(), "no task ran on the cluster"
     assert _vectors(tmp_path / "index") == single
-
-
-@pytest.mark.process
-def test_without_an_address_index_does_not_even_import_ray(tmp_path: Path) -> None:
-    program = (
-        "import sys; from bot.cli import main; "
-        "status = main(['index', sys.argv[1], '--index-dir', sys.argv[2]]); "
-        "assert 'ray' not in sys.modules, 'ray imported'; sys.exit(status)"
-    )
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSBOT_RAY_ADDRESS": ""}
-    done = subprocess.run(
-        [sys.executable, "-c", program, str(SEEDS), str(tmp_path / "index")],
-        env=env,
-        capture_output=True,
-        check=False,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]

@@ -197,20 +197,26 @@ def test_seed_answers_through_shards_in_process_are_the_single_indexes(tmp_path:
 
 
 @pytest.mark.process
-def test_without_an_address_ray_is_not_even_imported(seed_index: Path) -> None:
+@pytest.mark.parametrize("command", ["ask", "index"])
+def test_without_an_address_ray_is_not_even_imported(
+    command: str, seed_index: Path, tmp_path: Path
+) -> None:
+    argv = {
+        "ask": ["ask", "--index-dir", str(seed_index), "--lexical-only", "trade"],
+        "index": ["index", str(SEEDS), "--index-dir", str(tmp_path / "index")],
+    }[command]
     program = (
-        "import sys; from bot.cli import main; "
-        "status = main(['ask', '--index-dir', sys.argv[1], '--lexical-only', 'trade']); "
+        "import sys; from bot.cli import main; status = main(sys.argv[1:]); "
         "assert 'ray' not in sys.modules, 'ray imported'; sys.exit(status)"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSBOT_RAY_ADDRESS": ""}
     done = subprocess.run(
-        [sys.executable, "-c", program, str(seed_index)],
+        [sys.executable, "-c", program, *argv],
         env=env,
         capture_output=True,
         check=False,
         text=True,
-        timeout=120,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "China" in done.stdout
